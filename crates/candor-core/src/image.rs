@@ -1,0 +1,107 @@
+//! Decoded pictures as plain pixel buffers, so that the decision logic and the model
+//! wrappers share one type without depending on FFmpeg or ONNX Runtime.
+
+use serde::{Deserialize, Serialize};
+
+/// A tightly packed 8-bit BGR picture (stride = width * 3). BGR because the face
+/// detector and the anti-spoofing models both take BGR, so one conversion serves both.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BgrImage {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for BgrImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BgrImage({}x{})", self.width, self.height)
+    }
+}
+
+impl BgrImage {
+    /// Wraps `data`; `None` when its length does not match `width * height * 3`.
+    pub fn new(width: u32, height: u32, data: Vec<u8>) -> Option<Self> {
+        (data.len() == width as usize * height as usize * 3).then_some(Self {
+            width,
+            height,
+            data,
+        })
+    }
+
+    /// A picture filled with one colour.
+    pub fn filled(width: u32, height: u32, bgr: [u8; 3]) -> Self {
+        let data = bgr
+            .iter()
+            .copied()
+            .cycle()
+            .take(width as usize * height as usize * 3)
+            .collect();
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// The B, G, R values at (x, y). Panics when out of bounds, like slice indexing.
+    #[inline]
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
+        let i = (y as usize * self.width as usize + x as usize) * 3;
+        [self.data[i], self.data[i + 1], self.data[i + 2]]
+    }
+
+    /// ITU-R BT.601 luma of a pixel, 0-255.
+    #[inline]
+    pub fn luma(&self, x: u32, y: u32) -> f32 {
+        let [b, g, r] = self.pixel(x, y);
+        0.114 * b as f32 + 0.587 * g as f32 + 0.299 * r as f32
+    }
+}
+
+/// Where a frame sits in its stream, and how it relates to the decoded original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameInfo {
+    /// Presentation time in microseconds from the start of the stream.
+    pub pts_us: i64,
+    /// 0-based index among all decoded frames of the stream (sampled or not).
+    pub decoded_index: u64,
+    /// Size of the decoded frame before scaling to the working size.
+    pub source_width: u32,
+    pub source_height: u32,
+}
+
+/// A sampled frame at the working size, ready for analysis.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub info: FrameInfo,
+    pub image: BgrImage,
+}
+
+impl Frame {
+    /// Factor that maps working-size coordinates back to source-frame coordinates.
+    pub fn to_source_scale(&self) -> f32 {
+        if self.image.width == 0 {
+            1.0
+        } else {
+            self.info.source_width as f32 / self.image.width as f32
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_rejects_wrong_length() {
+        assert!(BgrImage::new(2, 2, vec![0; 11]).is_none());
+        assert!(BgrImage::new(2, 2, vec![0; 12]).is_some());
+    }
+
+    #[test]
+    fn filled_and_pixel_agree() {
+        let img = BgrImage::filled(3, 2, [1, 2, 3]);
+        assert_eq!(img.pixel(2, 1), [1, 2, 3]);
+        assert!((img.luma(0, 0) - (0.114 + 2.0 * 0.587 + 3.0 * 0.299)).abs() < 1e-5);
+    }
+}
