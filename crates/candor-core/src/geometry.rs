@@ -63,7 +63,12 @@ impl Rect {
 
     /// Multiplies every coordinate by `factor` (maps between working and frame sizes).
     pub fn scaled(&self, factor: f32) -> Rect {
-        Rect::new(self.x * factor, self.y * factor, self.w * factor, self.h * factor)
+        Rect::new(
+            self.x * factor,
+            self.y * factor,
+            self.w * factor,
+            self.h * factor,
+        )
     }
 
     /// Clips the box to `[0, width) x [0, height)`.

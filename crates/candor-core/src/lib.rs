@@ -2,11 +2,30 @@
 //! (signals, segments, risk states, fusion, thresholds). It depends on no media
 //! library, model runtime or async runtime, so all of it is testable without models
 //! or video.
+//!
+//! Flow: analysers attach [`Signal`]s to faces on each analysed frame
+//! ([`FrameObservation`]); a [`Segmenter`] groups every decoded frame into fixed
+//! windows ([`Segment`]); [`Fusion`] rules judge each segment ([`Assessment`]);
+//! a [`SummaryBuilder`] sums a recording or session up.
 
+pub mod config;
 pub mod face;
 pub mod geometry;
 pub mod image;
+pub mod observation;
+pub mod quality;
+pub mod report;
+pub mod risk;
+pub mod segment;
+pub mod signal;
 
+pub use config::AnalysisConfig;
 pub use face::FaceDetection;
 pub use geometry::{Point, Rect};
 pub use image::{BgrImage, Frame, FrameInfo};
+pub use observation::{FaceObservation, FrameObservation};
+pub use quality::AbstainCode;
+pub use report::{SegmentReport, Summary, SummaryBuilder};
+pub use risk::{Assessment, Fusion, Reason, RiskRule, RiskState};
+pub use segment::{FrameCounts, FrameEvent, Segment, Segmenter, SignalStats};
+pub use signal::{Signal, Source};

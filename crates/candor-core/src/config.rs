@@ -1,0 +1,208 @@
+//! Every threshold the decision logic uses, in one place, with documented defaults.
+//! Loadable from a TOML file; any field left out keeps its default.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisConfig {
+    pub segment: SegmentConfig,
+    pub quality: QualityThresholds,
+    pub liveness: LivenessThresholds,
+    pub presence: PresenceThresholds,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SegmentConfig {
+    /// Segment length in milliseconds. Default 2000: long enough to hold several
+    /// analysed frames at 2 fps, short enough for a live badge to react within seconds.
+    pub length_ms: u32,
+}
+
+impl Default for SegmentConfig {
+    fn default() -> Self {
+        Self { length_ms: 2000 }
+    }
+}
+
+impl SegmentConfig {
+    pub fn length_us(&self) -> i64 {
+        i64::from(self.length_ms.max(1)) * 1000
+    }
+}
+
+/// When a frame's main face is good enough to judge. Frames that fail are counted
+/// with the reason (an abstain code) and left out of the decision signals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QualityThresholds {
+    /// Minimum face width in source pixels. Default 48: the anti-spoofing crops (80x80
+    /// from 2.7x and 4x the face box) and the identity model degrade below this.
+    pub min_face_width_px: f32,
+    /// Minimum mean face luma (0-255). Default 40: below it faces are too dark to judge.
+    pub min_brightness: f32,
+    /// Maximum mean face luma (0-255). Default 225: washed-out faces lose texture cues.
+    pub max_brightness: f32,
+    /// Minimum face sharpness (variance of the Laplacian at 128x128). Default 15.
+    pub min_sharpness: f32,
+    /// Share of analysed frames that must be usable for the segment to be judged.
+    /// Default 0.5; below it the segment is `inconclusive`.
+    pub min_usable_share: f32,
+}
+
+impl Default for QualityThresholds {
+    fn default() -> Self {
+        Self {
+            min_face_width_px: 48.0,
+            min_brightness: 40.0,
+            max_brightness: 225.0,
+            min_sharpness: 15.0,
+            min_usable_share: 0.5,
+        }
+    }
+}
+
+/// Passive liveness rule, on the segment's mean live score over usable frames.
+/// Means, not single frames: a real webcam clip can dip on a single frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LivenessThresholds {
+    /// Mean live score below this is `suspicious`. Default 0.6.
+    pub suspicious_below: f32,
+    /// Mean live score below this is `alert` (presentation attack). Default 0.3.
+    pub alert_below: f32,
+}
+
+impl Default for LivenessThresholds {
+    fn default() -> Self {
+        Self {
+            suspicious_below: 0.6,
+            alert_below: 0.3,
+        }
+    }
+}
+
+/// Who is on camera.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresenceThresholds {
+    /// Share of analysed frames showing several faces that makes a segment
+    /// `suspicious` (someone else in view, e.g. a helper). Default 0.5.
+    pub several_faces_share: f32,
+}
+
+impl Default for PresenceThresholds {
+    fn default() -> Self {
+        Self {
+            several_faces_share: 0.5,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl AnalysisConfig {
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: "<string>".into(),
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let cfg: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: shown,
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Rejects settings that would make the rules meaningless.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.liveness;
+        if !(0.0..=1.0).contains(&l.alert_below) || !(0.0..=1.0).contains(&l.suspicious_below) {
+            return Err(ConfigError::Invalid(
+                "liveness thresholds must lie in [0, 1]".into(),
+            ));
+        }
+        if l.alert_below > l.suspicious_below {
+            return Err(ConfigError::Invalid(
+                "liveness.alert_below must not exceed liveness.suspicious_below".into(),
+            ));
+        }
+        let q = &self.quality;
+        if q.min_brightness >= q.max_brightness {
+            return Err(ConfigError::Invalid(
+                "quality.min_brightness must be below quality.max_brightness".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&q.min_usable_share)
+            || !(0.0..=1.0).contains(&self.presence.several_faces_share)
+        {
+            return Err(ConfigError::Invalid("shares must lie in [0, 1]".into()));
+        }
+        if self.segment.length_ms == 0 {
+            return Err(ConfigError::Invalid("segment.length_ms must be > 0".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_file_keeps_other_defaults() {
+        let cfg = AnalysisConfig::from_toml_str("[liveness]\nalert_below = 0.2\n").unwrap();
+        assert_eq!(cfg.liveness.alert_below, 0.2);
+        assert_eq!(cfg.liveness.suspicious_below, 0.6);
+        assert_eq!(cfg.segment.length_ms, 2000);
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let err = AnalysisConfig::from_toml_str("[liveness]\nalert = 0.2\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn inverted_thresholds_are_rejected() {
+        let err = AnalysisConfig::from_toml_str(
+            "[liveness]\nalert_below = 0.7\nsuspicious_below = 0.5\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("alert_below"), "{err}");
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = toml::to_string(&AnalysisConfig::default()).unwrap();
+        assert_eq!(
+            AnalysisConfig::from_toml_str(&text).unwrap(),
+            AnalysisConfig::default()
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! Judged segments and the whole-recording summary.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::risk::{Assessment, Reason, RiskState};
+use crate::segment::{FrameCounts, Segment};
+use crate::signal::names;
+
+/// A segment with its judgement: what `analyze` prints and the service streams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentReport {
+    #[serde(flatten)]
+    pub segment: Segment,
+    #[serde(flatten)]
+    pub assessment: Assessment,
+}
+
+/// One reason as it appears over a whole recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReasonTally {
+    pub code: String,
+    pub state: RiskState,
+    /// Segments that carried this reason.
+    pub segments: u32,
+    /// The message of the first segment that carried it.
+    pub example: String,
+}
+
+/// Whole-recording (or whole-session) summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub segments: u32,
+    pub duration_us: i64,
+    pub worst_state: RiskState,
+    /// Share of time spent in each state, 0..1; every state is present.
+    pub time_share: BTreeMap<RiskState, f32>,
+    pub counts: FrameCounts,
+    /// Mean live score over every usable frame, when any was scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_liveness: Option<f32>,
+    /// Reasons, most severe first, then most frequent.
+    pub reasons: Vec<ReasonTally>,
+}
+
+/// Builds a `Summary` incrementally, as segments arrive.
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    segments: u32,
+    durations: BTreeMap<RiskState, i64>,
+    state_segments: BTreeMap<RiskState, u32>,
+    counts: FrameCounts,
+    liveness_sum: f64,
+    liveness_frames: u64,
+    reasons: Vec<ReasonTally>,
+    worst: Option<RiskState>,
+}
+
+impl SummaryBuilder {
+    pub fn add(&mut self, report: &SegmentReport) {
+        let s = &report.segment;
+        let state = report.assessment.state;
+        self.segments += 1;
+        *self.durations.entry(state).or_default() += s.duration_us();
+        *self.state_segments.entry(state).or_default() += 1;
+        self.worst = Some(self.worst.map_or(state, |w| w.max(state)));
+        let c = &mut self.counts;
+        c.decoded += s.counts.decoded;
+        c.analysed += s.counts.analysed;
+        c.dropped += s.counts.dropped;
+        c.one_face += s.counts.one_face;
+        c.no_face += s.counts.no_face;
+        c.several_faces += s.counts.several_faces;
+        c.usable += s.counts.usable;
+        if let Some(l) = s.signal(names::LIVENESS) {
+            self.liveness_sum += f64::from(l.mean) * f64::from(l.frames);
+            self.liveness_frames += u64::from(l.frames);
+        }
+        for r in &report.assessment.reasons {
+            self.tally(r);
+        }
+    }
+
+    fn tally(&mut self, r: &Reason) {
+        match self
+            .reasons
+            .iter_mut()
+            .find(|t| t.code == r.code && t.state == r.state)
+        {
+            Some(t) => t.segments += 1,
+            None => self.reasons.push(ReasonTally {
+                code: r.code.clone(),
+                state: r.state,
+                segments: 1,
+                example: r.message.clone(),
+            }),
+        }
+    }
+
+    pub fn build(&self) -> Summary {
+        let duration_us: i64 = self.durations.values().sum();
+        // Stills and single frames have no duration: share by segment count instead.
+        let time_share = RiskState::ALL
+            .into_iter()
+            .map(|st| {
+                let share = if duration_us > 0 {
+                    *self.durations.get(&st).unwrap_or(&0) as f32 / duration_us as f32
+                } else if self.segments > 0 {
+                    *self.state_segments.get(&st).unwrap_or(&0) as f32 / self.segments as f32
+                } else {
+                    0.0
+                };
+                (st, share)
+            })
+            .collect();
+        let mut reasons = self.reasons.clone();
+        reasons.sort_by(|a, b| b.state.cmp(&a.state).then(b.segments.cmp(&a.segments)));
+        Summary {
+            segments: self.segments,
+            duration_us,
+            // No segment at all means nothing could be judged.
+            worst_state: self.worst.unwrap_or(RiskState::Inconclusive),
+            time_share,
+            counts: self.counts,
+            mean_liveness: (self.liveness_frames > 0)
+                .then(|| (self.liveness_sum / self.liveness_frames as f64) as f32),
+            reasons,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AnalysisConfig;
+    use crate::risk::Fusion;
+    use crate::segment::SignalStats;
+    use crate::signal::Source;
+
+    fn report(index: u32, dur: i64, live: f32) -> SegmentReport {
+        let segment = Segment {
+            index,
+            start_us: i64::from(index) * 2_000_000,
+            end_us: i64::from(index) * 2_000_000 + dur,
+            counts: FrameCounts {
+                decoded: 50,
+                analysed: 4,
+                usable: 4,
+                one_face: 4,
+                ..Default::default()
+            },
+            main_track: Some(1),
+            other_tracks: 0,
+            signals: vec![SignalStats {
+                name: names::LIVENESS.into(),
+                source: Source::new("m", "1"),
+                frames: 4,
+                mean: live,
+                median: live,
+                min: live,
+                max: live,
+            }],
+            quality: vec![],
+            unusable: Default::default(),
+        };
+        let assessment = Fusion::from_config(&AnalysisConfig::default()).assess(&segment);
+        SegmentReport {
+            segment,
+            assessment,
+        }
+    }
+
+    #[test]
+    fn summary_shares_and_worst_state() {
+        let mut b = SummaryBuilder::default();
+        b.add(&report(0, 2_000_000, 0.9));
+        b.add(&report(1, 2_000_000, 0.1));
+        b.add(&report(2, 1_000_000, 0.9));
+        let s = b.build();
+        assert_eq!(s.segments, 3);
+        assert_eq!(s.worst_state, RiskState::Alert);
+        assert_eq!(s.duration_us, 5_000_000);
+        assert!((s.time_share[&RiskState::Clear] - 0.6).abs() < 1e-6);
+        assert!((s.time_share[&RiskState::Alert] - 0.4).abs() < 1e-6);
+        assert_eq!(s.time_share[&RiskState::Suspicious], 0.0);
+        assert_eq!(s.counts.decoded, 150);
+        assert!((s.mean_liveness.unwrap() - (0.9 + 0.1 + 0.9) / 3.0).abs() < 1e-6);
+        assert_eq!(s.reasons[0].code, "liveness_low");
+        assert_eq!(
+            (s.reasons[1].code.as_str(), s.reasons[1].segments),
+            ("live_face", 2)
+        );
+    }
+
+    #[test]
+    fn empty_summary_is_inconclusive() {
+        let s = SummaryBuilder::default().build();
+        assert_eq!(s.worst_state, RiskState::Inconclusive);
+        assert_eq!(s.segments, 0);
+    }
+
+    #[test]
+    fn still_image_shares_by_segment() {
+        let mut b = SummaryBuilder::default();
+        b.add(&report(0, 0, 0.1));
+        assert_eq!(b.build().time_share[&RiskState::Alert], 1.0);
+    }
+
+    #[test]
+    fn report_serialises_flat() {
+        let v = serde_json::to_value(report(0, 2_000_000, 0.9)).unwrap();
+        assert_eq!(v["state"], "clear");
+        assert_eq!(v["index"], 0);
+        assert_eq!(v["counts"]["decoded"], 50);
+    }
+}

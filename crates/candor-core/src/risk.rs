@@ -1,0 +1,405 @@
+//! Risk states, reasons, and the rules that turn a segment into a state.
+//!
+//! Fusion is a list of rules. Each rule looks at a segment's signals and may return
+//! findings (a state with a reason). The segment's state is the most severe finding;
+//! `inconclusive` findings only count when no rule found an attack, because an attack
+//! seen on usable frames matters even when other frames were poor. A new analyser adds
+//! a rule; nothing here changes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{AnalysisConfig, LivenessThresholds, PresenceThresholds, QualityThresholds};
+use crate::quality::AbstainCode;
+use crate::segment::Segment;
+use crate::signal::names;
+
+/// The badge a recruiter sees. Declared from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskState {
+    /// Enough usable face evidence, and nothing wrong found.
+    Clear,
+    /// Not enough usable face evidence to judge (no face, too small, dark, blurred).
+    Inconclusive,
+    /// Something is off and worth a look; not strong enough for an alert.
+    Suspicious,
+    /// Strong evidence of an attack (presentation attack, synthetic face, other person).
+    Alert,
+}
+
+impl RiskState {
+    pub const ALL: [RiskState; 4] = [
+        RiskState::Clear,
+        RiskState::Inconclusive,
+        RiskState::Suspicious,
+        RiskState::Alert,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clear => "clear",
+            Self::Inconclusive => "inconclusive",
+            Self::Suspicious => "suspicious",
+            Self::Alert => "alert",
+        }
+    }
+}
+
+impl std::fmt::Display for RiskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a segment got its state, in words a recruiter can read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Stable machine-readable code, e.g. `liveness_low` or `no_face`.
+    pub code: String,
+    /// The state this reason calls for.
+    pub state: RiskState,
+    /// The signal that drove it, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(code: &str, state: RiskState, signal: Option<&str>, message: String) -> Self {
+        Self {
+            code: code.to_owned(),
+            state,
+            signal: signal.map(str::to_owned),
+            message,
+        }
+    }
+}
+
+/// One rule of the fusion. Rules are pure functions of the segment.
+pub trait RiskRule: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn evaluate(&self, segment: &Segment) -> Vec<Reason>;
+}
+
+/// A segment with its judgement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub state: RiskState,
+    /// Reasons behind the state, most severe first.
+    pub reasons: Vec<Reason>,
+    /// Why the segment could not be judged, or the main quality problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abstain: Option<AbstainCode>,
+}
+
+pub struct Fusion {
+    rules: Vec<Box<dyn RiskRule>>,
+}
+
+impl Fusion {
+    /// The built-in rules, configured from `cfg`.
+    pub fn from_config(cfg: &AnalysisConfig) -> Self {
+        Self {
+            rules: vec![
+                Box::new(EvidenceRule(cfg.quality.clone())),
+                Box::new(LivenessRule(cfg.liveness.clone())),
+                Box::new(PresenceRule(cfg.presence.clone())),
+            ],
+        }
+    }
+
+    /// Adds a rule (e.g. for a newly registered analyser).
+    pub fn push(&mut self, rule: Box<dyn RiskRule>) {
+        self.rules.push(rule);
+    }
+
+    pub fn rule_names(&self) -> Vec<&'static str> {
+        self.rules.iter().map(|r| r.name()).collect()
+    }
+
+    pub fn assess(&self, segment: &Segment) -> Assessment {
+        let mut reasons: Vec<Reason> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.evaluate(segment))
+            .collect();
+        // Most severe first; stable, so rule order breaks ties.
+        reasons.sort_by(|a, b| b.state.cmp(&a.state));
+        let state = reasons.first().map_or(RiskState::Clear, |r| r.state);
+        if state == RiskState::Clear {
+            reasons.push(Reason::new(
+                "live_face",
+                RiskState::Clear,
+                None,
+                format!(
+                    "one live face on {} of {} analysed frames",
+                    segment.counts.usable, segment.counts.analysed
+                ),
+            ));
+        }
+        // The main quality problem: why frames were unusable, else other faces in view.
+        let abstain = segment
+            .main_abstain()
+            .or((segment.counts.several_faces > 0).then_some(AbstainCode::SeveralFaces));
+        Assessment {
+            state,
+            reasons,
+            abstain,
+        }
+    }
+}
+
+/// `inconclusive` when too few analysed frames carry a usable face.
+pub struct EvidenceRule(pub QualityThresholds);
+
+impl RiskRule for EvidenceRule {
+    fn name(&self) -> &'static str {
+        "evidence"
+    }
+
+    fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        if s.counts.analysed == 0 {
+            let why = if s.counts.dropped > 0 {
+                "every sampled frame was dropped (analysis fell behind)"
+            } else {
+                "no frame was analysed in this segment"
+            };
+            return vec![Reason::new(
+                "no_analysed_frames",
+                RiskState::Inconclusive,
+                None,
+                why.into(),
+            )];
+        }
+        if s.counts.usable > 0 && s.usable_share() >= self.0.min_usable_share {
+            return Vec::new();
+        }
+        let code = s.main_abstain().unwrap_or(AbstainCode::NoFace);
+        let detail = match code {
+            AbstainCode::FaceTooSmall => s.quality_measure(names::FACE_WIDTH_PX).map(|m| {
+                format!(
+                    " (median width {:.0} px, need {:.0})",
+                    m.median, self.0.min_face_width_px
+                )
+            }),
+            AbstainCode::TooDark | AbstainCode::TooBright => s
+                .quality_measure(names::BRIGHTNESS)
+                .map(|m| format!(" (median brightness {:.0} of 255)", m.median)),
+            AbstainCode::TooBlurred => s.quality_measure(names::SHARPNESS).map(|m| {
+                format!(
+                    " (median sharpness {:.1}, need {:.1})",
+                    m.median, self.0.min_sharpness
+                )
+            }),
+            _ => None,
+        }
+        .unwrap_or_default();
+        vec![Reason::new(
+            code.as_str(),
+            RiskState::Inconclusive,
+            None,
+            format!(
+                "{}{detail}: {} of {} analysed frames usable",
+                code.describe(),
+                s.counts.usable,
+                s.counts.analysed
+            ),
+        )]
+    }
+}
+
+/// Passive liveness: presentation attacks (printed photo, screen replay).
+pub struct LivenessRule(pub LivenessThresholds);
+
+impl RiskRule for LivenessRule {
+    fn name(&self) -> &'static str {
+        "liveness"
+    }
+
+    fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        let Some(live) = s.signal(names::LIVENESS) else {
+            return Vec::new();
+        };
+        let state = if live.mean < self.0.alert_below {
+            RiskState::Alert
+        } else if live.mean < self.0.suspicious_below {
+            RiskState::Suspicious
+        } else {
+            return Vec::new();
+        };
+        let what = if state == RiskState::Alert {
+            "presentation attack likely (printed photo, screen or replayed video)"
+        } else {
+            "liveness uncertain"
+        };
+        vec![Reason::new(
+            "liveness_low",
+            state,
+            Some(names::LIVENESS),
+            format!(
+                "{what}: mean live score {:.2} over {} frames (worst {:.2}; {} below {:.2})",
+                live.mean,
+                live.frames,
+                live.min,
+                state,
+                if state == RiskState::Alert {
+                    self.0.alert_below
+                } else {
+                    self.0.suspicious_below
+                },
+            ),
+        )]
+    }
+}
+
+/// Other people in view.
+pub struct PresenceRule(pub PresenceThresholds);
+
+impl RiskRule for PresenceRule {
+    fn name(&self) -> &'static str {
+        "presence"
+    }
+
+    fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        let share = s.several_faces_share();
+        if s.counts.several_faces == 0 || share < self.0.several_faces_share {
+            return Vec::new();
+        }
+        vec![Reason::new(
+            "several_faces",
+            RiskState::Suspicious,
+            None,
+            format!(
+                "several faces on {} of {} analysed frames ({} other face(s) seen)",
+                s.counts.several_faces, s.counts.analysed, s.other_tracks
+            ),
+        )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::{FrameCounts, SignalStats};
+    use crate::signal::Source;
+    use std::collections::BTreeMap;
+
+    fn stats(name: &str, mean: f32, min: f32) -> SignalStats {
+        SignalStats {
+            name: name.into(),
+            source: Source::new("m", "1"),
+            frames: 4,
+            mean,
+            median: mean,
+            min,
+            max: mean,
+        }
+    }
+
+    fn segment(analysed: u32, usable: u32, several: u32, live: Option<f32>) -> Segment {
+        let mut unusable = BTreeMap::new();
+        if analysed > usable {
+            unusable.insert(AbstainCode::NoFace, analysed - usable);
+        }
+        Segment {
+            index: 0,
+            start_us: 0,
+            end_us: 2_000_000,
+            counts: FrameCounts {
+                decoded: 50,
+                analysed,
+                usable,
+                several_faces: several,
+                one_face: usable.saturating_sub(several),
+                no_face: analysed - usable,
+                dropped: 0,
+            },
+            main_track: Some(1),
+            other_tracks: u32::from(several > 0),
+            signals: live
+                .map(|l| vec![stats(names::LIVENESS, l, l)])
+                .unwrap_or_default(),
+            quality: Vec::new(),
+            unusable,
+        }
+    }
+
+    /// (analysed, usable, several faces, mean liveness) -> expected state, reason code.
+    #[test]
+    fn fusion_table() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        let cases: &[(u32, u32, u32, Option<f32>, RiskState, &str)] = &[
+            (4, 4, 0, Some(0.95), RiskState::Clear, "live_face"),
+            (4, 4, 0, Some(0.60), RiskState::Clear, "live_face"),
+            (4, 4, 0, Some(0.59), RiskState::Suspicious, "liveness_low"),
+            (4, 4, 0, Some(0.30), RiskState::Suspicious, "liveness_low"),
+            (4, 4, 0, Some(0.29), RiskState::Alert, "liveness_low"),
+            (4, 0, 0, None, RiskState::Inconclusive, "no_face"),
+            (4, 1, 0, Some(0.95), RiskState::Inconclusive, "no_face"),
+            (4, 2, 0, Some(0.95), RiskState::Clear, "live_face"),
+            // an attack on the usable frames outranks missing evidence elsewhere
+            (4, 1, 0, Some(0.05), RiskState::Alert, "liveness_low"),
+            (4, 4, 2, Some(0.95), RiskState::Suspicious, "several_faces"),
+            (4, 4, 1, Some(0.95), RiskState::Clear, "live_face"),
+            (4, 4, 4, Some(0.05), RiskState::Alert, "liveness_low"),
+            (0, 0, 0, None, RiskState::Inconclusive, "no_analysed_frames"),
+        ];
+        for &(analysed, usable, several, live, state, code) in cases {
+            let a = fusion.assess(&segment(analysed, usable, several, live));
+            assert_eq!(
+                (a.state, a.reasons[0].code.as_str()),
+                (state, code),
+                "case analysed={analysed} usable={usable} several={several} live={live:?}: {:?}",
+                a.reasons
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_are_sorted_by_severity() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        let a = fusion.assess(&segment(4, 4, 4, Some(0.05)));
+        let states: Vec<_> = a.reasons.iter().map(|r| r.state).collect();
+        assert_eq!(states, vec![RiskState::Alert, RiskState::Suspicious]);
+        assert!(
+            a.reasons[0].message.contains("0.05"),
+            "{}",
+            a.reasons[0].message
+        );
+    }
+
+    #[test]
+    fn added_rule_takes_part() {
+        struct Always;
+        impl RiskRule for Always {
+            fn name(&self) -> &'static str {
+                "always"
+            }
+            fn evaluate(&self, _: &Segment) -> Vec<Reason> {
+                vec![Reason::new(
+                    "x",
+                    RiskState::Alert,
+                    Some("face_swap"),
+                    "x".into(),
+                )]
+            }
+        }
+        let mut fusion = Fusion::from_config(&AnalysisConfig::default());
+        fusion.push(Box::new(Always));
+        assert_eq!(
+            fusion.assess(&segment(4, 4, 0, Some(0.95))).state,
+            RiskState::Alert
+        );
+        assert_eq!(
+            fusion.rule_names(),
+            vec!["evidence", "liveness", "presence", "always"]
+        );
+    }
+
+    #[test]
+    fn severity_order() {
+        assert!(RiskState::Alert > RiskState::Suspicious);
+        assert!(RiskState::Suspicious > RiskState::Inconclusive);
+        assert!(RiskState::Inconclusive > RiskState::Clear);
+    }
+}

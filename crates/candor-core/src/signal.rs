@@ -1,0 +1,62 @@
+//! Named per-face measurements: the plug-in point between analysers and the decision
+//! logic. An analyser emits `Signal`s; segments aggregate whatever signals are present,
+//! and fusion rules look signals up by name. A new model adds names and a rule, never a
+//! new core type.
+
+use serde::{Deserialize, Serialize};
+
+/// Well-known signal names. Values are documented where the analyser computes them.
+pub mod names {
+    /// Passive liveness: probability that the face is a live person, 0..1 (MiniFASNet pair).
+    pub const LIVENESS: &str = "liveness";
+    /// Face box width in source-frame pixels.
+    pub const FACE_WIDTH_PX: &str = "face_width_px";
+    /// Variance of the Laplacian of the face's luma at a fixed 128x128 size.
+    pub const SHARPNESS: &str = "sharpness";
+    /// Mean luma of the face box, 0..255.
+    pub const BRIGHTNESS: &str = "brightness";
+    /// Share of face pixels that are clipped dark or bright, 0..1.
+    pub const CLIPPED_SHARE: &str = "clipped_share";
+    /// Face detector confidence, 0..1.
+    pub const DETECTION_SCORE: &str = "detection_score";
+}
+
+/// What produced a signal: a model (name + version from the model manifest) or a
+/// measurement computed directly from pixels (name of the measurement, version of the
+/// formula).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Source {
+    pub name: String,
+    pub version: String,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    pub name: String,
+    pub value: f32,
+    pub source: Source,
+}
+
+impl Signal {
+    pub fn new(name: impl Into<String>, value: f32, source: &Source) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            source: source.clone(),
+        }
+    }
+}
+
+/// Finds a signal by name in a list.
+pub fn find<'a>(signals: &'a [Signal], name: &str) -> Option<&'a Signal> {
+    signals.iter().find(|s| s.name == name)
+}
