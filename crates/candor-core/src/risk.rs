@@ -124,7 +124,7 @@ impl Fusion {
             .flat_map(|r| r.evaluate(segment))
             .collect();
         // Most severe first; stable, so rule order breaks ties.
-        reasons.sort_by(|a, b| b.state.cmp(&a.state));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.state));
         let state = reasons.first().map_or(RiskState::Clear, |r| r.state);
         if state == RiskState::Clear {
             reasons.push(Reason::new(
@@ -328,7 +328,8 @@ mod tests {
     #[test]
     fn fusion_table() {
         let fusion = Fusion::from_config(&AnalysisConfig::default());
-        let cases: &[(u32, u32, u32, Option<f32>, RiskState, &str)] = &[
+        type Case = (u32, u32, u32, Option<f32>, RiskState, &'static str);
+        let cases: &[Case] = &[
             (4, 4, 0, Some(0.95), RiskState::Clear, "live_face"),
             (4, 4, 0, Some(0.60), RiskState::Clear, "live_face"),
             (4, 4, 0, Some(0.59), RiskState::Suspicious, "liveness_low"),
