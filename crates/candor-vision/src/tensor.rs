@@ -1,0 +1,46 @@
+//! Packing pictures into NCHW float tensors (batch 1), the layout every model here takes.
+
+use candor_core::BgrImage;
+
+/// Writes `image` as raw 0-255 B, G, R planes into the top-left corner of a
+/// `[3, plane_h, plane_w]` buffer. Cells outside the picture are left untouched, so a
+/// zero-filled buffer reused for same-sized pictures keeps its zero padding.
+///
+/// `dst.len()` must be `3 * plane_w * plane_h` and the picture must fit in a plane.
+pub(crate) fn write_bgr_planes(image: &BgrImage, dst: &mut [f32], plane_w: usize, plane_h: usize) {
+    let (w, h) = (image.width as usize, image.height as usize);
+    debug_assert!(w <= plane_w && h <= plane_h && dst.len() == 3 * plane_w * plane_h);
+    let plane = plane_w * plane_h;
+    let (b_plane, rest) = dst.split_at_mut(plane);
+    let (g_plane, r_plane) = rest.split_at_mut(plane);
+    for (y, row) in image.data.chunks_exact(w * 3).take(h).enumerate() {
+        let start = y * plane_w;
+        let b = &mut b_plane[start..start + w];
+        let g = &mut g_plane[start..start + w];
+        let r = &mut r_plane[start..start + w];
+        for (x, px) in row.chunks_exact(3).enumerate() {
+            b[x] = f32::from(px[0]);
+            g[x] = f32::from(px[1]);
+            r[x] = f32::from(px[2]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planes_are_bgr_in_order_and_padding_untouched() {
+        let img = BgrImage::new(2, 1, vec![1, 2, 3, 4, 5, 6]).unwrap();
+        let mut buf = vec![-1.0; 3 * 3 * 2];
+        write_bgr_planes(&img, &mut buf, 3, 2);
+        #[rustfmt::skip]
+        let expected = [
+            1.0, 4.0, -1.0, -1.0, -1.0, -1.0, // B
+            2.0, 5.0, -1.0, -1.0, -1.0, -1.0, // G
+            3.0, 6.0, -1.0, -1.0, -1.0, -1.0, // R
+        ];
+        assert_eq!(buf, expected);
+    }
+}
