@@ -1,0 +1,58 @@
+//! What the caller can choose about decoding.
+
+/// Which container or still format the input is in. `Auto` probes the bytes; a
+/// specific hint forces that demuxer (useful for streamed input whose first bytes
+/// are ambiguous, e.g. raw H.264 without a leading SPS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContainerHint {
+    #[default]
+    Auto,
+    /// MP4 / MOV, plain or fragmented.
+    Mp4,
+    /// Matroska, including WebM.
+    Matroska,
+    /// Raw H.264 elementary stream with Annex-B start codes.
+    H264AnnexB,
+    Jpeg,
+    Png,
+}
+
+impl ContainerHint {
+    /// FFmpeg demuxer short name to force, `None` for probing or for stills.
+    pub(crate) fn demuxer(self) -> Option<&'static std::ffi::CStr> {
+        match self {
+            Self::Mp4 => Some(c"mp4"),
+            Self::Matroska => Some(c"matroska"),
+            Self::H264AnnexB => Some(c"h264"),
+            Self::Auto | Self::Jpeg | Self::Png => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeOptions {
+    /// Frames per second to sample for analysis; `<= 0` (or NaN) samples every frame.
+    pub sample_fps: f32,
+    /// Longest side of sampled images; larger sources are scaled down (never up),
+    /// keeping the aspect ratio. 0 keeps the source size.
+    pub max_side: u32,
+    /// Decoded frames with more pixels than this are rejected with `TooLarge`.
+    pub max_source_pixels: u64,
+    /// Frame rate to assume when frames carry no timestamps (raw H.264 usually);
+    /// takes precedence over the rate the stream declares. `None`: the declared
+    /// rate, else 25 fps.
+    pub fps_hint: Option<f32>,
+    pub hint: ContainerHint,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self {
+            sample_fps: 2.0,
+            max_side: 640,
+            max_source_pixels: 8192 * 8192,
+            fps_hint: None,
+            hint: ContainerHint::Auto,
+        }
+    }
+}

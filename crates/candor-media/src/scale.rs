@@ -1,0 +1,116 @@
+//! Conversion of decoded pictures to BGR at the working size, in one swscale pass.
+
+use candor_core::BgrImage;
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::software::scaling;
+use ffmpeg_next::util::frame;
+
+use crate::MediaError;
+
+/// Size that fits the longest side within `max_side`, keeping the aspect ratio and
+/// never upscaling. `max_side == 0` keeps the source size.
+pub fn working_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let longest = width.max(height);
+    if max_side == 0 || longest <= max_side {
+        return (width, height);
+    }
+    let scale = f64::from(max_side) / f64::from(longest);
+    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
+    (fit(width), fit(height))
+}
+
+/// `scaling::Context` is not `Send` in ffmpeg-next, but an `SwsContext` has no thread
+/// affinity: it is plain heap state used through `&mut`, one call at a time.
+struct SendScaler(scaling::Context);
+// SAFETY: see above; the context is owned, never shared, and only used via `&mut self`.
+unsafe impl Send for SendScaler {}
+
+/// Keeps one scaler and reuses it while the source size and format stay the same,
+/// recreating it when they change (resolution can change mid-stream).
+pub struct Scaler {
+    ctx: Option<SendScaler>,
+    out: frame::Video,
+}
+
+impl Scaler {
+    pub fn new() -> Self {
+        Self {
+            ctx: None,
+            out: frame::Video::empty(),
+        }
+    }
+
+    /// Converts `src` to tightly packed BGR24 scaled to fit `max_side`.
+    pub fn convert(&mut self, src: &frame::Video, max_side: u32) -> Result<BgrImage, MediaError> {
+        let (width, height, format) = (src.width(), src.height(), src.format());
+        let (out_w, out_h) = working_size(width, height, max_side);
+        let wanted_in = scaling::context::Definition {
+            format,
+            width,
+            height,
+        };
+        let reusable = self.ctx.as_ref().is_some_and(|c| {
+            *c.0.input() == wanted_in && (c.0.output().width, c.0.output().height) == (out_w, out_h)
+        });
+        if !reusable {
+            // Area averaging: the right filter for downscaling, exact for same-size conversion.
+            let ctx = scaling::Context::get(
+                format,
+                width,
+                height,
+                Pixel::BGR24,
+                out_w,
+                out_h,
+                scaling::Flags::AREA,
+            )
+            .map_err(|e| {
+                MediaError::Internal(format!(
+                    "cannot convert {format:?} {width}x{height} to BGR {out_w}x{out_h}: {e}"
+                ))
+            })?;
+            self.ctx = Some(SendScaler(ctx));
+            // The output frame is allocated by the first run at the new size.
+            self.out = frame::Video::empty();
+        }
+        let Some(ctx) = self.ctx.as_mut() else {
+            // Unreachable: set just above when missing.
+            return Err(MediaError::Internal("scaler missing".into()));
+        };
+        ctx.0
+            .run(src, &mut self.out)
+            .map_err(|e| MediaError::Internal(format!("scaling failed: {e}")))?;
+        Ok(packed_bgr(&self.out, out_w, out_h))
+    }
+}
+
+/// Copies a BGR24 frame (rows possibly padded) into a tightly packed image.
+fn packed_bgr(frame: &frame::Video, width: u32, height: u32) -> BgrImage {
+    let row = width as usize * 3;
+    let stride = frame.stride(0);
+    let plane = frame.data(0);
+    let mut data = Vec::with_capacity(row * height as usize);
+    for y in 0..height as usize {
+        data.extend_from_slice(&plane[y * stride..y * stride + row]);
+    }
+    BgrImage {
+        width,
+        height,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn working_size_fits_longest_side_without_upscaling() {
+        assert_eq!(working_size(1280, 720, 640), (640, 360));
+        assert_eq!(working_size(720, 1280, 640), (360, 640));
+        assert_eq!(working_size(320, 240, 640), (320, 240));
+        assert_eq!(working_size(640, 480, 640), (640, 480));
+        assert_eq!(working_size(1000, 333, 640), (640, 213));
+        assert_eq!(working_size(5000, 1, 640), (640, 1));
+        assert_eq!(working_size(1280, 720, 0), (1280, 720));
+    }
+}

@@ -1,0 +1,7 @@
+//! Decoding tests over media generated with the ffmpeg CLI (cached under the target
+//! directory's tmp folder).
+
+mod bad_input;
+mod containers;
+mod fixtures;
+mod stills;
