@@ -67,12 +67,17 @@ impl Default for QualityThresholds {
 
 /// Passive liveness rule, on the segment's mean live score over usable frames.
 /// Means, not single frames: a real webcam clip can dip on a single frame.
+///
+/// Measured on the labelled development clips (88 segments of 31 real clips, 2 fps,
+/// 2 s segments): the lowest real segment mean is 0.57 and 3 real segments (3.4 %, one
+/// clip) fall below 0.6; the printed-photo and screen stills score 0.21-0.33 and 0.00.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LivenessThresholds {
     /// Mean live score below this is `suspicious`. Default 0.6.
     pub suspicious_below: f32,
-    /// Mean live score below this is `alert` (presentation attack). Default 0.3.
+    /// Mean live score below this is `alert` (presentation attack). Default 0.5: the
+    /// model's own decision point, where spoof classes outweigh the live class.
     pub alert_below: f32,
 }
 
@@ -80,7 +85,7 @@ impl Default for LivenessThresholds {
     fn default() -> Self {
         Self {
             suspicious_below: 0.6,
-            alert_below: 0.3,
+            alert_below: 0.5,
         }
     }
 }
