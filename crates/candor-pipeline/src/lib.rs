@@ -1,1 +1,21 @@
-//! placeholder until this crate is written
+//! Candor's analysis pipeline: decode -> face detection and tracking -> per-face
+//! analysers (quality, liveness) -> segments -> risk fusion -> summary.
+//!
+//! The same [`StreamAnalyser`] serves recorded files ([`analyse_file`]) and live
+//! sessions, so both judge video identically.
+
+pub mod analyser;
+pub mod engine;
+pub mod error;
+pub mod file;
+pub mod models;
+pub mod stream;
+pub mod tracker;
+
+pub use analyser::{AnalysisFrame, FaceAnalyser};
+pub use engine::{Engine, EngineConfig};
+pub use error::PipelineError;
+pub use file::{FileOutcome, analyse_file};
+pub use models::ModelCatalog;
+pub use stream::StreamAnalyser;
+pub use tracker::{Tracker, TrackerConfig};

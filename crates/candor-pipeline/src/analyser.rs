@@ -1,0 +1,99 @@
+//! Per-face analysers: each turns the main face of an analysed frame into signals.
+//! Registering a new analyser (face swap, identity) adds signals without touching the
+//! core types; its fusion rule is added to the core's `Fusion` beside it.
+
+use std::sync::Arc;
+
+use candor_core::signal::names;
+use candor_core::{BgrImage, FaceDetection, Signal, Source};
+use candor_vision::{FaceQuality, LivenessModel, WorkerPool};
+
+use crate::error::PipelineError;
+
+/// A sampled frame at the working size, shared with the model workers without copying.
+pub struct AnalysisFrame {
+    pub image: Arc<BgrImage>,
+    /// Multiplies working-size coordinates into source-frame coordinates.
+    pub to_source: f32,
+}
+
+pub trait FaceAnalyser: Send + Sync {
+    /// The models or measurements this analyser reports as signal sources.
+    fn sources(&self) -> Vec<Source>;
+    /// False when the analyser's model workers are gone or failing.
+    fn healthy(&self) -> bool {
+        true
+    }
+    /// Signals for one face (in working-size coordinates) on `frame`.
+    fn analyse(
+        &self,
+        frame: &AnalysisFrame,
+        face: &FaceDetection,
+    ) -> Result<Vec<Signal>, PipelineError>;
+}
+
+/// Passive liveness from the MiniFASNet V2 + V1SE pair.
+pub struct LivenessAnalyser {
+    pool: WorkerPool<LivenessModel>,
+    source: Source,
+}
+
+impl LivenessAnalyser {
+    pub fn new(pool: WorkerPool<LivenessModel>, source: Source) -> Self {
+        Self { pool, source }
+    }
+}
+
+impl FaceAnalyser for LivenessAnalyser {
+    fn sources(&self) -> Vec<Source> {
+        vec![self.source.clone()]
+    }
+
+    fn healthy(&self) -> bool {
+        self.pool.healthy()
+    }
+
+    fn analyse(
+        &self,
+        frame: &AnalysisFrame,
+        face: &FaceDetection,
+    ) -> Result<Vec<Signal>, PipelineError> {
+        let score = self.pool.call((frame.image.clone(), *face))?;
+        Ok(vec![Signal::new(names::LIVENESS, score.live, &self.source)])
+    }
+}
+
+/// Face size, brightness, exposure and sharpness measured from pixels.
+pub struct QualityAnalyser {
+    source: Source,
+}
+
+impl Default for QualityAnalyser {
+    fn default() -> Self {
+        Self {
+            source: Source::new("face_quality", "1"),
+        }
+    }
+}
+
+impl FaceAnalyser for QualityAnalyser {
+    fn sources(&self) -> Vec<Source> {
+        vec![self.source.clone()]
+    }
+
+    fn analyse(
+        &self,
+        frame: &AnalysisFrame,
+        face: &FaceDetection,
+    ) -> Result<Vec<Signal>, PipelineError> {
+        let q: FaceQuality = candor_vision::face_quality(&frame.image, &face.bbox)?;
+        let s = &self.source;
+        Ok(vec![
+            Signal::new(names::FACE_WIDTH_PX, face.bbox.w * frame.to_source, s),
+            Signal::new(names::BRIGHTNESS, q.brightness, s),
+            Signal::new(names::CLIPPED_SHARE, q.dark_share + q.bright_share, s),
+            Signal::new(names::SHARPNESS, q.sharpness, s),
+            Signal::new(names::DETECTION_SCORE, face.score, s),
+        ])
+    }
+}

@@ -1,0 +1,138 @@
+//! Analysis of one recorded file (or still image): decoding runs on its own thread and
+//! feeds the analysis through a bounded channel, so decoding the next frames overlaps
+//! with inference on the current one while memory stays bounded.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use candor_core::{AnalysisConfig, SegmentReport, Summary};
+use candor_media::{DecodeEvent, DecodeOptions, MediaError, StreamInfo};
+
+use crate::engine::Engine;
+use crate::error::PipelineError;
+use crate::stream::StreamAnalyser;
+
+/// Decoded frames waiting for analysis. Small: frames are big and decoding is not the
+/// bottleneck.
+const DECODE_QUEUE: usize = 4;
+
+#[derive(Debug)]
+pub struct FileOutcome {
+    pub stream: StreamInfo,
+    pub summary: Summary,
+    /// Set when the input broke off part-way (e.g. truncated): the results cover what
+    /// could be decoded up to that point.
+    pub warning: Option<String>,
+}
+
+enum FromDecoder {
+    Opened(StreamInfo),
+    Event(DecodeEvent),
+    Failed(MediaError),
+}
+
+/// Analyses `path`, calling `on_segment` for each segment as soon as it is judged.
+pub fn analyse_file(
+    engine: &Arc<Engine>,
+    path: &Path,
+    decode: &DecodeOptions,
+    cfg: &AnalysisConfig,
+    mut on_segment: impl FnMut(&SegmentReport),
+) -> Result<FileOutcome, PipelineError> {
+    let rx = spawn_decoder(path.to_owned(), decode.clone());
+    let stream = match rx.recv() {
+        Ok(FromDecoder::Opened(info)) => info,
+        Ok(FromDecoder::Failed(e)) => return Err(e.into()),
+        Ok(FromDecoder::Event(_)) | Err(_) => return Err(PipelineError::DecoderGone),
+    };
+    let mut analyser = StreamAnalyser::new(engine.clone(), cfg);
+    let mut warning = None;
+    let mut frames = 0u64;
+    let mut model_error = None;
+    for msg in rx {
+        let report = match msg {
+            FromDecoder::Event(DecodeEvent::Skipped(info)) => {
+                frames += 1;
+                analyser.skipped(info)
+            }
+            FromDecoder::Event(DecodeEvent::Sampled(frame)) => {
+                frames += 1;
+                let info = frame.info;
+                match analyser.analyse(frame) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // One failed inference must not lose the rest of the file: count
+                        // the frame as dropped and carry on.
+                        tracing::warn!(file = %path.display(), pts_us = info.pts_us, error = %e, "frame analysis failed");
+                        model_error.get_or_insert(e);
+                        analyser.dropped(info)
+                    }
+                }
+            }
+            FromDecoder::Failed(e) if frames > 0 => {
+                warning = Some(format!(
+                    "input ended early, results cover what was decoded: {e}"
+                ));
+                break;
+            }
+            FromDecoder::Failed(e) => return Err(e.into()),
+            FromDecoder::Opened(_) => None,
+        };
+        if let Some(r) = report {
+            on_segment(&r);
+        }
+    }
+    let (last, summary) = analyser.finish();
+    if let Some(r) = last {
+        on_segment(&r);
+    }
+    if summary.counts.analysed == 0
+        && let Some(e) = model_error
+    {
+        return Err(e);
+    }
+    if frames == 0 {
+        return Err(MediaError::Empty.into());
+    }
+    Ok(FileOutcome {
+        stream,
+        summary,
+        warning,
+    })
+}
+
+fn spawn_decoder(path: PathBuf, opts: DecodeOptions) -> Receiver<FromDecoder> {
+    let (tx, rx) = sync_channel(DECODE_QUEUE);
+    let spawned = std::thread::Builder::new()
+        .name("candor-decode".into())
+        .spawn(move || {
+            let mut decoder = match candor_media::open_path(&path, &opts) {
+                Ok(d) => d,
+                Err(e) => {
+                    let _ = tx.send(FromDecoder::Failed(e));
+                    return;
+                }
+            };
+            if tx
+                .send(FromDecoder::Opened(decoder.info().clone()))
+                .is_err()
+            {
+                return;
+            }
+            for event in decoder.by_ref() {
+                let msg = match event {
+                    Ok(ev) => FromDecoder::Event(ev),
+                    Err(e) => FromDecoder::Failed(e),
+                };
+                // The receiver is gone when the caller stopped early: stop decoding.
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start decoder thread");
+    }
+    rx
+}

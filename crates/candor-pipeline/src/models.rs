@@ -1,0 +1,127 @@
+//! Reads the project's model manifest (models/manifest.toml) so that models are picked
+//! by name, and results can name the exact model version that produced each signal.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use candor_vision::ModelSpec;
+
+use crate::error::PipelineError;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestEntry {
+    pub name: String,
+    pub version: String,
+    pub file: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub license: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ManifestFile {
+    #[serde(default)]
+    model: Vec<ManifestEntry>,
+}
+
+/// The model manifest plus the folder where `scripts/setup` installed the weights.
+#[derive(Debug, Clone)]
+pub struct ModelCatalog {
+    entries: Vec<ManifestEntry>,
+    weights_dir: PathBuf,
+}
+
+impl ModelCatalog {
+    pub fn load(manifest: &Path, weights_dir: &Path) -> Result<Self, PipelineError> {
+        let text = std::fs::read_to_string(manifest).map_err(|e| {
+            PipelineError::Config(format!(
+                "cannot read model manifest {}: {e}",
+                manifest.display()
+            ))
+        })?;
+        let parsed: ManifestFile = toml::from_str(&text).map_err(|e| {
+            PipelineError::Config(format!(
+                "invalid model manifest {}: {e}",
+                manifest.display()
+            ))
+        })?;
+        Ok(Self {
+            entries: parsed.model,
+            weights_dir: weights_dir.to_owned(),
+        })
+    }
+
+    /// Finds `name` and checks its file is installed.
+    pub fn resolve(&self, name: &str) -> Result<ModelSpec, PipelineError> {
+        let entry = self
+            .entries
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| {
+                let known: Vec<_> = self.entries.iter().map(|e| e.name.as_str()).collect();
+                PipelineError::Config(format!(
+                    "model {name:?} is not in the manifest (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+        let path = self.weights_dir.join(&entry.file);
+        if !path.is_file() {
+            return Err(PipelineError::Config(format!(
+                "model file {} is missing: run scripts/setup to install the weights",
+                path.display()
+            )));
+        }
+        Ok(ModelSpec::new(&entry.name, &entry.version, path))
+    }
+
+    pub fn entries(&self) -> &[ManifestEntry] {
+        &self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn resolves_installed_models_and_explains_missing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = write(
+            dir.path(),
+            "manifest.toml",
+            "[[model]]\nname = \"a\"\nversion = \"1\"\nfile = \"a.onnx\"\nsha256 = \"x\"\n\
+             [[model]]\nname = \"b\"\nversion = \"2\"\nfile = \"b.onnx\"\nsha256 = \"y\"\n",
+        );
+        write(dir.path(), "a.onnx", "");
+        let cat = ModelCatalog::load(&manifest, dir.path()).unwrap();
+        let a = cat.resolve("a").unwrap();
+        assert_eq!(
+            (a.version.as_str(), a.path.clone()),
+            ("1", dir.path().join("a.onnx"))
+        );
+        let missing = cat.resolve("b").unwrap_err().to_string();
+        assert!(missing.contains("scripts/setup"), "{missing}");
+        let unknown = cat.resolve("zzz").unwrap_err().to_string();
+        assert!(unknown.contains("known: a, b"), "{unknown}");
+    }
+
+    #[test]
+    fn the_project_manifest_parses() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let cat = ModelCatalog::load(
+            &root.join("models/manifest.toml"),
+            &root.join("models/weights"),
+        )
+        .unwrap();
+        for name in ["yunet_s", "minifasnet_v2", "minifasnet_v1se"] {
+            assert!(cat.entries().iter().any(|e| e.name == name), "{name}");
+        }
+    }
+}

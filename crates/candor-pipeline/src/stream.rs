@@ -1,0 +1,104 @@
+//! The analysis state of one stream (a file, or a live session): tracker, segmenter,
+//! fusion and summary. It is fed decoded frames in order and hands back judged segments.
+
+use std::sync::Arc;
+
+use candor_core::{
+    AnalysisConfig, FaceObservation, Frame, FrameEvent, FrameInfo, FrameObservation, Fusion,
+    SegmentReport, Segmenter, Summary, SummaryBuilder,
+};
+
+use crate::analyser::AnalysisFrame;
+use crate::engine::Engine;
+use crate::error::PipelineError;
+use crate::tracker::{Tracker, TrackerConfig};
+
+pub struct StreamAnalyser {
+    engine: Arc<Engine>,
+    tracker: Tracker,
+    segmenter: Segmenter,
+    fusion: Fusion,
+    summary: SummaryBuilder,
+}
+
+impl StreamAnalyser {
+    pub fn new(engine: Arc<Engine>, cfg: &AnalysisConfig) -> Self {
+        Self {
+            engine,
+            tracker: Tracker::new(TrackerConfig::default()),
+            segmenter: Segmenter::new(&cfg.segment, &cfg.quality),
+            fusion: Fusion::from_config(cfg),
+            summary: SummaryBuilder::default(),
+        }
+    }
+
+    /// A decoded frame that the sampling policy did not pick.
+    pub fn skipped(&mut self, info: FrameInfo) -> Option<SegmentReport> {
+        self.push(FrameEvent::Skipped(info))
+    }
+
+    /// A sampled frame that was dropped because analysis fell behind.
+    pub fn dropped(&mut self, info: FrameInfo) -> Option<SegmentReport> {
+        self.push(FrameEvent::Dropped(info))
+    }
+
+    /// Runs the models on a sampled frame. A model failure is an error for this frame
+    /// only; the stream can go on.
+    pub fn analyse(&mut self, frame: Frame) -> Result<Option<SegmentReport>, PipelineError> {
+        let obs = self.observe(frame)?;
+        Ok(self.push(FrameEvent::Analysed(obs)))
+    }
+
+    /// Closes the last segment and returns it with the summary.
+    pub fn finish(mut self) -> (Option<SegmentReport>, Summary) {
+        let last = self.segmenter.finish().map(|s| self.judge(s));
+        (last, self.summary.build())
+    }
+
+    /// The summary so far.
+    pub fn summary(&self) -> Summary {
+        self.summary.build()
+    }
+
+    fn observe(&mut self, frame: Frame) -> Result<FrameObservation, PipelineError> {
+        let to_source = frame.to_source_scale();
+        let image = Arc::new(frame.image);
+        let detections = self.engine.detect(image.clone())?;
+        let tracked = self.tracker.update(&detections);
+        let af = AnalysisFrame { image, to_source };
+        let mut faces = Vec::with_capacity(detections.len());
+        for (i, det) in detections.iter().enumerate() {
+            let mut signals = Vec::new();
+            if tracked.main == Some(i) {
+                for a in self.engine.analysers() {
+                    signals.extend(a.analyse(&af, det)?);
+                }
+            }
+            faces.push(FaceObservation {
+                track_id: tracked.track_ids[i],
+                // Results report positions in the source frame, not the working size.
+                detection: det.scaled(to_source),
+                signals,
+            });
+        }
+        Ok(FrameObservation {
+            info: frame.info,
+            main_track: tracked.main.map(|i| tracked.track_ids[i]),
+            faces,
+        })
+    }
+
+    fn push(&mut self, event: FrameEvent) -> Option<SegmentReport> {
+        self.segmenter.push(event).map(|s| self.judge(s))
+    }
+
+    fn judge(&mut self, segment: candor_core::Segment) -> SegmentReport {
+        let assessment = self.fusion.assess(&segment);
+        let report = SegmentReport {
+            segment,
+            assessment,
+        };
+        self.summary.add(&report);
+        report
+    }
+}

@@ -1,0 +1,130 @@
+//! Settings shared by every subcommand that runs the models: where the models and the
+//! ONNX Runtime library are, how frames are sampled, and the decision thresholds.
+//! Every field has a long flag and an environment variable.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use candor_core::AnalysisConfig;
+use candor_media::DecodeOptions;
+use candor_pipeline::EngineConfig;
+use candor_vision::RuntimeOptions;
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Folder with the model manifest (manifest.toml) and the installed weights
+    /// (weights/). Default: ./models, else the models/ folder of the source tree the
+    /// binary was built in.
+    #[arg(long, env = "CANDOR_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+
+    /// ONNX Runtime shared library (libonnxruntime.so). Default: ./.ort/lib, else the
+    /// source tree's .ort/lib (installed by scripts/setup).
+    #[arg(long, env = "ORT_DYLIB_PATH")]
+    pub ort_library: Option<PathBuf>,
+
+    /// Face detector, by manifest name (yunet_s, or the faster, weaker yunet_n).
+    #[arg(long, env = "CANDOR_DETECTOR", default_value = "yunet_s")]
+    pub detector: String,
+
+    /// Minimum face detector confidence.
+    #[arg(long, env = "CANDOR_DETECTOR_THRESHOLD", default_value_t = 0.6)]
+    pub detector_threshold: f32,
+
+    /// Threads per ONNX Runtime session. One-thread sessions in parallel serve
+    /// concurrent streams best on CPU.
+    #[arg(long, env = "CANDOR_INTRA_THREADS", default_value_t = 1)]
+    pub intra_threads: usize,
+
+    /// Model instances (worker threads) per model.
+    #[arg(long, env = "CANDOR_MODEL_WORKERS", default_value_t = 1)]
+    pub model_workers: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// Frames analysed per second of video (every frame is still decoded).
+    #[arg(long, env = "CANDOR_SAMPLE_FPS", default_value_t = 2.0)]
+    pub sample_fps: f32,
+
+    /// Longest side of the working size frames are scaled to before analysis.
+    #[arg(long, env = "CANDOR_MAX_SIDE", default_value_t = 640)]
+    pub max_side: u32,
+
+    /// Segment length in milliseconds (overrides the config file).
+    #[arg(long, env = "CANDOR_SEGMENT_MS")]
+    pub segment_ms: Option<u32>,
+
+    /// Thresholds file (TOML); fields left out keep their documented defaults.
+    #[arg(long, env = "CANDOR_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    pub fn engine_config(&self) -> Result<EngineConfig> {
+        let models_dir = match &self.models_dir {
+            Some(d) => d.clone(),
+            None => find_default("models", |p| p.join("manifest.toml").is_file()).context(
+                "cannot find the models folder: pass --models-dir or run from the source tree",
+            )?,
+        };
+        let ort_library = match &self.ort_library {
+            Some(p) => p.clone(),
+            None => find_default(".ort/lib/libonnxruntime.so", |p| p.is_file()).context(
+                "cannot find libonnxruntime.so: run scripts/setup or pass --ort-library",
+            )?,
+        };
+        Ok(EngineConfig {
+            manifest: models_dir.join("manifest.toml"),
+            weights_dir: models_dir.join("weights"),
+            detector: self.detector.clone(),
+            detector_threshold: self.detector_threshold,
+            ort_library: Some(ort_library),
+            runtime: RuntimeOptions {
+                intra_threads: self.intra_threads.max(1),
+                ..RuntimeOptions::default()
+            },
+            workers: self.model_workers.max(1),
+            queue: 16,
+        })
+    }
+}
+
+impl AnalysisArgs {
+    pub fn analysis_config(&self) -> Result<AnalysisConfig> {
+        let mut cfg = match &self.config {
+            Some(path) => AnalysisConfig::from_toml_file(path)?,
+            None => AnalysisConfig::default(),
+        };
+        if let Some(ms) = self.segment_ms {
+            cfg.segment.length_ms = ms;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions {
+            sample_fps: self.sample_fps,
+            max_side: self.max_side,
+            ..DecodeOptions::default()
+        }
+    }
+}
+
+/// `rel` under the current directory, else under the source tree this binary was built
+/// from (target/<profile>/candor -> ../..), so the binary works from anywhere in a
+/// checkout.
+fn find_default(rel: &str, ok: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let here = PathBuf::from(rel);
+    if ok(&here) {
+        return Some(here);
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .map(|dir| dir.join(rel))
+        .find(|p| ok(p))
+}

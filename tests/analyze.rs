@@ -1,0 +1,329 @@
+//! `candor analyze` end to end: the real binary, the real models, real media.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::Value;
+use support::{analyze_json, data, ffmpeg, of_kind};
+
+fn state(v: &Value) -> &str {
+    v["state"]
+        .as_str()
+        .or(v["worst_state"].as_str())
+        .unwrap_or("?")
+}
+
+fn liveness_mean(seg: &Value) -> f64 {
+    seg["signals"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "liveness"))
+        .and_then(|s| s["mean"].as_f64())
+        .unwrap_or_else(|| panic!("segment has no liveness: {seg}"))
+}
+
+/// The three Silent-Face stills: printed photo and tablet screen are presentation
+/// attacks, T1 is live. One face each, and the state follows.
+#[test]
+fn spoof_stills_are_judged_by_liveness() {
+    let f1 = data("spoof-samples/image_F1.jpg");
+    let f2 = data("spoof-samples/image_F2.jpg");
+    let t1 = data("spoof-samples/image_T1.jpg");
+    let (code, lines, stderr) = analyze_json(&[&f1, &f2, &t1], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    for (file, want, live_ok) in [
+        (&f1, "alert", (0.0, 0.5)),
+        (&f2, "alert", (0.0, 0.5)),
+        (&t1, "clear", (0.6, 1.0)),
+    ] {
+        let segs = of_kind(&lines, "segment", file);
+        assert_eq!(segs.len(), 1, "{}: {segs:?}", file.display());
+        let seg = segs[0];
+        assert_eq!(seg["counts"]["one_face"], 1, "{seg}");
+        assert_eq!(seg["counts"]["analysed"], 1, "{seg}");
+        let live = liveness_mean(seg);
+        eprintln!("{}: live {live:.3}, state {}", file.display(), state(seg));
+        assert!(
+            live >= live_ok.0 && live <= live_ok.1,
+            "{}: live {live}",
+            file.display()
+        );
+        assert_eq!(state(seg), want, "{seg}");
+        assert_eq!(
+            seg["reasons"][0]["code"],
+            if want == "alert" {
+                "liveness_low"
+            } else {
+                "live_face"
+            }
+        );
+        let summary = of_kind(&lines, "summary", file);
+        assert_eq!(summary.len(), 1);
+        assert_eq!(summary[0]["worst_state"], want);
+    }
+}
+
+/// Real talking-head clips (GRID corpus): one face on every analysed frame, every
+/// segment judged, and each state explained by a reason.
+#[test]
+fn real_face_videos_have_one_face_per_analysed_frame() {
+    let clips = [
+        "grid_bbaf2n.mp4",
+        "grid_brbk7n.mp4",
+        "grid_lbax4n.mp4",
+        "grid_swiz3n.mp4",
+    ]
+    .map(|c| data(&format!("talking-heads/{c}")));
+    let refs: Vec<&Path> = clips.iter().map(|p| p.as_path()).collect();
+    let (code, lines, stderr) = analyze_json(&refs, &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    for clip in &clips {
+        let segs = of_kind(&lines, "segment", clip);
+        // 3.00 s at 2 s segments: [0, 2) and [2, 3)
+        assert_eq!(segs.len(), 2, "{}", clip.display());
+        let decoded: u64 = segs
+            .iter()
+            .map(|s| s["counts"]["decoded"].as_u64().unwrap())
+            .sum();
+        let analysed: u64 = segs
+            .iter()
+            .map(|s| s["counts"]["analysed"].as_u64().unwrap())
+            .sum();
+        assert_eq!(decoded, 75, "{}", clip.display());
+        // 2 fps over 3 s: frames at 0, 0.5, ..., 2.5 s
+        assert_eq!(analysed, 6, "{}", clip.display());
+        for s in &segs {
+            assert_eq!(s["counts"]["one_face"], s["counts"]["analysed"], "{s}");
+            assert!(!s["reasons"].as_array().unwrap().is_empty(), "{s}");
+            let live = liveness_mean(s);
+            eprintln!(
+                "{} seg {}: live {live:.3} -> {} ({})",
+                clip.display(),
+                s["index"],
+                state(s),
+                s["reasons"][0]["message"]
+            );
+        }
+        let summary = &of_kind(&lines, "summary", clip)[0];
+        assert_eq!(summary["counts"]["no_face"], 0);
+        assert_eq!(summary["stream"]["codec"], "h264");
+        assert_eq!(summary["stream"]["width"], 360);
+    }
+}
+
+/// A replay of the tablet-screen still as a video (a slow zoom, as a phone held to the
+/// camera would give) is a presentation attack: every segment is an alert.
+#[test]
+fn video_of_a_screen_replay_is_an_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("f2_replay.mp4");
+    let f2 = data("spoof-samples/image_F2.jpg");
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        f2.to_str().unwrap(),
+        "-t",
+        "4",
+        "-r",
+        "25",
+        "-vf",
+        "scale=720:-2,zoompan=z='1+0.0008*on':d=1:s=720x960:fps=25,format=yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        clip.to_str().unwrap(),
+    ]);
+    let (code, lines, stderr) = analyze_json(&[&clip], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let segs = of_kind(&lines, "segment", &clip);
+    assert_eq!(segs.len(), 2);
+    for s in &segs {
+        eprintln!(
+            "replay seg {}: live {:.3} -> {}",
+            s["index"],
+            liveness_mean(s),
+            state(s)
+        );
+        assert_eq!(state(s), "alert", "{s}");
+        assert_eq!(s["reasons"][0]["signal"], "liveness");
+    }
+    assert_eq!(of_kind(&lines, "summary", &clip)[0]["worst_state"], "alert");
+}
+
+/// Bad inputs each give a clear error naming the problem, exit code 1, and do not stop
+/// the good file after them from being analysed.
+#[test]
+fn bad_inputs_fail_clearly_and_others_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.mp4");
+    std::fs::write(&empty, b"").unwrap();
+    let garbage = dir.path().join("garbage.mp4");
+    let bytes: Vec<u8> = (0..64 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&garbage, bytes).unwrap();
+    let full = dir.path().join("full.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-t",
+        "2",
+        "-c:v",
+        "libx264",
+        full.to_str().unwrap(),
+    ]);
+    let truncated = dir.path().join("truncated.mp4");
+    let all = std::fs::read(&full).unwrap();
+    std::fs::write(&truncated, &all[..all.len() / 3]).unwrap();
+    let audio = dir.path().join("audio_only.m4a");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440",
+        "-t",
+        "1",
+        audio.to_str().unwrap(),
+    ]);
+    let missing = dir.path().join("does_not_exist.mp4");
+    let good = data("spoof-samples/image_T1.jpg");
+
+    let (code, lines, stderr) = analyze_json(
+        &[&empty, &garbage, &truncated, &audio, &missing, &good],
+        &[],
+    );
+    assert_eq!(code, 1, "stderr: {stderr}");
+    let expect = [
+        (&empty, "empty"),
+        (&garbage, "not a recognised video or image"),
+        (&truncated, "truncated"),
+        (&audio, "no video"),
+        (&missing, "no such file"),
+    ];
+    for (file, words) in expect {
+        let errs = of_kind(&lines, "error", file);
+        assert_eq!(errs.len(), 1, "{}: {lines:?}", file.display());
+        let msg = errs[0]["error"].as_str().unwrap().to_lowercase();
+        assert!(
+            msg.contains(words),
+            "{}: {msg:?} should mention {words:?}",
+            file.display()
+        );
+        assert!(
+            stderr.contains(&file.display().to_string()),
+            "stderr names the file"
+        );
+    }
+    assert_eq!(
+        of_kind(&lines, "summary", &good).len(),
+        1,
+        "the good file still ran"
+    );
+}
+
+/// Every supported container goes through the whole pipeline.
+#[test]
+fn containers_analyse_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = data("talking-heads/grid_swiz3n.mp4");
+    let s = src.to_str().unwrap();
+    let out = |n: &str| dir.path().join(n);
+    let webm = out("clip.webm");
+    ffmpeg(&[
+        "-i",
+        s,
+        "-an",
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "1M",
+        webm.to_str().unwrap(),
+    ]);
+    let frag = out("clip_frag.mp4");
+    ffmpeg(&[
+        "-i",
+        s,
+        "-an",
+        "-c:v",
+        "copy",
+        "-movflags",
+        "frag_keyframe+empty_moov",
+        frag.to_str().unwrap(),
+    ]);
+    let annexb = out("clip.h264");
+    ffmpeg(&[
+        "-i",
+        s,
+        "-an",
+        "-c:v",
+        "copy",
+        "-bsf:v",
+        "h264_mp4toannexb",
+        "-f",
+        "h264",
+        annexb.to_str().unwrap(),
+    ]);
+    let png = out("frame.png");
+    ffmpeg(&["-i", s, "-frames:v", "1", png.to_str().unwrap()]);
+    let (code, lines, stderr) = analyze_json(&[&webm, &frag, &annexb, &png], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    for (file, frames) in [(&webm, 75), (&frag, 75), (&annexb, 75), (&png, 1)] {
+        let summary = of_kind(&lines, "summary", file);
+        assert_eq!(summary.len(), 1, "{}: {lines:?}", file.display());
+        assert_eq!(
+            summary[0]["counts"]["decoded"],
+            frames,
+            "{}",
+            file.display()
+        );
+        assert_eq!(summary[0]["counts"]["no_face"], 0, "{}", file.display());
+    }
+}
+
+/// A camera showing nothing (black frames) cannot be judged: inconclusive, with the
+/// reason "no face", never clear and never an error.
+#[test]
+fn black_frames_are_inconclusive_not_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("black.webm");
+    ffmpeg(&[
+        "-f", "lavfi", "-i", "color=c=black:size=640x480:rate=15", "-t", "3",
+        "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", clip.to_str().unwrap(),
+    ]);
+    let (code, lines, stderr) = analyze_json(&[&clip], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let segs = of_kind(&lines, "segment", &clip);
+    assert_eq!(segs.len(), 2);
+    for s in &segs {
+        assert_eq!(state(s), "inconclusive", "{s}");
+        assert_eq!(s["abstain"], "no_face");
+        assert_eq!(s["reasons"][0]["code"], "no_face");
+        assert_eq!(s["counts"]["no_face"], s["counts"]["analysed"]);
+    }
+    assert_eq!(of_kind(&lines, "summary", &clip)[0]["worst_state"], "inconclusive");
+}
+
+/// The default output is a readable table with one row per segment and a summary.
+#[test]
+fn table_output_has_a_row_per_segment() {
+    let clip = data("talking-heads/grid_lbax4n.mp4");
+    let out = support::candor(&["analyze", clip.to_str().unwrap(), "--segment-ms", "1000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows.iter().all(|r| r.contains("clear") || r.contains("suspicious")), "{text}");
+    assert!(text.contains("summary:"), "{text}");
+    assert!(text.contains("models: yunet_s"), "{text}");
+}

@@ -1,0 +1,85 @@
+//! Shared helpers for the end-to-end tests: where the models and data are, making media
+//! with the ffmpeg CLI, and running the real `candor` binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// Labelled development data: CANDOR_DATA_DIR, default ../shared/data beside the checkout.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("CANDOR_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"))
+}
+
+pub fn data(rel: &str) -> PathBuf {
+    let p = data_dir().join(rel);
+    assert!(
+        p.is_file(),
+        "test data {} is missing (set CANDOR_DATA_DIR)",
+        p.display()
+    );
+    p
+}
+
+/// Runs ffmpeg with `args`, failing the test with its stderr when it fails.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg CLI (installed by scripts/setup)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `candor` with `args`.
+pub fn candor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("CANDOR_LOG")
+        .output()
+        .expect("run candor")
+}
+
+/// Runs `candor analyze --json` on `files` and returns (exit code, parsed lines, stderr).
+pub fn analyze_json(files: &[&Path], extra: &[&str]) -> (i32, Vec<Value>, String) {
+    let mut args = vec!["analyze", "--json"];
+    args.extend_from_slice(extra);
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let out = candor(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The lines of one kind (`segment`, `summary`, `error`) for one file.
+pub fn of_kind<'a>(lines: &'a [Value], kind: &str, file: &Path) -> Vec<&'a Value> {
+    let name = file.display().to_string();
+    lines
+        .iter()
+        .filter(|v| v["type"] == kind && v["file"] == name.as_str())
+        .collect()
+}
