@@ -295,8 +295,19 @@ fn black_frames_are_inconclusive_not_clear() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("black.webm");
     ffmpeg(&[
-        "-f", "lavfi", "-i", "color=c=black:size=640x480:rate=15", "-t", "3",
-        "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", clip.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=black:size=640x480:rate=15",
+        "-t",
+        "3",
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        clip.to_str().unwrap(),
     ]);
     let (code, lines, stderr) = analyze_json(&[&clip], &[]);
     assert_eq!(code, 0, "stderr: {stderr}");
@@ -308,7 +319,10 @@ fn black_frames_are_inconclusive_not_clear() {
         assert_eq!(s["reasons"][0]["code"], "no_face");
         assert_eq!(s["counts"]["no_face"], s["counts"]["analysed"]);
     }
-    assert_eq!(of_kind(&lines, "summary", &clip)[0]["worst_state"], "inconclusive");
+    assert_eq!(
+        of_kind(&lines, "summary", &clip)[0]["worst_state"],
+        "inconclusive"
+    );
 }
 
 /// The default output is a readable table with one row per segment and a summary.
@@ -316,14 +330,22 @@ fn black_frames_are_inconclusive_not_clear() {
 fn table_output_has_a_row_per_segment() {
     let clip = data("talking-heads/grid_lbax4n.mp4");
     let out = support::candor(&["analyze", clip.to_str().unwrap(), "--segment-ms", "1000"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
         .collect();
     assert_eq!(rows.len(), 3, "{text}");
-    assert!(rows.iter().all(|r| r.contains("clear") || r.contains("suspicious")), "{text}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("clear") || r.contains("suspicious")),
+        "{text}"
+    );
     assert!(text.contains("summary:"), "{text}");
     assert!(text.contains("models: yunet_s"), "{text}");
 }
