@@ -50,6 +50,35 @@ impl BgrImage {
         [self.data[i], self.data[i + 1], self.data[i + 2]]
     }
 
+    /// The picture turned clockwise by `degrees` (0, 90, 180 or 270; other values are
+    /// rounded to the nearest quarter turn).
+    pub fn rotated_cw(&self, degrees: i32) -> BgrImage {
+        let quarter = ((degrees as f32 / 90.0).round() as i32).rem_euclid(4);
+        if quarter == 0 {
+            return self.clone();
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (ow, oh) = if quarter == 2 { (w, h) } else { (h, w) };
+        let mut data = vec![0u8; self.data.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let (ox, oy) = match quarter {
+                    1 => (h - 1 - y, x),
+                    2 => (w - 1 - x, h - 1 - y),
+                    _ => (y, w - 1 - x),
+                };
+                let src = (y * w + x) * 3;
+                let dst = (oy * ow + ox) * 3;
+                data[dst..dst + 3].copy_from_slice(&self.data[src..src + 3]);
+            }
+        }
+        BgrImage {
+            width: ow as u32,
+            height: oh as u32,
+            data,
+        }
+    }
+
     /// ITU-R BT.601 luma of a pixel, 0-255.
     #[inline]
     pub fn luma(&self, x: u32, y: u32) -> f32 {
@@ -96,6 +125,23 @@ mod tests {
     fn new_rejects_wrong_length() {
         assert!(BgrImage::new(2, 2, vec![0; 11]).is_none());
         assert!(BgrImage::new(2, 2, vec![0; 12]).is_some());
+    }
+
+    #[test]
+    fn rotation_moves_the_top_left_pixel_where_expected() {
+        // 3x2 picture with a marked top-left pixel.
+        let mut img = BgrImage::filled(3, 2, [0, 0, 0]);
+        img.data[..3].copy_from_slice(&[9, 9, 9]);
+        let cw = img.rotated_cw(90);
+        assert_eq!((cw.width, cw.height), (2, 3));
+        assert_eq!(cw.pixel(1, 0), [9, 9, 9]);
+        let half = img.rotated_cw(180);
+        assert_eq!((half.width, half.height), (3, 2));
+        assert_eq!(half.pixel(2, 1), [9, 9, 9]);
+        let ccw = img.rotated_cw(270);
+        assert_eq!(ccw.pixel(0, 2), [9, 9, 9]);
+        assert_eq!(img.rotated_cw(-90), ccw);
+        assert_eq!(img.rotated_cw(360), img);
     }
 
     #[test]

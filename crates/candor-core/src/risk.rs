@@ -79,6 +79,11 @@ impl Reason {
 pub trait RiskRule: Send + Sync {
     fn name(&self) -> &'static str;
     fn evaluate(&self, segment: &Segment) -> Vec<Reason>;
+    /// This rule's confidence, 0..1, that the face is not a genuine live person, when
+    /// the segment holds the signal it needs. Rules about presence or quality give none.
+    fn attack_score(&self, _segment: &Segment) -> Option<f32> {
+        None
+    }
 }
 
 /// A segment with its judgement.
@@ -90,6 +95,10 @@ pub struct Assessment {
     /// Why the segment could not be judged, or the main quality problem.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abstain: Option<AbstainCode>,
+    /// Fused confidence, 0..1, that the face is not a genuine live person: the highest
+    /// score any attack rule gives. Absent when no attack signal was measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attack_score: Option<f32>,
 }
 
 pub struct Fusion {
@@ -141,10 +150,16 @@ impl Fusion {
         let abstain = segment
             .main_abstain()
             .or((segment.counts.several_faces > 0).then_some(AbstainCode::SeveralFaces));
+        let attack_score = self
+            .rules
+            .iter()
+            .filter_map(|r| r.attack_score(segment))
+            .reduce(f32::max);
         Assessment {
             state,
             reasons,
             abstain,
+            attack_score,
         }
     }
 }
@@ -214,6 +229,11 @@ pub struct LivenessRule(pub LivenessThresholds);
 impl RiskRule for LivenessRule {
     fn name(&self) -> &'static str {
         "liveness"
+    }
+
+    fn attack_score(&self, s: &Segment) -> Option<f32> {
+        s.signal(names::LIVENESS)
+            .map(|l| (1.0 - l.mean).clamp(0.0, 1.0))
     }
 
     fn evaluate(&self, s: &Segment) -> Vec<Reason> {
@@ -354,6 +374,32 @@ mod tests {
                 a.reasons
             );
         }
+    }
+
+    #[test]
+    fn attack_score_is_the_highest_rule_score() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        let a = fusion.assess(&segment(4, 4, 0, Some(0.8)));
+        assert!((a.attack_score.unwrap() - 0.2).abs() < 1e-6);
+        assert_eq!(fusion.assess(&segment(4, 0, 0, None)).attack_score, None);
+        struct Fixed(f32);
+        impl RiskRule for Fixed {
+            fn name(&self) -> &'static str {
+                "fixed"
+            }
+            fn evaluate(&self, _: &Segment) -> Vec<Reason> {
+                Vec::new()
+            }
+            fn attack_score(&self, _: &Segment) -> Option<f32> {
+                Some(self.0)
+            }
+        }
+        let mut fusion = Fusion::from_config(&AnalysisConfig::default());
+        fusion.push(Box::new(Fixed(0.7)));
+        assert_eq!(
+            fusion.assess(&segment(4, 4, 0, Some(0.8))).attack_score,
+            Some(0.7)
+        );
     }
 
     #[test]
