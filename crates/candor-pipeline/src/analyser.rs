@@ -18,6 +18,8 @@ pub struct AnalysisFrame {
 }
 
 pub trait FaceAnalyser: Send + Sync {
+    /// Short name for logs and metrics.
+    fn name(&self) -> &str;
     /// The models or measurements this analyser reports as signal sources.
     fn sources(&self) -> Vec<Source>;
     /// False when the analyser's model workers are gone or failing.
@@ -45,6 +47,10 @@ impl LivenessAnalyser {
 }
 
 impl FaceAnalyser for LivenessAnalyser {
+    fn name(&self) -> &str {
+        &self.source.name
+    }
+
     fn sources(&self) -> Vec<Source> {
         vec![self.source.clone()]
     }
@@ -77,6 +83,10 @@ impl Default for QualityAnalyser {
 }
 
 impl FaceAnalyser for QualityAnalyser {
+    fn name(&self) -> &str {
+        &self.source.name
+    }
+
     fn sources(&self) -> Vec<Source> {
         vec![self.source.clone()]
     }

@@ -96,6 +96,10 @@ impl Engine {
         Ok(self.detector.call(image)?)
     }
 
+    pub fn detector_name(&self) -> &str {
+        &self.detector_source.name
+    }
+
     pub fn analysers(&self) -> &[Box<dyn FaceAnalyser>] {
         &self.analysers
     }

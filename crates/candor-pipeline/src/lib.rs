@@ -17,5 +17,5 @@ pub use engine::{Engine, EngineConfig};
 pub use error::PipelineError;
 pub use file::{FileOutcome, analyse_file};
 pub use models::ModelCatalog;
-pub use stream::StreamAnalyser;
+pub use stream::{FrameTimings, StreamAnalyser};
 pub use tracker::{Tracker, TrackerConfig};

@@ -2,6 +2,7 @@
 //! fusion and summary. It is fed decoded frames in order and hands back judged segments.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use candor_core::{
     AnalysisConfig, FaceObservation, Frame, FrameEvent, FrameInfo, FrameObservation, Fusion,
@@ -13,8 +14,17 @@ use crate::engine::Engine;
 use crate::error::PipelineError;
 use crate::tracker::{Tracker, TrackerConfig};
 
+/// Wall time spent per model or measurement on the last analysed frame.
+#[derive(Debug, Clone, Default)]
+pub struct FrameTimings {
+    pub total: Duration,
+    /// (source name, time), the detector first.
+    pub stages: Vec<(String, Duration)>,
+}
+
 pub struct StreamAnalyser {
     engine: Arc<Engine>,
+    last_timings: FrameTimings,
     tracker: Tracker,
     segmenter: Segmenter,
     fusion: Fusion,
@@ -25,6 +35,7 @@ impl StreamAnalyser {
     pub fn new(engine: Arc<Engine>, cfg: &AnalysisConfig) -> Self {
         Self {
             engine,
+            last_timings: FrameTimings::default(),
             tracker: Tracker::new(TrackerConfig::default()),
             segmenter: Segmenter::new(&cfg.segment, &cfg.quality),
             fusion: Fusion::from_config(cfg),
@@ -55,15 +66,23 @@ impl StreamAnalyser {
         (last, self.summary.build())
     }
 
+    /// Where the time went on the last analysed frame.
+    pub fn last_timings(&self) -> &FrameTimings {
+        &self.last_timings
+    }
+
     /// The summary so far.
     pub fn summary(&self) -> Summary {
         self.summary.build()
     }
 
     fn observe(&mut self, frame: Frame) -> Result<FrameObservation, PipelineError> {
+        let started = Instant::now();
+        let mut stages = Vec::with_capacity(1 + self.engine.analysers().len());
         let to_source = frame.to_source_scale();
         let image = Arc::new(frame.image);
         let detections = self.engine.detect(image.clone())?;
+        stages.push((self.engine.detector_name().to_owned(), started.elapsed()));
         let tracked = self.tracker.update(&detections);
         let af = AnalysisFrame { image, to_source };
         let mut faces = Vec::with_capacity(detections.len());
@@ -71,7 +90,9 @@ impl StreamAnalyser {
             let mut signals = Vec::new();
             if tracked.main == Some(i) {
                 for a in self.engine.analysers() {
+                    let t = Instant::now();
                     signals.extend(a.analyse(&af, det)?);
+                    stages.push((a.name().to_owned(), t.elapsed()));
                 }
             }
             faces.push(FaceObservation {
@@ -81,6 +102,10 @@ impl StreamAnalyser {
                 signals,
             });
         }
+        self.last_timings = FrameTimings {
+            total: started.elapsed(),
+            stages,
+        };
         Ok(FrameObservation {
             info: frame.info,
             main_track: tracked.main.map(|i| tracked.track_ids[i]),
