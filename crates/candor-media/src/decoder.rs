@@ -28,9 +28,21 @@ pub struct StreamInfo {
     pub container: String,
     /// Codec name (e.g. `h264`, `vp8`, `vp9`, `jpeg`, `png`).
     pub codec: String,
-    /// Size of the first frame as declared by the stream (it may change mid-stream).
+    /// Size of the first frame as declared by the stream (it may change mid-stream),
+    /// as displayed: after `rotation_degrees`, so a portrait phone recording stored
+    /// as 1920x1080 reports 1080x1920.
     pub width: u32,
     pub height: u32,
+    /// Clockwise rotation (0, 90, 180 or 270) applied to every frame for display, from
+    /// the container's display matrix (phone recordings); other angles are rounded to
+    /// the nearest quarter turn. Sampled images and `FrameInfo` sizes are already
+    /// turned. A per-frame display matrix (H.264/HEVC display orientation SEI), which
+    /// overrides this for the frames it applies to, is not known here. Always 0 for
+    /// stills, whose EXIF orientation is applied on decoding.
+    pub rotation_degrees: i32,
+    /// The display matrix also mirrors the picture left-right (applied before the
+    /// rotation). Rare: some front-camera recordings.
+    pub mirrored: bool,
     /// Frame rate declared by the stream, if any.
     pub fps: Option<f32>,
     /// Duration declared by the container, if known (not for live streams or stills).
@@ -101,6 +113,8 @@ impl Decoder {
             codec: kind.name().to_owned(),
             width: frame.info.source_width,
             height: frame.info.source_height,
+            rotation_degrees: 0,
+            mirrored: false,
             fps: None,
             duration_us: None,
         };

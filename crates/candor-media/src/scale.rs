@@ -1,8 +1,18 @@
 //! Conversion of decoded pictures to BGR at the working size, in one swscale pass.
+//!
+//! The YUV → RGB conversion follows each frame's colour tags, as FFmpeg's own `scale`
+//! filter does: full-range ("pc"/JPEG) video is expanded from 0–255 rather than
+//! 16–235, and the matrix is the tagged one (BT.709 for most HD recordings);
+//! untagged video keeps swscale's defaults (limited range, BT.601).
+
+use std::os::raw::c_int;
+use std::ptr;
 
 use candor_core::BgrImage;
+use ffmpeg_next::ffi;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
+use ffmpeg_next::util::color;
 use ffmpeg_next::util::frame;
 
 use crate::MediaError;
@@ -30,6 +40,8 @@ unsafe impl Send for SendScaler {}
 pub struct Scaler {
     ctx: Option<SendScaler>,
     out: frame::Video,
+    /// The source colour tags the context was last set up for.
+    colour: Option<(color::Range, color::Space)>,
 }
 
 impl Scaler {
@@ -37,6 +49,7 @@ impl Scaler {
         Self {
             ctx: None,
             out: frame::Video::empty(),
+            colour: None,
         }
     }
 
@@ -69,6 +82,7 @@ impl Scaler {
                 ))
             })?;
             self.ctx = Some(SendScaler(ctx));
+            self.colour = None;
             // The output frame is allocated by the first run at the new size.
             self.out = frame::Video::empty();
         }
@@ -76,10 +90,85 @@ impl Scaler {
             // Unreachable: set just above when missing.
             return Err(MediaError::Internal("scaler missing".into()));
         };
+        // Tags may change from frame to frame even when the size does not.
+        let colour = (src.color_range(), src.color_space());
+        if self.colour != Some(colour) {
+            set_source_colour(&mut ctx.0, format, colour.0, colour.1);
+            self.colour = Some(colour);
+        }
         ctx.0
             .run(src, &mut self.out)
             .map_err(|e| MediaError::Internal(format!("scaling failed: {e}")))?;
         Ok(packed_bgr(&self.out, out_w, out_h))
+    }
+}
+
+/// Tells the scaler the source's colour range and matrix (YUV and grey sources only;
+/// RGB needs no conversion matrix).
+fn set_source_colour(
+    ctx: &mut scaling::Context,
+    format: Pixel,
+    range: color::Range,
+    space: color::Space,
+) {
+    let Some(desc) = format.descriptor() else {
+        return;
+    };
+    // SAFETY: the descriptor is static FFmpeg data.
+    let flags = unsafe { (*desc.as_ptr()).flags };
+    if flags & ffi::AV_PIX_FMT_FLAG_RGB as u64 != 0 {
+        return;
+    }
+    // The deprecated yuvj formats (H.264 and MJPEG decoders still output them) are
+    // full range by definition; otherwise only a "pc" tag means full range.
+    let yuvj = matches!(
+        format,
+        Pixel::YUVJ420P | Pixel::YUVJ422P | Pixel::YUVJ444P | Pixel::YUVJ440P | Pixel::YUVJ411P
+    );
+    let full_range = c_int::from(yuvj || range == color::Range::JPEG);
+    let matrix = match space {
+        color::Space::BT709 => ffi::SWS_CS_ITU709,
+        color::Space::FCC => ffi::SWS_CS_FCC,
+        color::Space::BT470BG | color::Space::SMPTE170M => ffi::SWS_CS_ITU601,
+        color::Space::SMPTE240M => ffi::SWS_CS_SMPTE240M,
+        color::Space::BT2020NCL | color::Space::BT2020CL => ffi::SWS_CS_BT2020,
+        _ => ffi::SWS_CS_DEFAULT,
+    };
+    // SAFETY: `ctx` is a valid, initialised SwsContext; the out-pointers are locals,
+    // and the coefficient tables are static swscale data (the destination table and
+    // the adjustments are passed back unchanged).
+    let ret = unsafe {
+        let sws = ctx.as_mut_ptr();
+        let (mut inv_table, mut table) = (ptr::null_mut(), ptr::null_mut());
+        let (mut src_range, mut dst_range) = (0, 0);
+        let (mut brightness, mut contrast, mut saturation) = (0, 0, 0);
+        let got = ffi::sws_getColorspaceDetails(
+            sws,
+            &mut inv_table,
+            &mut src_range,
+            &mut table,
+            &mut dst_range,
+            &mut brightness,
+            &mut contrast,
+            &mut saturation,
+        );
+        if got < 0 {
+            got
+        } else {
+            ffi::sws_setColorspaceDetails(
+                sws,
+                ffi::sws_getCoefficients(matrix),
+                full_range,
+                table,
+                dst_range,
+                brightness,
+                contrast,
+                saturation,
+            )
+        }
+    };
+    if ret < 0 {
+        tracing::debug!("swscale kept its default colour details for {format:?} ({ret})");
     }
 }
 

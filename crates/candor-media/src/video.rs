@@ -8,11 +8,12 @@ use ffmpeg_next::format::context::Input;
 use ffmpeg_next::format::stream::Disposition;
 use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::util::frame;
-use ffmpeg_next::{Packet, Rational, Stream, media};
+use ffmpeg_next::{Packet, Rational, Stream, media, packet};
 
 use crate::MediaError;
 use crate::decoder::{DecodeEvent, StreamInfo};
 use crate::options::DecodeOptions;
+use crate::orient::Orientation;
 use crate::probe::{CONFIDENT_SCORE, recognised_container};
 use crate::sampler::Sampler;
 use crate::scale::Scaler;
@@ -34,6 +35,12 @@ pub struct VideoSource {
     timeline: Timeline,
     sampler: Sampler,
     scaler: Scaler,
+    /// Display orientation from the container (stream side data).
+    stream_orientation: Orientation,
+    /// Display orientation from the latest frame that carried a display matrix
+    /// (H.264/HEVC display orientation SEI). It overrides the container's, as in
+    /// FFmpeg's `-autorotate`, and persists until a frame carries another.
+    frame_orientation: Option<Orientation>,
     max_side: u32,
     max_source_pixels: u64,
     io: SharedIoState,
@@ -74,6 +81,7 @@ impl VideoSource {
         let codec_name = params.id().name().to_owned();
         let (width, height) = coded_size(&stream);
         check_size(width, height, options.max_source_pixels)?;
+        let stream_orientation = stream_orientation(&stream);
 
         let mut ctx = codec::context::Context::from_parameters(params)
             .map_err(|e| MediaError::Internal(format!("codec setup: {e}")))?;
@@ -98,11 +106,17 @@ impl VideoSource {
         let start = Some(stream.start_time()).filter(|&t| t != ffmpeg_next::ffi::AV_NOPTS_VALUE);
         let timeline = Timeline::new((tb.numerator(), tb.denominator()), start, synth_fps);
 
+        let (width, height) = stream_orientation.display_size(
+            if width > 0 { width } else { decoder.width() },
+            if height > 0 { height } else { decoder.height() },
+        );
         let info = StreamInfo {
             container: container.clone(),
             codec: codec_name.clone(),
-            width: if width > 0 { width } else { decoder.width() },
-            height: if height > 0 { height } else { decoder.height() },
+            width,
+            height,
+            rotation_degrees: stream_orientation.clockwise_degrees(),
+            mirrored: stream_orientation.mirrored(),
             fps: declared_fps.map(|f| f as f32),
             duration_us: duration_us(&input, &stream),
         };
@@ -118,6 +132,8 @@ impl VideoSource {
             timeline,
             sampler: Sampler::new(options.sample_fps),
             scaler: Scaler::new(),
+            stream_orientation,
+            frame_orientation: None,
             max_side: options.max_side,
             max_source_pixels: options.max_source_pixels,
             io,
@@ -208,16 +224,28 @@ impl VideoSource {
         check_size(width, height, self.max_source_pixels)?;
         let index = self.decoded;
         self.decoded += 1;
+        if let Some(orientation) = self
+            .frame
+            .side_data(frame::side_data::Type::DisplayMatrix)
+            .and_then(|matrix| Orientation::from_display_matrix(matrix.data()))
+        {
+            self.frame_orientation = Some(orientation);
+        }
+        let orientation = self.frame_orientation.unwrap_or(self.stream_orientation);
+        // Sizes as displayed, so that working-size coordinates map back by the
+        // width ratio.
+        let (source_width, source_height) = orientation.display_size(width, height);
         let info = FrameInfo {
             pts_us: self.timeline.pts_us(self.frame.timestamp(), index),
             decoded_index: index,
-            source_width: width,
-            source_height: height,
+            source_width,
+            source_height,
         };
         if !self.sampler.should_sample(info.pts_us) {
             return Ok(DecodeEvent::Skipped(info));
         }
-        let image = self.scaler.convert(&self.frame, self.max_side)?;
+        // Turned after scaling: at the working size this is a cheap copy.
+        let image = orientation.apply(self.scaler.convert(&self.frame, self.max_side)?);
         Ok(DecodeEvent::Sampled(Frame { info, image }))
     }
 
@@ -339,6 +367,15 @@ fn coded_size(stream: &Stream) -> (u32, u32) {
         u32::try_from(par.width).unwrap_or(0),
         u32::try_from(par.height).unwrap_or(0),
     )
+}
+
+/// The display orientation the container declares for `stream`, if any.
+fn stream_orientation(stream: &Stream) -> Orientation {
+    stream
+        .side_data()
+        .find(|sd| sd.kind() == packet::side_data::Type::DisplayMatrix)
+        .and_then(|sd| Orientation::from_display_matrix(sd.data()))
+        .unwrap_or_default()
 }
 
 fn check_size(width: u32, height: u32, limit: u64) -> Result<(), MediaError> {

@@ -2,6 +2,8 @@
 //! directory's tmp folder).
 
 mod bad_input;
+mod colour;
 mod containers;
 mod fixtures;
+mod rotation;
 mod stills;
