@@ -39,6 +39,10 @@ pub enum MediaError {
     )]
     Unstreamable,
 
+    /// A raw frame whose declared size, stride and data length do not agree.
+    #[error("invalid frame: {0}")]
+    InvalidFrame(String),
+
     #[error("video frame of {width}x{height} exceeds the limit of {limit} pixels")]
     TooLarge { width: u32, height: u32, limit: u64 },
 

@@ -10,6 +10,9 @@
 //! * Sampling keeps a fixed `1 / sample_fps` grid anchored at the first frame (always
 //!   sampled); a frame is sampled when it reaches the next grid point, and gaps skip
 //!   grid points rather than causing bursts (see [`Sampler`]).
+//! * Video is turned as its display matrix says (phone recordings: see
+//!   [`StreamInfo::rotation_degrees`]); sizes in [`StreamInfo`] and `FrameInfo` are
+//!   the displayed ones.
 //! * Stills (JPEG/PNG, by magic bytes) yield one frame at pts 0, EXIF orientation applied.
 //!
 //! ```no_run
@@ -26,7 +29,9 @@
 mod decoder;
 mod error;
 mod options;
+mod orient;
 mod probe;
+mod raw;
 mod sampler;
 mod scale;
 mod still;
@@ -37,6 +42,7 @@ mod video;
 pub use decoder::{DecodeEvent, Decoder, StreamInfo, open_path, open_reader};
 pub use error::MediaError;
 pub use options::{ContainerHint, DecodeOptions};
+pub use raw::{RawConverter, RawFormat, RawFrame};
 pub use sampler::Sampler;
 pub use scale::working_size;
 
