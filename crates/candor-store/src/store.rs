@@ -1,0 +1,210 @@
+//! The storage trait every backend implements.
+
+use candor_core::{RiskState, SegmentReport, Summary};
+
+use crate::error::{Result, StoreError};
+use crate::types::*;
+
+/// Everything Candor stores, scoped by tenant.
+///
+/// **Synchronous.** Every method blocks on disk (or network) I/O. From async code call
+/// it through `tokio::task::spawn_blocking` (or from a dedicated writer thread fed by a
+/// channel); never directly on a runtime worker. Implementations are `Send + Sync`:
+/// share one behind an `Arc<dyn Store>`.
+///
+/// **Tenancy.** Every method takes the tenant and touches only that tenant's rows. A
+/// row that belongs to another tenant is reported as [`StoreError::NotFound`], exactly
+/// like one that does not exist; listings simply leave it out.
+///
+/// **Ids.** Tenant, session, job, candidate, challenge ids and job-file keys are made
+/// by the caller (a UUID from [`new_id`](crate::new_id) for sessions and jobs is a
+/// good choice). Tenant, session and job ids and evidence kinds name directories, so
+/// they are 1–128 characters of `[A-Za-z0-9._-]` not starting with `.`; other ids and
+/// names are any non-empty text up to 512 bytes. Evidence ids are made by the store.
+///
+/// **Idempotency.** Writes keyed by a caller id (create session/job, append segment,
+/// append challenge) may be replayed: the same data again under the same key is `Ok`
+/// and changes nothing; different data under the same key is [`StoreError::Conflict`].
+/// Settings, summaries, enrolments and job outcomes are "latest wins".
+///
+/// **Durability.** Each write is one transaction, committed when the call returns. A
+/// crash loses at most the write in flight (for SQLite with `synchronous=NORMAL` in WAL
+/// mode, an OS crash or power loss may also roll back the last few commits; a process
+/// crash loses nothing that returned).
+pub trait Store: Send + Sync {
+    // ---- tenants ----
+
+    /// Creates or replaces a tenant's settings.
+    fn upsert_tenant(&self, settings: &TenantSettings) -> Result<()>;
+    /// The tenant's settings; the defaults ([`TenantSettings::new`]) if never set.
+    fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings>;
+
+    // ---- sessions ----
+
+    /// `Conflict` if the id exists for this tenant with different data.
+    fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// Records the (latest) summary and end time. May be called again (latest wins).
+    fn finish_session(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        summary_json: &str,
+        ended_at: i64,
+    ) -> Result<()>;
+    fn get_session(&self, tenant: &str, session_id: &str) -> Result<SessionRecord>;
+    /// Newest first (by `started_at`), at most `limit`.
+    fn list_sessions(
+        &self,
+        tenant: &str,
+        filter: &SessionFilter,
+        limit: u32,
+    ) -> Result<Vec<SessionRecord>>;
+
+    // ---- segments ----
+
+    /// Appends one judged segment, in its own transaction. Replaying the same index
+    /// with identical content is `Ok`; different content is `Conflict`.
+    fn append_segment(&self, tenant: &str, session_id: &str, segment: &NewSegment) -> Result<()>;
+    /// In index order.
+    fn segments(&self, tenant: &str, session_id: &str) -> Result<Vec<SegmentRecord>>;
+
+    // ---- state changes ----
+
+    fn append_state_change(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        at_us: i64,
+        from: Option<RiskState>,
+        to: RiskState,
+        reason: &str,
+    ) -> Result<()>;
+    /// In stream-time order (then insertion order).
+    fn state_changes(&self, tenant: &str, session_id: &str) -> Result<Vec<StateChangeRecord>>;
+
+    // ---- challenges ----
+
+    /// `Conflict` if `challenge_id` was recorded for this session with different data.
+    fn append_challenge(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        challenge_id: &str,
+        kind: &str,
+        result_json: &str,
+    ) -> Result<()>;
+    /// In the order recorded.
+    fn challenges(&self, tenant: &str, session_id: &str) -> Result<Vec<ChallengeRecord>>;
+
+    // ---- enrolments (biometric) ----
+
+    /// Stores (or replaces) the candidate's embedding for that model version.
+    /// `Invalid` unless the tenant has `enrolment_enabled`. `source_session`, when
+    /// given, must be one of the tenant's sessions (`NotFound` otherwise).
+    fn enrol(
+        &self,
+        tenant: &str,
+        candidate_ref: &str,
+        embedding: &[f32],
+        model_version: &str,
+        source_session: Option<&str>,
+    ) -> Result<()>;
+    /// The only call that returns an embedding.
+    fn enrolment(
+        &self,
+        tenant: &str,
+        candidate_ref: &str,
+        model_version: &str,
+    ) -> Result<Enrolment>;
+    /// The candidate's enrolments, without embeddings. Empty if none.
+    fn enrolments(&self, tenant: &str, candidate_ref: &str) -> Result<Vec<EnrolmentInfo>>;
+
+    // ---- evidence ----
+
+    /// Stores evidence media of a segment. `Invalid` unless the tenant has
+    /// `evidence_capture`.
+    fn add_evidence(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        segment_index: u32,
+        kind: &str,
+        bytes: &[u8],
+    ) -> Result<EvidenceRecord>;
+    /// The session's evidence, by segment index then time.
+    fn evidence(&self, tenant: &str, session_id: &str) -> Result<Vec<EvidenceRecord>>;
+    /// The bytes of one piece of evidence.
+    fn read_evidence(&self, tenant: &str, evidence_id: &str) -> Result<Vec<u8>>;
+
+    // ---- batch jobs ----
+
+    /// Replaying with the same settings is `Ok` (resume); different settings is
+    /// `Conflict`.
+    fn create_job(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        settings_json: &str,
+        created_at: i64,
+    ) -> Result<()>;
+    /// Adds a file (pending). Re-adding the same path with the same key keeps its
+    /// status; with a new key (content, models or settings changed) resets it to
+    /// pending.
+    fn add_job_file(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        path: &str,
+        content_hash: &str,
+        key: &str,
+    ) -> Result<()>;
+    /// For resume: the result of a file of this job with this key that is done, by key
+    /// (a moved or renamed file is still found). `None` if none is done (failed files
+    /// are retried).
+    fn job_file_done(&self, tenant: &str, job_id: &str, key: &str) -> Result<Option<String>>;
+    /// Records the outcome of every file of the job with this key (latest wins), in one
+    /// transaction. `NotFound` if the job has no file with that key.
+    fn complete_job_file(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        key: &str,
+        outcome: &FileOutcome,
+    ) -> Result<()>;
+    fn job(&self, tenant: &str, job_id: &str) -> Result<JobRecord>;
+    /// Newest first.
+    fn list_jobs(&self, tenant: &str) -> Result<Vec<JobInfo>>;
+
+    // ---- privacy ----
+
+    /// Deletes the session, every row that belongs to it and its evidence files.
+    /// Enrolments made from it are kept, with `source_session` cleared.
+    fn purge_session(&self, tenant: &str, session_id: &str) -> Result<PurgeReport>;
+    /// Deletes every session of the candidate (as `purge_session`) and all their
+    /// enrolments. Zero counts if the tenant has nothing on them.
+    fn purge_candidate(&self, tenant: &str, candidate_ref: &str) -> Result<PurgeReport>;
+    /// Deletes, for every tenant, the sessions that started more than the tenant's
+    /// retention period before `now_ms` (as `purge_session`) and the batch jobs created
+    /// before it. Enrolments are not swept; they live until `purge_candidate`.
+    fn sweep_expired(&self, now_ms: i64) -> Result<SweepReport>;
+
+    // ---- typed helpers ----
+
+    /// `append_segment` from a report.
+    fn append_report(&self, tenant: &str, session_id: &str, report: &SegmentReport) -> Result<()> {
+        self.append_segment(tenant, session_id, &NewSegment::from_report(report)?)
+    }
+
+    /// `finish_session` with a summary.
+    fn finish_with_summary(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        summary: &Summary,
+        ended_at: i64,
+    ) -> Result<()> {
+        let json = serde_json::to_string(summary)
+            .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
+        self.finish_session(tenant, session_id, &json, ended_at)
+    }
+}

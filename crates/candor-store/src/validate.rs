@@ -1,0 +1,125 @@
+//! Input checks shared by every backend.
+
+use crate::error::{Result, StoreError};
+
+/// Longest id that names a directory (tenant, session, job, evidence kind).
+pub const MAX_PATH_ID: usize = 128;
+/// Longest free-text id or name.
+pub const MAX_TEXT: usize = 512;
+/// Longest retention, in days (100 years).
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
+/// An id that becomes a path component: 1–128 of `[A-Za-z0-9._-]`, not starting with
+/// `.` (so never `.`, `..` or hidden).
+pub fn path_id(what: &str, s: &str) -> Result<()> {
+    let ok = !s.is_empty()
+        && s.len() <= MAX_PATH_ID
+        && !s.starts_with('.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "{what} must be 1-{MAX_PATH_ID} characters of [A-Za-z0-9._-] not starting with '.', got {s:?}"
+        )))
+    }
+}
+
+/// Non-empty text up to 512 bytes.
+pub fn text(what: &str, s: &str) -> Result<()> {
+    if s.is_empty() || s.len() > MAX_TEXT {
+        return Err(StoreError::Invalid(format!(
+            "{what} must be 1-{MAX_TEXT} bytes long"
+        )));
+    }
+    Ok(())
+}
+
+/// Text that parses as JSON.
+pub fn json(what: &str, s: &str) -> Result<()> {
+    serde_json::from_str::<serde::de::IgnoredAny>(s)
+        .map(|_| ())
+        .map_err(|e| StoreError::Invalid(format!("{what} is not valid JSON: {e}")))
+}
+
+pub fn retention_days(days: u32) -> Result<()> {
+    if (1..=MAX_RETENTION_DAYS).contains(&days) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "retention_days must be 1-{MAX_RETENTION_DAYS}, got {days}"
+        )))
+    }
+}
+
+pub fn span(start_us: i64, end_us: i64) -> Result<()> {
+    if end_us < start_us {
+        return Err(StoreError::Invalid(format!(
+            "segment ends ({end_us} us) before it starts ({start_us} us)"
+        )));
+    }
+    Ok(())
+}
+
+pub fn embedding(e: &[f32]) -> Result<()> {
+    if e.is_empty() {
+        return Err(StoreError::Invalid("embedding is empty".into()));
+    }
+    if e.len() > 65_536 {
+        return Err(StoreError::Invalid(format!(
+            "embedding has {} values (at most 65536)",
+            e.len()
+        )));
+    }
+    if !e.iter().all(|v| v.is_finite()) {
+        return Err(StoreError::Invalid(
+            "embedding has a non-finite value".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_ids() {
+        for ok in [
+            "a",
+            "tenant-1",
+            "3f2a9c1e-7b1d-4c4e-9a51-0d6c2b8e4f10",
+            "x.y_z",
+        ] {
+            path_id("id", ok).unwrap();
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "a/b",
+            "a\\b",
+            "a b",
+            "é",
+            &"x".repeat(129),
+        ] {
+            assert!(
+                matches!(path_id("id", bad), Err(StoreError::Invalid(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_and_embeddings() {
+        json("j", "{\"a\":1}").unwrap();
+        json("j", "null").unwrap();
+        assert!(json("j", "{").is_err());
+        assert!(json("j", "").is_err());
+        embedding(&[0.1, 0.2]).unwrap();
+        assert!(embedding(&[]).is_err());
+        assert!(embedding(&[f32::NAN]).is_err());
+    }
+}
