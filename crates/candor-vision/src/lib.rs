@@ -1,14 +1,22 @@
 //! Candor's vision models: ONNX Runtime wrappers (YuNet face detection, MiniFASNet
-//! liveness), the image preprocessing they need, pixel-only face quality, and a
-//! worker pool that runs model instances on dedicated threads.
+//! liveness, SFace identity, MediaPipe face mesh and iris), the image preprocessing and
+//! geometry they need (alignment, head pose, blink and mouth ratios), pixel-only face
+//! quality, and a worker pool that runs model instances on dedicated threads.
 //!
 //! Call [`init_runtime`] once (or set `ORT_DYLIB_PATH`) before loading a model.
 
+pub mod align;
 pub mod crop;
 pub mod error;
+pub mod face_metrics;
+pub mod geometry3d;
+pub mod identity;
+pub mod iris;
 pub mod liveness;
+pub mod mesh;
 pub mod model;
 pub mod nms;
+pub mod pose;
 pub mod quality;
 pub mod resize;
 pub mod runtime;
@@ -16,9 +24,15 @@ mod tensor;
 pub mod worker;
 pub mod yunet;
 
+pub use align::{Affine, Border, RotatedSquare, warp_affine_bilinear};
 pub use error::VisionError;
+pub use face_metrics::FaceMetrics;
+pub use identity::{Embedding, FaceEmbedder, FaceEmbedding, cosine};
+pub use iris::{EyeLandmarks, EyeRoi, IrisModel, IrisResult};
 pub use liveness::{LivenessModel, LivenessScore};
+pub use mesh::{FaceMesh, MeshResult, MeshRoi};
 pub use model::{Model, ModelSpec};
+pub use pose::{HeadPose, HeadPoseEstimate, HeadPoseEstimator};
 pub use quality::{FaceQuality, face_quality};
 pub use resize::PixelRect;
 pub use runtime::{ExecutionProvider, RuntimeOptions, init_runtime};
