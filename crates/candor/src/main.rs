@@ -1,6 +1,7 @@
-//! The `candor` command: analyse recorded interviews (and, later, serve live sessions).
+//! The `candor` command: analyse recorded interviews and evaluate detection quality.
 
 mod analyze;
+mod eval;
 mod output;
 mod settings;
 
@@ -23,19 +24,23 @@ struct Cli {
 enum Command {
     /// Analyse recorded videos or still images and print per-segment results.
     Analyze(analyze::AnalyzeArgs),
+    /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = "warn";
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CANDOR_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Eval(args) => eval::run(args),
     };
     match result {
         Ok(code) => code,

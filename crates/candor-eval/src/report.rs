@@ -1,0 +1,1036 @@
+//! The evaluation result: what `candor eval` writes to `eval.json` and prints as a
+//! table.
+//!
+//! Units: a *file* (one manifest line) is one presentation. Scores are per file (see
+//! [`crate::aggregate`]); APCER/BPCER classify a file as an attack when its worst
+//! segment state reaches the threshold state (`alert`, or `suspicious` or worse); the
+//! false-alert rate counts real *segments*. Files that failed to decode are listed and
+//! counted but take no part in any metric.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use candor_core::{RiskState, SegmentReport};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{FileAggregate, Orientation, ScoreSpec, score_specs};
+use crate::manifest::{Entry, Label};
+use crate::metrics::{
+    Ci, Confusion, PadErrors, Rate, RocPoint, auc, bootstrap_auc_ci, pad_errors, roc_curve,
+};
+
+/// How the numbers are computed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalOptions {
+    /// Bootstrap resamples per confidence interval (0: no intervals).
+    pub bootstrap: usize,
+    /// Seed of the resampling PRNG.
+    pub seed: u64,
+    /// Confidence level of the intervals.
+    pub ci_level: f64,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self {
+            bootstrap: 1000,
+            seed: 42,
+            ci_level: 0.95,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Ok,
+    Failed,
+}
+
+/// One segment, briefly: for `per_file.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentBrief {
+    pub index: u32,
+    pub start_us: i64,
+    pub end_us: i64,
+    pub state: RiskState,
+    /// Segment mean of every signal.
+    pub signals: BTreeMap<String, f32>,
+}
+
+/// One manifest entry and what analysis made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEval {
+    /// Manifest line.
+    pub line: usize,
+    /// The path as written in the manifest.
+    pub file: String,
+    /// The path that was analysed.
+    pub path: String,
+    pub label: Label,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub status: FileStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Set when the input broke off part-way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregate: Option<FileAggregate>,
+    /// Per-segment states and signal means (left out of `eval.json`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentBrief>,
+}
+
+impl FileEval {
+    pub fn analysed(
+        entry: &Entry,
+        path: String,
+        reports: &[SegmentReport],
+        warning: Option<String>,
+    ) -> Self {
+        Self {
+            line: entry.line,
+            file: entry.file.clone(),
+            path,
+            label: entry.label,
+            kind: entry.kind.clone(),
+            status: FileStatus::Ok,
+            error: None,
+            warning,
+            aggregate: Some(FileAggregate::from_reports(reports)),
+            segments: reports
+                .iter()
+                .map(|r| SegmentBrief {
+                    index: r.segment.index,
+                    start_us: r.segment.start_us,
+                    end_us: r.segment.end_us,
+                    state: r.assessment.state,
+                    signals: r
+                        .segment
+                        .signals
+                        .iter()
+                        .map(|s| (s.name.clone(), s.mean))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn failed(entry: &Entry, path: String, error: String) -> Self {
+        Self {
+            line: entry.line,
+            file: entry.file.clone(),
+            path,
+            label: entry.label,
+            kind: entry.kind.clone(),
+            status: FileStatus::Failed,
+            error: Some(error),
+            warning: None,
+            aggregate: None,
+            segments: Vec::new(),
+        }
+    }
+
+    /// The aggregate of a file that was analysed and produced at least one segment.
+    fn usable(&self) -> Option<&FileAggregate> {
+        self.aggregate.as_ref().filter(|a| a.worst_state.is_some())
+    }
+}
+
+/// Which classes are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    FakeVsReal,
+    SpoofVsReal,
+    AnyAttackVsReal,
+}
+
+impl Comparison {
+    pub const ALL: [Comparison; 3] = [
+        Comparison::FakeVsReal,
+        Comparison::SpoofVsReal,
+        Comparison::AnyAttackVsReal,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::FakeVsReal => "fake vs real",
+            Self::SpoofVsReal => "spoof vs real",
+            Self::AnyAttackVsReal => "any attack vs real",
+        }
+    }
+
+    fn includes(self, label: Label) -> bool {
+        match self {
+            Self::FakeVsReal => label == Label::Fake,
+            Self::SpoofVsReal => label == Label::Spoof,
+            Self::AnyAttackVsReal => label.is_attack(),
+        }
+    }
+}
+
+/// AUC of one score for one comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AucResult {
+    /// Attack files with a value for the score.
+    pub n_attack: usize,
+    /// Real files with a value for the score.
+    pub n_real: usize,
+    /// `None` when either class is empty.
+    pub auc: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci: Option<Ci>,
+}
+
+impl AucResult {
+    fn compute(attack: &[f64], real: &[f64], opts: &EvalOptions) -> Self {
+        Self {
+            n_attack: attack.len(),
+            n_real: real.len(),
+            auc: auc(attack, real),
+            ci: bootstrap_auc_ci(attack, real, opts.bootstrap, opts.seed, opts.ci_level),
+        }
+    }
+}
+
+/// One score over every comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreEval {
+    #[serde(flatten)]
+    pub spec: ScoreSpec,
+    pub auc: BTreeMap<Comparison, AucResult>,
+}
+
+/// APCER/BPCER with files classified as attack from `attack_from` upwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PadAt {
+    /// A file counts as an attack when its worst segment state is this or worse.
+    pub attack_from: RiskState,
+    #[serde(flatten)]
+    pub errors: PadErrors,
+}
+
+/// One (label, kind) group of files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindRow {
+    pub label: Label,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub files: usize,
+    pub failed: usize,
+    pub segments: u64,
+    /// Analysed files whose worst state is `alert`.
+    pub files_alert: usize,
+    /// Analysed files whose worst state is `suspicious` or `alert`.
+    pub files_suspicious_or_worse: usize,
+    /// Segments per state.
+    pub segment_states: BTreeMap<RiskState, u64>,
+    /// For attack kinds: AUC of every score, this kind against every real file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub auc_vs_real: BTreeMap<String, AucResult>,
+}
+
+/// How often real footage is flagged, per segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FalseAlerts {
+    /// Real segments in `alert`, out of all real segments.
+    pub alert: Rate,
+    /// Real segments in `suspicious` or `alert`.
+    pub suspicious_or_worse: Rate,
+}
+
+/// The ROC curve of one score, any attack vs real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RocCurve {
+    pub score: String,
+    pub orientation: Orientation,
+    /// `>=` or `<=`: a file is flagged when its value compares so with the threshold.
+    pub attack_if: String,
+    pub auc: Option<f64>,
+    /// Thresholds in the score's own units.
+    pub points: Vec<RocPoint>,
+}
+
+/// Files per label.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelCounts {
+    pub files: usize,
+    pub analysed: usize,
+    pub failed: usize,
+    pub segments: u64,
+}
+
+/// Everything `candor eval` measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Provenance set by the caller: manifest, media folder, models, thresholds.
+    pub meta: BTreeMap<String, serde_json::Value>,
+    pub options: EvalOptions,
+    pub files_total: usize,
+    pub files_analysed: usize,
+    pub files_failed: usize,
+    pub labels: BTreeMap<Label, LabelCounts>,
+    /// Per-file scores, ROC AUC with bootstrap CI, per comparison.
+    pub scores: Vec<ScoreEval>,
+    /// APCER/BPCER at `alert`, and at `suspicious` or worse.
+    pub pad: Vec<PadAt>,
+    /// Files by label and worst state.
+    pub confusion_files: Confusion,
+    /// Segments by label and state.
+    pub confusion_segments: Confusion,
+    pub by_kind: Vec<KindRow>,
+    /// False-alert rate on real clips, per segment.
+    pub false_alerts: FalseAlerts,
+    /// ROC curves, any attack vs real.
+    pub roc: Vec<RocCurve>,
+    /// Every file (segments left out; they are in `per_file.jsonl`).
+    pub files: Vec<FileEval>,
+}
+
+impl EvalReport {
+    pub fn build(files: &[FileEval], opts: &EvalOptions) -> Self {
+        let usable: Vec<(&FileEval, &FileAggregate)> = files
+            .iter()
+            .filter_map(|f| f.usable().map(|a| (f, a)))
+            .collect();
+        let specs = score_specs(usable.iter().map(|(_, a)| *a));
+
+        let values = |spec: &ScoreSpec, pick: &dyn Fn(&FileEval) -> bool| -> Vec<f64> {
+            usable
+                .iter()
+                .filter(|(f, _)| pick(f))
+                .filter_map(|(_, a)| spec.attack_score(a))
+                .collect()
+        };
+        let scores: Vec<ScoreEval> = specs
+            .iter()
+            .map(|spec| {
+                let real = values(spec, &|f| f.label == Label::Real);
+                let auc = Comparison::ALL
+                    .into_iter()
+                    .map(|c| {
+                        let attack = values(spec, &|f| c.includes(f.label));
+                        (c, AucResult::compute(&attack, &real, opts))
+                    })
+                    .collect();
+                ScoreEval {
+                    spec: spec.clone(),
+                    auc,
+                }
+            })
+            .collect();
+
+        let roc = specs
+            .iter()
+            .map(|spec| {
+                let real = values(spec, &|f| f.label == Label::Real);
+                let attack = values(spec, &|f| f.label.is_attack());
+                let points = roc_curve(&attack, &real)
+                    .into_iter()
+                    .map(|p| RocPoint {
+                        threshold: p.threshold.map(|t| spec.orientation.orient(t)),
+                        ..p
+                    })
+                    .collect();
+                RocCurve {
+                    score: spec.name.clone(),
+                    orientation: spec.orientation,
+                    attack_if: if spec.orientation == Orientation::LowerIsAttack {
+                        "<=".into()
+                    } else {
+                        ">=".into()
+                    },
+                    auc: auc(&attack, &real),
+                    points,
+                }
+            })
+            .collect();
+
+        let pad = [RiskState::Alert, RiskState::Suspicious]
+            .into_iter()
+            .map(|from| PadAt {
+                attack_from: from,
+                errors: pad_errors(usable.iter().map(|(f, a)| {
+                    (
+                        f.label,
+                        f.kind.as_deref(),
+                        a.worst_state.is_some_and(|w| w >= from),
+                    )
+                })),
+            })
+            .collect();
+
+        let mut confusion_files = Confusion::default();
+        let mut confusion_segments = Confusion::default();
+        let mut labels: BTreeMap<Label, LabelCounts> = Label::ALL
+            .into_iter()
+            .map(|l| (l, Default::default()))
+            .collect();
+        for f in files {
+            let c = labels.entry(f.label).or_default();
+            c.files += 1;
+            match &f.aggregate {
+                Some(a) if f.status == FileStatus::Ok => {
+                    c.analysed += 1;
+                    c.segments += u64::from(a.segments);
+                    if let Some(w) = a.worst_state {
+                        confusion_files.add(f.label, w, 1);
+                    }
+                    for (s, n) in &a.state_segments {
+                        confusion_segments.add(f.label, *s, u64::from(*n));
+                    }
+                }
+                _ => c.failed += 1,
+            }
+        }
+
+        let real_segments = confusion_segments.row_total(Label::Real) as usize;
+        let real_at_least = |from: RiskState| {
+            RiskState::ALL
+                .into_iter()
+                .filter(|s| *s >= from)
+                .map(|s| confusion_segments.get(Label::Real, s))
+                .sum::<u64>() as usize
+        };
+        let false_alerts = FalseAlerts {
+            alert: Rate::new(real_at_least(RiskState::Alert), real_segments),
+            suspicious_or_worse: Rate::new(real_at_least(RiskState::Suspicious), real_segments),
+        };
+
+        let by_kind = kind_rows(files, &usable, &specs, opts);
+        let files_failed = files
+            .iter()
+            .filter(|f| f.status == FileStatus::Failed)
+            .count();
+        Self {
+            meta: BTreeMap::new(),
+            options: opts.clone(),
+            files_total: files.len(),
+            files_analysed: files.len() - files_failed,
+            files_failed,
+            labels,
+            scores,
+            pad,
+            confusion_files,
+            confusion_segments,
+            by_kind,
+            false_alerts,
+            roc,
+            files: files
+                .iter()
+                .map(|f| FileEval {
+                    segments: Vec::new(),
+                    ..f.clone()
+                })
+                .collect(),
+        }
+    }
+
+    /// The ROC chart (any attack vs real) as an SVG document.
+    pub fn roc_svg(&self) -> String {
+        let n = |l: Label| self.labels.get(&l).map_or(0, |c| c.analysed);
+        crate::svg::roc_svg(
+            &format!(
+                "ROC per file, any attack vs real ({} attack, {} real files)",
+                n(Label::Fake) + n(Label::Spoof),
+                n(Label::Real)
+            ),
+            &self.roc,
+        )
+    }
+
+    /// The readable report.
+    pub fn render_table(&self) -> String {
+        let mut o = String::new();
+        self.render_into(&mut o).expect("writing to a String");
+        // Padding of the last column leaves trailing blanks.
+        o.lines().map(|l| l.trim_end().to_owned() + "\n").collect()
+    }
+
+    fn render_into(&self, o: &mut String) -> std::fmt::Result {
+        let count = |l: Label| self.labels.get(&l).map_or(0, |c| c.files);
+        writeln!(
+            o,
+            "{} files ({} real, {} fake, {} spoof): {} analysed, {} failed",
+            self.files_total,
+            count(Label::Real),
+            count(Label::Fake),
+            count(Label::Spoof),
+            self.files_analysed,
+            self.files_failed
+        )?;
+        for (k, v) in &self.meta {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            writeln!(o, "  {k}: {text}")?;
+        }
+
+        // Per file.
+        let shown: Vec<&ScoreSpec> = self
+            .scores
+            .iter()
+            .map(|s| &s.spec)
+            .filter(|s| s.signal.is_some() && s.orientation != Orientation::Unknown)
+            .collect();
+        let fw = self
+            .files
+            .iter()
+            .map(|f| f.file.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let kw = self
+            .files
+            .iter()
+            .map(|f| f.kind.as_deref().unwrap_or("-").chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        writeln!(o, "\nPer file (state shares are shares of segments)")?;
+        write!(
+            o,
+            "  {:<fw$}  {:<5}  {:<kw$}  {:>4}  {:<12}  {:>5}  {:>5}  {:>5}  {:>5}",
+            "file", "label", "kind", "segs", "worst", "clear", "inc", "susp", "alert"
+        )?;
+        for s in &shown {
+            write!(o, "  {:>w$}", s.name, w = s.name.len().max(6))?;
+        }
+        writeln!(o)?;
+        for f in &self.files {
+            write!(
+                o,
+                "  {:<fw$}  {:<5}  {:<kw$}",
+                f.file,
+                f.label.as_str(),
+                f.kind.as_deref().unwrap_or("-")
+            )?;
+            match &f.aggregate {
+                Some(a) => {
+                    write!(
+                        o,
+                        "  {:>4}  {:<12}",
+                        a.segments,
+                        a.worst_state.map_or("-", |s| s.as_str())
+                    )?;
+                    for st in RiskState::ALL {
+                        write!(o, "  {:>5}", pct0(a.state_share[&st]))?;
+                    }
+                    for s in &shown {
+                        let v = s.value(a).map_or("-".to_string(), |v| format!("{v:.3}"));
+                        write!(o, "  {:>w$}", v, w = s.name.len().max(6))?;
+                    }
+                    if let Some(w) = &f.warning {
+                        write!(o, "  warning: {w}")?;
+                    }
+                }
+                None => write!(
+                    o,
+                    "  FAILED: {}",
+                    f.error.as_deref().unwrap_or("unknown error")
+                )?,
+            }
+            writeln!(o)?;
+        }
+
+        // Scores.
+        writeln!(
+            o,
+            "\nROC AUC per file score ({:.0} % stratified bootstrap CI, {} resamples, seed {}; n = attack/real files)",
+            self.options.ci_level * 100.0,
+            self.options.bootstrap,
+            self.options.seed
+        )?;
+        writeln!(
+            o,
+            "  orientation: lower/higher = the side attacks are expected on; unknown = evaluated as-is (higher = attack)"
+        )?;
+        let sw = self
+            .scores
+            .iter()
+            .map(|s| s.spec.name.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        write!(o, "  {:<sw$}  {:<7}  {:<5}", "score", "attack", "fused")?;
+        for c in Comparison::ALL {
+            write!(o, "  {:<30}", c.title())?;
+        }
+        writeln!(o)?;
+        for s in &self.scores {
+            write!(
+                o,
+                "  {:<sw$}  {:<7}  {:<5}",
+                s.spec.name,
+                s.spec.orientation.as_str(),
+                if s.spec.fused { "yes" } else { "no" }
+            )?;
+            for c in Comparison::ALL {
+                let cell = s.auc.get(&c).map_or("n/a".to_string(), auc_cell);
+                write!(o, "  {cell:<30}")?;
+            }
+            writeln!(o)?;
+        }
+        if !self
+            .scores
+            .iter()
+            .any(|s| s.spec.signal.is_some() && s.spec.fused)
+        {
+            writeln!(
+                o,
+                "  (no fused score yet: synthetic_confidence, attack_score and fused_* signals are evaluated when present)"
+            )?;
+        }
+
+        // PAD error rates.
+        writeln!(
+            o,
+            "\nAPCER / BPCER per file (ISO/IEC 30107-3; a file is classified attack when its worst segment state reaches the threshold)"
+        )?;
+        let species: Vec<String> = {
+            let mut v: Vec<String> = self
+                .pad
+                .iter()
+                .flat_map(|p| p.errors.apcer_by_kind.keys().cloned())
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let nw = species
+            .iter()
+            .map(|s| s.len() + 7)
+            .max()
+            .unwrap_or(0)
+            .max(24);
+        let max_cell = |p: &PadAt| {
+            p.errors.apcer_max.as_ref().map_or("n/a".to_string(), |w| {
+                format!("{} {}", rate_cell(&w.rate), w.kind)
+            })
+        };
+        let cw = self
+            .pad
+            .iter()
+            .map(|p| max_cell(p).len())
+            .max()
+            .unwrap_or(0)
+            .max(18);
+        write!(o, "  {:<nw$}", "")?;
+        for p in &self.pad {
+            write!(o, "  {:<cw$}", at_title(p.attack_from))?;
+        }
+        writeln!(o)?;
+        write!(o, "  {:<nw$}", "BPCER real")?;
+        for p in &self.pad {
+            write!(o, "  {:<cw$}", rate_cell(&p.errors.bpcer))?;
+        }
+        writeln!(o)?;
+        for l in [Label::Fake, Label::Spoof] {
+            write!(o, "  {:<nw$}", format!("APCER {l} (pooled)"))?;
+            for p in &self.pad {
+                let r = p.errors.apcer_by_label.get(&l).copied().unwrap_or_default();
+                write!(o, "  {:<cw$}", rate_cell(&r))?;
+            }
+            writeln!(o)?;
+        }
+        for k in &species {
+            write!(o, "  {:<nw$}", format!("APCER {k}"))?;
+            for p in &self.pad {
+                let r = p.errors.apcer_by_kind.get(k).copied().unwrap_or_default();
+                write!(o, "  {:<cw$}", rate_cell(&r))?;
+            }
+            writeln!(o)?;
+        }
+        write!(o, "  {:<nw$}", "APCER max over kinds")?;
+        for p in &self.pad {
+            write!(o, "  {:<cw$}", max_cell(p))?;
+        }
+        writeln!(o)?;
+
+        // Confusion.
+        writeln!(
+            o,
+            "\nStates against labels: files by worst state [segments by state]"
+        )?;
+        write!(o, "  {:<6}", "label")?;
+        for st in RiskState::ALL {
+            write!(o, "  {:<16}", st.as_str())?;
+        }
+        writeln!(o)?;
+        for l in Label::ALL {
+            write!(o, "  {:<6}", l.as_str())?;
+            for st in RiskState::ALL {
+                let cell = format!(
+                    "{} [{}]",
+                    self.confusion_files.get(l, st),
+                    self.confusion_segments.get(l, st)
+                );
+                write!(o, "  {cell:<16}")?;
+            }
+            writeln!(o)?;
+        }
+
+        // Per kind.
+        let headline: Vec<&str> = self
+            .scores
+            .iter()
+            .filter(|s| s.spec.orientation != Orientation::Unknown)
+            .map(|s| s.spec.name.as_str())
+            .collect();
+        writeln!(
+            o,
+            "\nPer kind (files flagged at alert / suspicious+; segments by state c/i/s/a; AUC of the kind against all real files)"
+        )?;
+        write!(
+            o,
+            "  {:<5}  {:<kw$}  {:>5}  {:>6}  {:>5}  {:>6}  {:<15}",
+            "label", "kind", "files", "failed", "alert", "susp+", "segs c/i/s/a"
+        )?;
+        for h in &headline {
+            write!(o, "  {:>w$}", h, w = h.len().max(6))?;
+        }
+        writeln!(o)?;
+        for k in &self.by_kind {
+            let segs = RiskState::ALL
+                .iter()
+                .map(|s| k.segment_states.get(s).copied().unwrap_or(0).to_string())
+                .collect::<Vec<_>>()
+                .join("/");
+            write!(
+                o,
+                "  {:<5}  {:<kw$}  {:>5}  {:>6}  {:>5}  {:>6}  {:<15}",
+                k.label.as_str(),
+                k.kind.as_deref().unwrap_or("-"),
+                k.files,
+                k.failed,
+                k.files_alert,
+                k.files_suspicious_or_worse,
+                segs
+            )?;
+            for h in &headline {
+                let cell = match k.auc_vs_real.get(*h) {
+                    Some(r) => r.auc.map_or("n/a".to_string(), |a| format!("{a:.3}")),
+                    None => "".to_string(),
+                };
+                write!(o, "  {:>w$}", cell, w = h.len().max(6))?;
+            }
+            writeln!(o)?;
+        }
+
+        // False alerts.
+        let fa = &self.false_alerts;
+        writeln!(
+            o,
+            "\nFalse alerts on real clips: {} of {} real segments in alert ({}); {} suspicious or worse ({})",
+            fa.alert.errors,
+            fa.alert.total,
+            pct1(fa.alert.rate),
+            fa.suspicious_or_worse.errors,
+            pct1(fa.suspicious_or_worse.rate)
+        )?;
+
+        let failed: Vec<&FileEval> = self
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Failed)
+            .collect();
+        if !failed.is_empty() {
+            writeln!(o, "\nFailed files ({}):", failed.len())?;
+            for f in failed {
+                writeln!(
+                    o,
+                    "  line {}: {}: {}",
+                    f.line,
+                    f.file,
+                    f.error.as_deref().unwrap_or("unknown error")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn kind_rows(
+    files: &[FileEval],
+    usable: &[(&FileEval, &FileAggregate)],
+    specs: &[ScoreSpec],
+    opts: &EvalOptions,
+) -> Vec<KindRow> {
+    let mut groups: BTreeMap<(Label, Option<String>), KindRow> = BTreeMap::new();
+    for f in files {
+        let row = groups
+            .entry((f.label, f.kind.clone()))
+            .or_insert_with(|| KindRow {
+                label: f.label,
+                kind: f.kind.clone(),
+                files: 0,
+                failed: 0,
+                segments: 0,
+                files_alert: 0,
+                files_suspicious_or_worse: 0,
+                segment_states: RiskState::ALL.into_iter().map(|s| (s, 0)).collect(),
+                auc_vs_real: BTreeMap::new(),
+            });
+        row.files += 1;
+        match (&f.aggregate, f.status) {
+            (Some(a), FileStatus::Ok) => {
+                row.segments += u64::from(a.segments);
+                for (s, n) in &a.state_segments {
+                    *row.segment_states.entry(*s).or_default() += u64::from(*n);
+                }
+                if a.worst_state == Some(RiskState::Alert) {
+                    row.files_alert += 1;
+                }
+                if a.worst_state.is_some_and(|w| w >= RiskState::Suspicious) {
+                    row.files_suspicious_or_worse += 1;
+                }
+            }
+            _ => row.failed += 1,
+        }
+    }
+    for ((label, kind), row) in groups.iter_mut() {
+        if !label.is_attack() {
+            continue;
+        }
+        for spec in specs {
+            let pick = |want_kind: bool| -> Vec<f64> {
+                usable
+                    .iter()
+                    .filter(|(f, _)| {
+                        if want_kind {
+                            f.label == *label && f.kind == *kind
+                        } else {
+                            f.label == Label::Real
+                        }
+                    })
+                    .filter_map(|(_, a)| spec.attack_score(a))
+                    .collect()
+            };
+            row.auc_vs_real.insert(
+                spec.name.clone(),
+                AucResult::compute(&pick(true), &pick(false), opts),
+            );
+        }
+    }
+    groups.into_values().collect()
+}
+
+fn at_title(from: RiskState) -> String {
+    match from {
+        RiskState::Alert => "attack = alert".into(),
+        RiskState::Suspicious => "attack = susp+".into(),
+        other => format!("attack >= {other}"),
+    }
+}
+
+fn pct0(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
+}
+
+fn pct1(x: Option<f64>) -> String {
+    x.map_or("n/a".to_string(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn rate_cell(r: &Rate) -> String {
+    format!("{} ({}/{})", pct1(r.rate), r.errors, r.total)
+}
+
+fn auc_cell(r: &AucResult) -> String {
+    let n = format!("n={}/{}", r.n_attack, r.n_real);
+    match (r.auc, &r.ci) {
+        (Some(a), Some(ci)) => format!("{a:.3} [{:.3}, {:.3}] {n}", ci.low, ci.high),
+        (Some(a), None) => format!("{a:.3} {n}"),
+        (None, _) => format!("n/a {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::tests::seg;
+    use candor_core::RiskState::{Alert, Clear, Inconclusive, Suspicious};
+
+    fn entry(line: usize, file: &str, label: Label, kind: Option<&str>) -> Entry {
+        Entry {
+            line,
+            file: file.into(),
+            label,
+            kind: kind.map(str::to_owned),
+        }
+    }
+
+    fn ok(line: usize, label: Label, kind: &str, segs: &[(RiskState, f32)]) -> FileEval {
+        let reports: Vec<SegmentReport> = segs
+            .iter()
+            .enumerate()
+            .map(|(i, (st, live))| seg(i as u32, *st, &[("liveness", *live)]))
+            .collect();
+        let e = entry(line, &format!("f{line}.mp4"), label, Some(kind));
+        FileEval::analysed(&e, format!("/media/f{line}.mp4"), &reports, None)
+    }
+
+    fn sample() -> Vec<FileEval> {
+        vec![
+            ok(2, Label::Real, "grid", &[(Clear, 0.95), (Clear, 0.9)]),
+            ok(3, Label::Real, "grid", &[(Clear, 0.9), (Suspicious, 0.55)]),
+            ok(4, Label::Real, "hdtf", &[(Inconclusive, 0.8)]),
+            ok(5, Label::Spoof, "print", &[(Alert, 0.2)]),
+            ok(6, Label::Spoof, "screen", &[(Alert, 0.01)]),
+            ok(7, Label::Fake, "face_swap", &[(Clear, 0.97), (Clear, 0.92)]),
+            ok(
+                8,
+                Label::Fake,
+                "talking_head_generation",
+                &[(Suspicious, 0.58)],
+            ),
+            FileEval::failed(
+                &entry(9, "bad.mp4", Label::Fake, Some("face_swap")),
+                "/media/bad.mp4".into(),
+                "input is truncated".into(),
+            ),
+        ]
+    }
+
+    fn score<'a>(r: &'a EvalReport, name: &str) -> &'a ScoreEval {
+        r.scores.iter().find(|s| s.spec.name == name).unwrap()
+    }
+
+    #[test]
+    fn builds_metrics_from_files() {
+        let r = EvalReport::build(&sample(), &EvalOptions::default());
+        assert_eq!((r.files_total, r.files_analysed, r.files_failed), (8, 7, 1));
+        assert_eq!(r.labels[&Label::Fake].failed, 1);
+        assert_eq!(r.labels[&Label::Real].segments, 5);
+
+        // liveness.mean: real 0.925, 0.725, 0.8; spoof 0.2, 0.01; fake 0.945, 0.58.
+        let l = score(&r, "liveness.mean");
+        let spoof = &l.auc[&Comparison::SpoofVsReal];
+        assert_eq!((spoof.n_attack, spoof.n_real, spoof.auc), (2, 3, Some(1.0)));
+        let fake = &l.auc[&Comparison::FakeVsReal];
+        // 0.945 beats no real (more live than all); 0.58 beats all three -> 3/6.
+        assert_eq!(fake.auc, Some(0.5));
+        let any = &l.auc[&Comparison::AnyAttackVsReal];
+        assert_eq!((any.n_attack, any.auc), (4, Some(9.0 / 12.0)));
+        let ci = any.ci.unwrap();
+        assert!(ci.low <= 0.75 && 0.75 <= ci.high);
+
+        // worst_state ordinal: real 0, 2, 1; spoof 3, 3; fake 0, 2.
+        let w = score(&r, "worst_state");
+        assert_eq!(w.auc[&Comparison::SpoofVsReal].auc, Some(1.0));
+        // fake 0 vs (0,2,1): 0.5+0+0; fake 2 vs (0,2,1): 1+0.5+1 -> 3/6
+        assert_eq!(w.auc[&Comparison::FakeVsReal].auc, Some(0.5));
+
+        // APCER/BPCER at alert: every spoof caught, every fake missed, no real flagged.
+        let at_alert = &r.pad[0];
+        assert_eq!(at_alert.attack_from, Alert);
+        assert_eq!(at_alert.errors.bpcer, Rate::new(0, 3));
+        assert_eq!(
+            at_alert.errors.apcer_by_label[&Label::Spoof].rate,
+            Some(0.0)
+        );
+        assert_eq!(
+            at_alert.errors.apcer_by_label[&Label::Fake],
+            Rate::new(2, 2)
+        );
+        // At suspicious or worse: one real flagged, the talking head caught.
+        let at_susp = &r.pad[1];
+        assert_eq!(at_susp.errors.bpcer, Rate::new(1, 3));
+        assert_eq!(
+            at_susp.errors.apcer_by_kind["fake/talking_head_generation"].rate,
+            Some(0.0)
+        );
+        let worst = at_susp.errors.apcer_max.as_ref().unwrap();
+        assert_eq!(worst.kind, "fake/face_swap");
+
+        assert_eq!(r.confusion_files.get(Label::Real, Suspicious), 1);
+        assert_eq!(r.confusion_files.get(Label::Spoof, Alert), 2);
+        assert_eq!(r.confusion_segments.get(Label::Real, Clear), 3);
+        assert_eq!(r.confusion_segments.get(Label::Fake, Clear), 2);
+
+        assert_eq!(r.false_alerts.alert, Rate::new(0, 5));
+        assert_eq!(r.false_alerts.suspicious_or_worse, Rate::new(1, 5));
+
+        let swap = r
+            .by_kind
+            .iter()
+            .find(|k| k.kind.as_deref() == Some("face_swap"))
+            .unwrap();
+        assert_eq!((swap.files, swap.failed, swap.segments), (2, 1, 2));
+        assert_eq!(swap.auc_vs_real["liveness.mean"].auc, Some(0.0));
+        let grid = r
+            .by_kind
+            .iter()
+            .find(|k| k.kind.as_deref() == Some("grid"))
+            .unwrap();
+        assert!(grid.auc_vs_real.is_empty());
+        assert_eq!(grid.files_suspicious_or_worse, 1);
+
+        // ROC thresholds are in the score's own units.
+        let roc = r.roc.iter().find(|c| c.score == "liveness.mean").unwrap();
+        assert_eq!(roc.attack_if, "<=");
+        assert_eq!(roc.points[1].threshold, Some(0.01f32 as f64));
+        assert_eq!(roc.auc, Some(0.75));
+    }
+
+    #[test]
+    fn empty_class_is_na_and_json_round_trips() {
+        let files = vec![
+            ok(2, Label::Real, "live", &[(Clear, 0.99)]),
+            ok(3, Label::Spoof, "print", &[(Alert, 0.2)]),
+        ];
+        let r = EvalReport::build(&files, &EvalOptions::default());
+        let fake = &score(&r, "liveness.mean").auc[&Comparison::FakeVsReal];
+        assert_eq!((fake.n_attack, fake.n_real, fake.auc), (0, 1, None));
+        assert!(fake.ci.is_none());
+        let table = r.render_table();
+        assert!(table.contains("n/a n=0/1"), "{table}");
+        assert!(table.contains("1.000 [1.000, 1.000] n=1/1"), "{table}");
+        assert!(table.contains("no fused score yet"), "{table}");
+
+        let json = serde_json::to_string(&r).unwrap();
+        // It reads back (floats may differ in the last bit, so compare the structure).
+        let back: EvalReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.scores.len(), r.scores.len());
+        assert_eq!(back.confusion_files, r.confusion_files);
+        assert_eq!(back.pad[1].errors.bpcer, r.pad[1].errors.bpcer);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let live = v["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "liveness.mean")
+            .unwrap();
+        assert_eq!(live["orientation"], "lower_is_attack");
+        assert_eq!(live["auc"]["spoof_vs_real"]["auc"], 1.0);
+        assert!(live["auc"]["fake_vs_real"]["auc"].is_null());
+        assert_eq!(v["pad"][0]["attack_from"], "alert");
+        assert_eq!(v["pad"][0]["bpcer"]["rate"], 0.0);
+        assert!(v["files"][0].get("segments").is_none());
+    }
+
+    #[test]
+    fn table_mentions_failures_and_fused_scores() {
+        let mut files = sample();
+        let e = entry(10, "fused.mp4", Label::Fake, Some("face_swap"));
+        files.push(FileEval::analysed(
+            &e,
+            "/media/fused.mp4".into(),
+            &[seg(0, Alert, &[("liveness", 0.9), ("fused_attack", 0.8)])],
+            None,
+        ));
+        let r = EvalReport::build(&files, &EvalOptions::default());
+        let t = r.render_table();
+        assert!(t.contains("FAILED: input is truncated"), "{t}");
+        assert!(t.contains("line 9: bad.mp4: input is truncated"), "{t}");
+        assert!(t.contains("fused_attack.mean"), "{t}");
+        assert!(!t.contains("no fused score yet"), "{t}");
+        let fused = score(&r, "fused_attack.mean");
+        // Only one file carries it: no real value, so n/a.
+        assert_eq!(fused.auc[&Comparison::AnyAttackVsReal].n_real, 0);
+        assert!(t.contains("False alerts on real clips: 0 of 5"), "{t}");
+    }
+}
