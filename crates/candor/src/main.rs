@@ -1,9 +1,13 @@
-//! The `candor` command: analyse recorded interviews and evaluate detection quality.
+//! The `candor` command: analyse recorded interviews, serve live sessions, and the
+//! reference streaming client.
 
 mod analyze;
+mod annexb;
 mod eval;
 mod output;
+mod serve;
 mod settings;
+mod stream;
 
 use std::process::ExitCode;
 
@@ -26,11 +30,25 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
     Eval(eval::EvalArgs),
+    /// Run the live gRPC service.
+    Serve(Box<serve::ServeArgs>),
+    /// Send a recorded file to a server as a platform plugin would, printing results.
+    Stream(stream::StreamArgs),
+    /// Print the SHA-256 of an API key, as `candor serve --api-key tenant:<hash>` takes it.
+    HashKey {
+        /// The key (read from stdin when omitted, so it stays out of shell history).
+        key: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = "warn";
+    // The service logs its lifecycle; one-shot commands only warnings.
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -41,6 +59,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
+        Command::Stream(args) => stream::run(args),
+        Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -49,4 +70,18 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn hash_key(key: Option<String>) -> anyhow::Result<()> {
+    let key = match key {
+        Some(k) => k,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    anyhow::ensure!(!key.is_empty(), "the key is empty");
+    println!("{}", candor_server::hash_key(&key));
+    Ok(())
 }

@@ -1,0 +1,177 @@
+//! API keys: clients send `authorization: Bearer <key>`; the server keeps only the
+//! SHA-256 of each key with its tenant, and compares digests in constant time.
+
+use sha2::{Digest, Sha256};
+use tonic::{Request, Status};
+
+/// The tenant a request was authenticated as; put in request extensions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tenant(pub String);
+
+/// Tenant used for every request when authentication is switched off.
+pub const INSECURE_TENANT: &str = "default";
+
+#[derive(Clone)]
+pub struct ApiKey {
+    pub tenant: String,
+    pub sha256: [u8; 32],
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ApiKey {{ tenant: {:?}, sha256: <redacted> }}",
+            self.tenant
+        )
+    }
+}
+
+impl ApiKey {
+    /// Parses `tenant:sha256hex`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (tenant, hex) = spec
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| "API key entries look like tenant:sha256hex".to_string())?;
+        if tenant.is_empty() {
+            return Err("API key entry has an empty tenant".into());
+        }
+        let bytes = decode_hex(hex.trim())
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| format!("API key hash for tenant {tenant:?} is not 64 hex digits"))?;
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(&bytes);
+        Ok(Self {
+            tenant: tenant.to_owned(),
+            sha256,
+        })
+    }
+}
+
+/// Hex SHA-256 of a key, as configured (`candor hash-key` prints it).
+pub fn hash_key(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub enum AuthMode {
+    Keys(Vec<ApiKey>),
+    /// Every request is tenant `default`. Needs `--insecure-no-auth`.
+    InsecureNoAuth,
+}
+
+impl AuthMode {
+    /// Finds the tenant for a bearer token.
+    pub fn authenticate(&self, token: Option<&str>) -> Result<Tenant, Status> {
+        let keys = match self {
+            Self::InsecureNoAuth => return Ok(Tenant(INSECURE_TENANT.into())),
+            Self::Keys(keys) => keys,
+        };
+        let token = token.ok_or_else(|| {
+            Status::unauthenticated("missing API key: send `authorization: Bearer <key>`")
+        })?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        // Check every key so timing does not reveal which tenant's key was close.
+        let mut found = None;
+        for k in keys {
+            if constant_time_eq(&k.sha256, &digest) {
+                found = Some(k.tenant.clone());
+            }
+        }
+        found
+            .map(Tenant)
+            .ok_or_else(|| Status::unauthenticated("invalid API key"))
+    }
+
+    /// A tonic interceptor that authenticates and records the tenant.
+    pub fn interceptor(self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
+        move |mut req: Request<()>| {
+            let token = req
+                .metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .map(str::to_owned);
+            let tenant = self.authenticate(token.as_deref()).inspect_err(|s| {
+                crate::metrics::METRICS.record_error(s.code());
+            })?;
+            req.extensions_mut().insert(tenant);
+            Ok(req)
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The tenant the interceptor recorded.
+pub fn tenant_of<T>(req: &Request<T>) -> Result<Tenant, Status> {
+    req.extensions()
+        .get::<Tenant>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_authenticate_their_tenant_only() {
+        let mode = AuthMode::Keys(vec![
+            ApiKey::parse(&format!("acme:{}", hash_key("k-acme"))).unwrap(),
+            ApiKey::parse(&format!("globex:{}", hash_key("k-globex"))).unwrap(),
+        ]);
+        assert_eq!(mode.authenticate(Some("k-acme")).unwrap().0, "acme");
+        assert_eq!(mode.authenticate(Some("k-globex")).unwrap().0, "globex");
+        assert_eq!(
+            mode.authenticate(Some("nope")).unwrap_err().code(),
+            tonic::Code::Unauthenticated
+        );
+        assert_eq!(
+            mode.authenticate(None).unwrap_err().code(),
+            tonic::Code::Unauthenticated
+        );
+    }
+
+    #[test]
+    fn bad_specs_are_rejected() {
+        assert!(ApiKey::parse("nocolon").is_err());
+        assert!(ApiKey::parse(":abcd").is_err());
+        assert!(ApiKey::parse("t:zz").is_err());
+        assert!(ApiKey::parse(&format!("t:{}", &hash_key("x")[..62])).is_err());
+    }
+
+    #[test]
+    fn known_digest() {
+        assert_eq!(
+            hash_key("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn debug_redacts_the_hash() {
+        let k = ApiKey::parse(&format!("acme:{}", hash_key("k"))).unwrap();
+        assert!(!format!("{k:?}").contains(&hash_key("k")[..8]));
+    }
+}

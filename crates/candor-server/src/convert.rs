@@ -1,0 +1,153 @@
+//! Conversions between the core's types and the protobuf messages, in one place.
+
+use candor_core::{AbstainCode, FrameCounts, Reason, RiskState, SegmentReport, Source, Summary};
+
+use crate::proto;
+
+pub fn risk_state(s: RiskState) -> proto::RiskState {
+    match s {
+        RiskState::Clear => proto::RiskState::Clear,
+        RiskState::Inconclusive => proto::RiskState::Inconclusive,
+        RiskState::Suspicious => proto::RiskState::Suspicious,
+        RiskState::Alert => proto::RiskState::Alert,
+    }
+}
+
+pub fn abstain(code: Option<AbstainCode>) -> proto::AbstainCode {
+    match code {
+        None => proto::AbstainCode::Unspecified,
+        Some(AbstainCode::NoFace) => proto::AbstainCode::NoFace,
+        Some(AbstainCode::FaceTooSmall) => proto::AbstainCode::FaceTooSmall,
+        Some(AbstainCode::TooDark) => proto::AbstainCode::TooDark,
+        Some(AbstainCode::TooBright) => proto::AbstainCode::TooBright,
+        Some(AbstainCode::TooBlurred) => proto::AbstainCode::TooBlurred,
+        Some(AbstainCode::SeveralFaces) => proto::AbstainCode::SeveralFaces,
+    }
+}
+
+pub fn model(s: &Source) -> proto::ModelInfo {
+    proto::ModelInfo {
+        name: s.name.clone(),
+        version: s.version.clone(),
+    }
+}
+
+pub fn reason(r: &Reason) -> proto::Reason {
+    proto::Reason {
+        code: r.code.clone(),
+        state: risk_state(r.state) as i32,
+        signal: r.signal.clone().unwrap_or_default(),
+        message: r.message.clone(),
+    }
+}
+
+/// `received` is counted by the session (frames or chunks' frames sent by the client).
+pub fn frames(c: &FrameCounts, received: u32) -> proto::FrameAccounting {
+    proto::FrameAccounting {
+        received,
+        decoded: c.decoded,
+        analysed: c.analysed,
+        dropped: c.dropped,
+        one_face: c.one_face,
+        no_face: c.no_face,
+        several_faces: c.several_faces,
+        usable: c.usable,
+    }
+}
+
+pub fn segment(
+    session_id: &str,
+    r: &SegmentReport,
+    received: u32,
+    timings: proto::StageTimings,
+) -> proto::SegmentResult {
+    let s = &r.segment;
+    proto::SegmentResult {
+        session_id: session_id.to_owned(),
+        index: s.index,
+        start_us: s.start_us,
+        end_us: s.end_us,
+        frames: Some(frames(&s.counts, received)),
+        signals: s
+            .signals
+            .iter()
+            .map(|x| proto::SignalScore {
+                name: x.name.clone(),
+                mean: x.mean,
+                median: x.median,
+                min: x.min,
+                max: x.max,
+                frames: x.frames,
+                model: Some(model(&x.source)),
+            })
+            .collect(),
+        abstain: abstain(r.assessment.abstain) as i32,
+        synthetic_confidence: r.assessment.attack_score,
+        state: risk_state(r.assessment.state) as i32,
+        reasons: r.assessment.reasons.iter().map(reason).collect(),
+        timings: Some(timings),
+    }
+}
+
+pub fn summary(
+    session_id: &str,
+    s: &Summary,
+    received: u32,
+    max_synthetic: Option<f32>,
+    complete: bool,
+    ended_by: &str,
+) -> proto::SessionSummary {
+    proto::SessionSummary {
+        session_id: session_id.to_owned(),
+        worst_state: risk_state(s.worst_state) as i32,
+        time_share: s
+            .time_share
+            .iter()
+            .map(|(st, share)| proto::StateShare {
+                state: risk_state(*st) as i32,
+                share: *share,
+            })
+            .collect(),
+        frames: Some(frames(&s.counts, received)),
+        segments: s.segments,
+        duration_us: s.duration_us,
+        mean_liveness: s.mean_liveness,
+        max_synthetic_confidence: max_synthetic,
+        reasons: s
+            .reasons
+            .iter()
+            .map(|t| proto::ReasonTally {
+                code: t.code.clone(),
+                state: risk_state(t.state) as i32,
+                segments: t.segments,
+                example: t.example.clone(),
+            })
+            .collect(),
+        complete,
+        ended_by: ended_by.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_maps_to_a_distinct_proto_state() {
+        let mapped: std::collections::HashSet<i32> = RiskState::ALL
+            .iter()
+            .map(|s| risk_state(*s) as i32)
+            .collect();
+        assert_eq!(mapped.len(), 4);
+        assert!(!mapped.contains(&(proto::RiskState::Unspecified as i32)));
+    }
+
+    #[test]
+    fn no_abstain_is_unspecified() {
+        assert_eq!(abstain(None), proto::AbstainCode::Unspecified);
+        assert_eq!(
+            abstain(Some(AbstainCode::TooDark)),
+            proto::AbstainCode::TooDark
+        );
+    }
+}

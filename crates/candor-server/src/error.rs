@@ -1,0 +1,136 @@
+//! The service's error type and the one table that maps errors to gRPC codes.
+//! "No face", "too dark" and the like are results, never errors.
+
+use candor_media::MediaError;
+use candor_pipeline::PipelineError;
+use candor_vision::VisionError;
+use tonic::{Code, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The request itself is wrong: bad first message, unknown format, undecodable
+    /// media, oversized or malformed frames.
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// Too many open sessions, or a model queue is full.
+    #[error("{0}")]
+    Overloaded(String),
+    /// The client stopped sending media for longer than the idle timeout.
+    #[error("{0}")]
+    IdleTimeout(String),
+    /// Models are not loaded yet, or the server is shutting down.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A model failed to run.
+    #[error("{0}")]
+    Backend(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// The table: every error kind and its gRPC code, in one place.
+    pub fn code(&self) -> Code {
+        match self {
+            Self::Unauthenticated(_) => Code::Unauthenticated,
+            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::NotFound(_) => Code::NotFound,
+            Self::AlreadyExists(_) => Code::AlreadyExists,
+            Self::Overloaded(_) => Code::ResourceExhausted,
+            Self::IdleTimeout(_) => Code::DeadlineExceeded,
+            Self::Unavailable(_) => Code::Unavailable,
+            Self::Backend(_) => Code::FailedPrecondition,
+            Self::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Self {
+        crate::metrics::METRICS.record_error(e.code());
+        Status::new(e.code(), e.to_string())
+    }
+}
+
+impl From<MediaError> for ServiceError {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::Internal(m) => Self::Internal(m),
+            other => Self::InvalidArgument(format!("media: {other}")),
+        }
+    }
+}
+
+impl From<VisionError> for ServiceError {
+    fn from(e: VisionError) -> Self {
+        match e {
+            VisionError::Overloaded => Self::Overloaded("model queue is full, try again".into()),
+            VisionError::BadInput(m) => Self::InvalidArgument(m),
+            other => Self::Backend(other.to_string()),
+        }
+    }
+}
+
+impl From<PipelineError> for ServiceError {
+    fn from(e: PipelineError) -> Self {
+        match e {
+            PipelineError::Media(m) => m.into(),
+            PipelineError::Vision(v) => v.into(),
+            PipelineError::Config(m) => Self::Internal(m),
+            PipelineError::DecoderGone => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table() {
+        let cases = [
+            (ServiceError::from(MediaError::Empty), Code::InvalidArgument),
+            (
+                ServiceError::from(MediaError::UnrecognisedFormat),
+                Code::InvalidArgument,
+            ),
+            (
+                ServiceError::from(MediaError::Internal("x".into())),
+                Code::Internal,
+            ),
+            (
+                ServiceError::from(VisionError::Overloaded),
+                Code::ResourceExhausted,
+            ),
+            (
+                ServiceError::from(VisionError::WorkerGone),
+                Code::FailedPrecondition,
+            ),
+            (
+                ServiceError::IdleTimeout("x".into()),
+                Code::DeadlineExceeded,
+            ),
+            (
+                ServiceError::Unauthenticated("x".into()),
+                Code::Unauthenticated,
+            ),
+            (ServiceError::NotFound("x".into()), Code::NotFound),
+            (ServiceError::Unavailable("x".into()), Code::Unavailable),
+        ];
+        for (e, code) in cases {
+            assert_eq!(Status::from(e).code(), code);
+        }
+    }
+
+    #[test]
+    fn media_errors_keep_their_message() {
+        let s = Status::from(ServiceError::from(MediaError::NoVideoStream));
+        assert!(s.message().contains("no video stream"), "{}", s.message());
+    }
+}

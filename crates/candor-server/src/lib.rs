@@ -1,0 +1,26 @@
+//! Candor's live gRPC service. Interview platforms stream a participant's video in;
+//! per-segment results, state changes and a summary stream back. Health (gRPC and
+//! /healthz), reflection and Prometheus metrics come with it.
+
+pub mod analysis;
+pub mod auth;
+pub mod convert;
+pub mod error;
+pub mod ingest;
+pub mod metrics;
+pub mod registry;
+pub mod run;
+pub mod service;
+pub mod session;
+pub mod state;
+
+/// Generated protobuf types and the gRPC client and server for `candor.v1`.
+pub mod proto {
+    tonic::include_proto!("candor.v1");
+    /// Encoded descriptors for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("candor_descriptor");
+}
+
+pub use auth::{ApiKey, AuthMode, hash_key};
+pub use run::{RunningServer, ServerSettings, TlsFiles, run, start};
+pub use state::Limits;

@@ -1,0 +1,142 @@
+//! Prometheus metrics, served with /healthz on their own HTTP port (outside auth).
+
+use std::sync::Arc;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use tonic::Code;
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub sessions_open: IntGauge,
+    pub frames: IntCounterVec,
+    pub segment_latency: HistogramVec,
+    pub inference: HistogramVec,
+    pub errors: IntCounterVec,
+    pub segments: IntCounterVec,
+}
+
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new();
+        let sessions_open = IntGauge::new("candor_sessions_open", "Live analysis sessions open")
+            .expect("valid metric");
+        let frames = IntCounterVec::new(
+            Opts::new(
+                "candor_frames_total",
+                "Frames by fate: received, decoded, analysed, dropped",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        // Segment results are due every ~2 s; buckets from 10 ms to 10 s.
+        let segment_latency = HistogramVec::new(
+            HistogramOpts::new(
+                "candor_segment_latency_seconds",
+                "Time from a segment's closing frame arriving to its result being sent",
+            )
+            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
+            &[],
+        )
+        .expect("valid metric");
+        let inference = HistogramVec::new(
+            HistogramOpts::new(
+                "candor_inference_seconds",
+                "Per-frame time per model or measurement",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ]),
+            &["model"],
+        )
+        .expect("valid metric");
+        let errors = IntCounterVec::new(
+            Opts::new(
+                "candor_errors_total",
+                "Errors returned to clients, by gRPC code",
+            ),
+            &["code"],
+        )
+        .expect("valid metric");
+        let segments = IntCounterVec::new(
+            Opts::new("candor_segments_total", "Segment results by state"),
+            &["state"],
+        )
+        .expect("valid metric");
+        for c in [
+            Box::new(sessions_open.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(frames.clone()),
+            Box::new(segment_latency.clone()),
+            Box::new(inference.clone()),
+            Box::new(errors.clone()),
+            Box::new(segments.clone()),
+        ] {
+            registry.register(c).expect("unique metric names");
+        }
+        Self {
+            registry,
+            sessions_open,
+            frames,
+            segment_latency,
+            inference,
+            errors,
+            segments,
+        }
+    }
+
+    pub fn record_error(&self, code: Code) {
+        self.errors.with_label_values(&[&format!("{code:?}")]).inc();
+    }
+
+    pub fn frames(&self, kind: &str, n: u64) {
+        if n > 0 {
+            self.frames.with_label_values(&[kind]).inc_by(n);
+        }
+    }
+
+    pub fn inference(&self, model: &str, d: Duration) {
+        self.inference
+            .with_label_values(&[model])
+            .observe(d.as_secs_f64());
+    }
+
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        // Encoding into a Vec cannot fail for the text format.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+/// Serves /metrics and /healthz until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    serving: Arc<AtomicBool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/metrics", get(|| async { METRICS.render() }))
+        .route("/healthz", get(healthz))
+        .with_state(serving);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn healthz(State(serving): State<Arc<AtomicBool>>) -> (StatusCode, &'static str) {
+    if serving.load(Ordering::Acquire) {
+        (StatusCode::OK, "serving\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not serving\n")
+    }
+}

@@ -1,0 +1,245 @@
+//! Open and recently finished sessions, per tenant: what GetSession and WatchSession
+//! read. Each session keeps its segment results and latest summary, and broadcasts
+//! every event to watchers.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::broadcast;
+
+use crate::error::ServiceError;
+use crate::proto::{self, analyze_response::Event};
+
+/// Who and what a session is about.
+#[derive(Debug, Clone)]
+pub struct SessionMeta {
+    pub tenant: String,
+    pub session_id: String,
+    pub participant_id: String,
+    pub interview_ref: Option<String>,
+    pub candidate_ref: Option<String>,
+    pub capture: proto::CaptureInfo,
+}
+
+#[derive(Debug, Default)]
+struct Snapshot {
+    segments: Vec<proto::SegmentResult>,
+    summary: Option<proto::SessionSummary>,
+    complete: bool,
+}
+
+pub struct SessionEntry {
+    pub meta: SessionMeta,
+    snapshot: Mutex<Snapshot>,
+    events: broadcast::Sender<proto::AnalyzeResponse>,
+}
+
+/// Events a slow watcher may fall behind by before it skips ahead.
+const WATCH_BUFFER: usize = 256;
+
+impl SessionEntry {
+    fn new(meta: SessionMeta) -> Self {
+        Self {
+            meta,
+            snapshot: Mutex::new(Snapshot::default()),
+            events: broadcast::channel(WATCH_BUFFER).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Snapshot> {
+        // A panic while holding this lock cannot leave the snapshot half-written (each
+        // update is one push or assignment), so a poisoned lock is still usable.
+        self.snapshot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records an event and sends it to watchers.
+    pub fn publish(&self, event: proto::AnalyzeResponse) {
+        {
+            let mut snap = self.lock();
+            match &event.event {
+                Some(Event::Segment(s)) => snap.segments.push(s.clone()),
+                Some(Event::Summary(s)) => {
+                    snap.complete = s.complete;
+                    snap.summary = Some(s.clone());
+                }
+                _ => {}
+            }
+        }
+        // No watcher is not an error.
+        let _ = self.events.send(event);
+    }
+
+    /// Subscribes first, then copies the state, so no event falls between the two.
+    pub fn watch(
+        &self,
+    ) -> (
+        Vec<proto::SegmentResult>,
+        Option<proto::SessionSummary>,
+        bool,
+        broadcast::Receiver<proto::AnalyzeResponse>,
+    ) {
+        let rx = self.events.subscribe();
+        let snap = self.lock();
+        (
+            snap.segments.clone(),
+            snap.summary.clone(),
+            snap.complete,
+            rx,
+        )
+    }
+
+    pub fn snapshot(&self) -> (Vec<proto::SegmentResult>, Option<proto::SessionSummary>) {
+        let snap = self.lock();
+        (snap.segments.clone(), snap.summary.clone())
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.lock().complete
+    }
+}
+
+type Key = (String, String);
+
+pub struct Registry {
+    inner: Mutex<Inner>,
+    keep_finished: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<Key, Arc<SessionEntry>>,
+    finished: VecDeque<Key>,
+}
+
+impl Registry {
+    /// Keeps up to `keep_finished` finished sessions readable (oldest evicted first).
+    pub fn new(keep_finished: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            keep_finished,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a new session. An id that is still live for this tenant is refused;
+    /// a finished one is replaced.
+    pub fn open(&self, meta: SessionMeta) -> Result<Arc<SessionEntry>, ServiceError> {
+        let key = (meta.tenant.clone(), meta.session_id.clone());
+        let mut inner = self.lock();
+        if let Some(existing) = inner.sessions.get(&key) {
+            if !existing.is_complete() {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "session {:?} is already open",
+                    meta.session_id
+                )));
+            }
+            inner.finished.retain(|k| k != &key);
+        }
+        let entry = Arc::new(SessionEntry::new(meta));
+        inner.sessions.insert(key, entry.clone());
+        Ok(entry)
+    }
+
+    /// Marks a session finished; it stays readable until evicted.
+    pub fn finished(&self, entry: &SessionEntry) {
+        let key = (entry.meta.tenant.clone(), entry.meta.session_id.clone());
+        let mut inner = self.lock();
+        inner.finished.push_back(key);
+        while inner.finished.len() > self.keep_finished {
+            if let Some(old) = inner.finished.pop_front() {
+                inner.sessions.remove(&old);
+            }
+        }
+    }
+
+    /// The session `id` of `tenant`; another tenant's session is simply not found.
+    pub fn get(&self, tenant: &str, id: &str) -> Result<Arc<SessionEntry>, ServiceError> {
+        self.lock()
+            .sessions
+            .get(&(tenant.to_owned(), id.to_owned()))
+            .cloned()
+            .ok_or_else(|| ServiceError::NotFound(format!("no session {id:?}")))
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.lock()
+            .sessions
+            .values()
+            .filter(|s| !s.is_complete())
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(tenant: &str, id: &str) -> SessionMeta {
+        SessionMeta {
+            tenant: tenant.into(),
+            session_id: id.into(),
+            participant_id: "p".into(),
+            interview_ref: None,
+            candidate_ref: None,
+            capture: Default::default(),
+        }
+    }
+
+    fn summary(complete: bool) -> proto::AnalyzeResponse {
+        proto::AnalyzeResponse {
+            event: Some(Event::Summary(proto::SessionSummary {
+                complete,
+                ..Default::default()
+            })),
+        }
+    }
+
+    #[test]
+    fn tenants_are_isolated_and_live_ids_unique() {
+        let r = Registry::new(10);
+        let a = r.open(meta("a", "s1")).unwrap();
+        assert!(matches!(
+            r.open(meta("a", "s1")),
+            Err(ServiceError::AlreadyExists(_))
+        ));
+        assert!(r.open(meta("b", "s1")).is_ok(), "same id, other tenant");
+        assert!(matches!(r.get("c", "s1"), Err(ServiceError::NotFound(_))));
+        a.publish(summary(true));
+        r.finished(&a);
+        assert!(
+            r.open(meta("a", "s1")).is_ok(),
+            "finished ids can be reused"
+        );
+    }
+
+    #[test]
+    fn finished_sessions_are_evicted_oldest_first() {
+        let r = Registry::new(1);
+        for id in ["s1", "s2"] {
+            let e = r.open(meta("a", id)).unwrap();
+            e.publish(summary(true));
+            r.finished(&e);
+        }
+        assert!(r.get("a", "s1").is_err());
+        assert!(r.get("a", "s2").is_ok());
+    }
+
+    #[test]
+    fn watchers_see_state_then_events() {
+        let r = Registry::new(1);
+        let e = r.open(meta("a", "s")).unwrap();
+        e.publish(proto::AnalyzeResponse {
+            event: Some(Event::Segment(proto::SegmentResult::default())),
+        });
+        let (segs, _, complete, mut rx) = e.watch();
+        assert_eq!((segs.len(), complete), (1, false));
+        e.publish(summary(true));
+        assert!(matches!(
+            rx.try_recv().unwrap().event,
+            Some(Event::Summary(_))
+        ));
+    }
+}

@@ -1,0 +1,246 @@
+//! Starting and stopping the server. `start` is what `candor serve` and the
+//! integration tests both call: it binds the ports, answers health NOT_SERVING while
+//! the models load and warm up, then SERVING; `RunningServer::shutdown` stops
+//! accepting, lets open sessions finish their segments and summaries, and returns.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use candor_core::AnalysisConfig;
+use candor_media::DecodeOptions;
+use candor_pipeline::{Engine, EngineConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+
+use crate::auth::AuthMode;
+use crate::proto::candor_server::CandorServer;
+use crate::service::CandorService;
+use crate::state::{Limits, ServerState};
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Everything the server needs; built from flags by `candor serve`, or by tests.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Port for /metrics and /healthz; `None` disables it.
+    pub metrics_listen: Option<SocketAddr>,
+    pub auth: AuthMode,
+    pub tls: Option<TlsFiles>,
+    pub limits: Limits,
+    pub engine: EngineConfig,
+    pub analysis: AnalysisConfig,
+    pub decode: DecodeOptions,
+}
+
+const SERVICE_NAME: &str = "candor.v1.Candor";
+const TRANSPORT_HEADROOM: usize = 1024 * 1024;
+/// After the sessions have ended, how long clients get to read their last messages.
+const FLUSH_GRACE: Duration = Duration::from_secs(2);
+
+pub struct RunningServer {
+    pub grpc_addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    grpc: JoinHandle<Result<(), tonic::transport::Error>>,
+    metrics: Option<JoinHandle<std::io::Result<()>>>,
+    loader: Option<JoinHandle<Result<()>>>,
+    state: Arc<ServerState>,
+}
+
+impl RunningServer {
+    /// Waits until the models are loaded and warmed up (health SERVING).
+    pub async fn ready(&mut self) -> Result<()> {
+        if let Some(loader) = self.loader.take() {
+            loader.await.context("model loader task")??;
+        }
+        Ok(())
+    }
+
+    /// Graceful stop: refuse new calls, let open sessions send their last segment and
+    /// summary, then return. Bounded by `Limits::shutdown_grace`: a client that keeps
+    /// its request stream open after its summary would otherwise hold the stop forever.
+    pub async fn shutdown(self) -> Result<()> {
+        let _ = self.shutdown.send(true);
+        let limits = &self.state.limits;
+        let deadline = tokio::time::Instant::now() + limits.shutdown_grace;
+        // Sessions end on the signal; each holds a permit until its summary is queued.
+        while self.state.sessions.available_permits() < limits.max_sessions
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Then give clients a moment to read what was queued for them.
+        let flush = deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+            .min(FLUSH_GRACE);
+        let mut grpc = self.grpc;
+        match tokio::time::timeout(flush, &mut grpc).await {
+            Ok(joined) => joined.context("gRPC server task")??,
+            Err(_) => {
+                tracing::warn!("closing connections still open after the shutdown grace period");
+                grpc.abort();
+            }
+        }
+        if let Some(m) = self.metrics {
+            m.await.context("metrics task")??;
+        }
+        Ok(())
+    }
+}
+
+/// Binds and starts serving. Returns once the ports are bound; models load in the
+/// background (see `RunningServer::ready`).
+pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let provider = match settings.engine.runtime.execution_provider {
+        candor_vision::ExecutionProvider::Cpu => "cpu".to_string(),
+        candor_vision::ExecutionProvider::Cuda { device_id } => format!("cuda:{device_id}"),
+    };
+    let state = Arc::new(ServerState::new(
+        settings.limits.clone(),
+        settings.analysis.clone(),
+        settings.decode.clone(),
+        shutdown_rx.clone(),
+        provider,
+    ));
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    health
+        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
+        .await;
+    let serving = Arc::new(AtomicBool::new(false));
+
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let grpc_addr = listener.local_addr()?;
+
+    let (metrics, metrics_addr) = match settings.metrics_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+            let bound = l.local_addr()?;
+            let mut rx = shutdown_rx.clone();
+            let task = tokio::spawn(crate::metrics::serve(l, serving.clone(), async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }));
+            (Some(task), Some(bound))
+        }
+        None => (None, None),
+    };
+
+    // Load and warm up the models off the async runtime; health turns SERVING after.
+    let loader = {
+        let state = state.clone();
+        let health = health.clone();
+        let serving = serving.clone();
+        let cfg = settings.engine.clone();
+        tokio::spawn(async move {
+            let engine: Arc<Engine> = tokio::task::spawn_blocking(move || Engine::load(&cfg))
+                .await
+                .context("model loading task")??;
+            state.set_engine(engine);
+            serving.store(true, Ordering::Release);
+            health.set_service_status("", ServingStatus::Serving).await;
+            health
+                .set_service_status(SERVICE_NAME, ServingStatus::Serving)
+                .await;
+            tracing::info!(models = ?state.models(), "models loaded and warmed up: serving");
+            Ok(())
+        })
+    };
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("reflection service")?;
+    let limits = &settings.limits;
+    let candor = CandorServer::new(CandorService {
+        state: state.clone(),
+    })
+    // Transport limit a little above the media limit, so an oversized frame gets a clear
+    // INVALID_ARGUMENT from the session rather than a bare transport error.
+    .max_decoding_message_size(limits.max_message_bytes + TRANSPORT_HEADROOM)
+    .max_encoding_message_size(limits.max_message_bytes + TRANSPORT_HEADROOM);
+    let candor = tonic::service::interceptor::InterceptedService::new(
+        candor,
+        settings.auth.clone().interceptor(),
+    );
+
+    let mut builder = Server::builder();
+    if let Some(tls) = &settings.tls {
+        let cert = std::fs::read(&tls.cert)
+            .with_context(|| format!("reading TLS certificate {}", tls.cert.display()))?;
+        let key = std::fs::read(&tls.key)
+            .with_context(|| format!("reading TLS key {}", tls.key.display()))?;
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))
+            .context("TLS configuration")?;
+    }
+    let router = builder
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(candor);
+    let mut rx = shutdown_rx.clone();
+    let grpc = tokio::spawn(async move {
+        router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = rx.wait_for(|s| *s).await;
+                // Health flips before the listener closes, so balancers stop routing here.
+                serving.store(false, Ordering::Release);
+                health
+                    .set_service_status("", ServingStatus::NotServing)
+                    .await;
+                health
+                    .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
+                    .await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        grpc_addr,
+        metrics_addr,
+        shutdown: shutdown_tx,
+        grpc,
+        metrics,
+        loader: Some(loader),
+        state,
+    })
+}
+
+/// Runs until `signal` resolves, then shuts down gracefully. What `candor serve` calls.
+pub async fn run(
+    settings: ServerSettings,
+    signal: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let mut server = start(settings).await?;
+    tracing::info!(grpc = %server.grpc_addr, metrics = ?server.metrics_addr, "listening");
+    tokio::pin!(signal);
+    tokio::select! {
+        r = server.ready() => r?,
+        _ = &mut signal => {
+            tracing::info!("shutdown requested while loading models");
+            return server.shutdown().await;
+        }
+    }
+    signal.await;
+    tracing::info!("shutting down: finishing open sessions");
+    server.shutdown().await
+}

@@ -1,0 +1,196 @@
+//! The gRPC handlers: authenticate (via the interceptor), validate, delegate. Session
+//! logic lives in `session`, conversions in `convert`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::auth::tenant_of;
+use crate::error::ServiceError;
+use crate::proto::{
+    self, AnalyzeRequest, AnalyzeResponse, analyze_request, analyze_response::Event,
+    candor_server::Candor,
+};
+use crate::session::{Session, validate_start};
+use crate::state::ServerState;
+
+type EventStream = Pin<Box<dyn Stream<Item = Result<AnalyzeResponse, Status>> + Send>>;
+
+pub struct CandorService {
+    pub state: Arc<ServerState>,
+}
+
+#[tonic::async_trait]
+impl Candor for CandorService {
+    type AnalyzeStream = EventStream;
+    type WatchSessionStream = EventStream;
+
+    async fn analyze(
+        &self,
+        request: Request<Streaming<AnalyzeRequest>>,
+    ) -> Result<Response<Self::AnalyzeStream>, Status> {
+        let tenant = tenant_of(&request)?;
+        let mut inbound = request.into_inner();
+        if self.state.engine().is_none() {
+            return Err(ServiceError::Unavailable("models are still loading".into()).into());
+        }
+        let first = tokio::time::timeout(self.state.limits.idle_timeout, inbound.message())
+            .await
+            .map_err(|_| ServiceError::IdleTimeout("no `start` message received".into()))??;
+        let start = match first.and_then(|m| m.message) {
+            Some(analyze_request::Message::Start(s)) => s,
+            _ => {
+                return Err(ServiceError::InvalidArgument(
+                    "the first message must be `start` (session id, participant, format)".into(),
+                )
+                .into());
+            }
+        };
+        let (meta, format) = validate_start(&tenant.0, &start)?;
+        let permit = self
+            .state
+            .sessions
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| {
+                ServiceError::Overloaded(format!(
+                    "server is at its limit of {} open sessions",
+                    self.state.limits.max_sessions
+                ))
+            })?;
+        let entry = self.state.registry.open(meta)?;
+        let (tx, rx) = mpsc::channel(32);
+        let accepted = AnalyzeResponse {
+            event: Some(Event::Accepted(proto::SessionAccepted {
+                session_id: start.session_id.clone(),
+                settings: Some(self.state.effective_settings()),
+                models: self.state.models(),
+                execution_provider: self.state.execution_provider.clone(),
+            })),
+        };
+        entry.publish(accepted.clone());
+        // The channel is fresh and has room: this cannot fail.
+        let _ = tx.try_send(Ok(accepted));
+        let session = Session {
+            state: self.state.clone(),
+            entry,
+            format,
+            fps_hint: start.fps_hint,
+            _permit: permit,
+        };
+        tokio::spawn(session.run(inbound, tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_session(
+        &self,
+        request: Request<proto::GetSessionRequest>,
+    ) -> Result<Response<proto::GetSessionResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let entry = self
+            .state
+            .registry
+            .get(&tenant.0, &request.get_ref().session_id)?;
+        let (segments, summary) = entry.snapshot();
+        let m = &entry.meta;
+        Ok(Response::new(proto::GetSessionResponse {
+            summary,
+            segments,
+            participant_id: m.participant_id.clone(),
+            interview_ref: m.interview_ref.clone(),
+            candidate_ref: m.candidate_ref.clone(),
+            capture: Some(m.capture.clone()),
+        }))
+    }
+
+    async fn watch_session(
+        &self,
+        request: Request<proto::WatchSessionRequest>,
+    ) -> Result<Response<Self::WatchSessionStream>, Status> {
+        let tenant = tenant_of(&request)?;
+        let entry = self
+            .state
+            .registry
+            .get(&tenant.0, &request.get_ref().session_id)?;
+        let (segments, summary, complete, mut events) = entry.watch();
+        let (tx, rx) = mpsc::channel(32);
+        tokio::spawn(async move {
+            let mut last_index = None;
+            for s in segments {
+                last_index = Some(s.index);
+                let msg = AnalyzeResponse {
+                    event: Some(Event::Segment(s)),
+                };
+                if tx.send(Ok(msg)).await.is_err() {
+                    return;
+                }
+            }
+            if complete {
+                let _ = tx
+                    .send(Ok(AnalyzeResponse {
+                        event: summary.map(Event::Summary),
+                    }))
+                    .await;
+                return;
+            }
+            loop {
+                let ev = match events.recv().await {
+                    Ok(ev) => ev,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(skipped = n, "watcher fell behind");
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let (skip, done) = match &ev.event {
+                    // Already sent from the snapshot.
+                    Some(Event::Segment(s)) => (last_index.is_some_and(|i| s.index <= i), false),
+                    Some(Event::Accepted(_)) => (true, false),
+                    Some(Event::Summary(s)) => (false, s.complete),
+                    _ => (false, false),
+                };
+                if !skip && tx.send(Ok(ev)).await.is_err() {
+                    return;
+                }
+                if done {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn info(
+        &self,
+        _request: Request<proto::InfoRequest>,
+    ) -> Result<Response<proto::InfoResponse>, Status> {
+        let s = &self.state;
+        use proto::MediaFormat as F;
+        Ok(Response::new(proto::InfoResponse {
+            version: env!("CARGO_PKG_VERSION").into(),
+            models: s.models(),
+            execution_provider: s.execution_provider.clone(),
+            max_sessions: s.limits.max_sessions as u32,
+            open_sessions: s.registry.open_count() as u32,
+            max_message_bytes: s.limits.max_message_bytes as u32,
+            max_frame_pixels: s.limits.max_frame_pixels,
+            formats: [
+                F::H264Annexb,
+                F::Webm,
+                F::FragmentedMp4,
+                F::Jpeg,
+                F::Png,
+                F::RawI420,
+                F::RawRgb24,
+            ]
+            .into_iter()
+            .map(|f| f as i32)
+            .collect(),
+            defaults: Some(s.effective_settings()),
+        }))
+    }
+}

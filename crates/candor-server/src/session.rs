@@ -1,0 +1,350 @@
+//! One live `Analyze` session: validates the opening message, starts the ingest and
+//! analysis threads, forwards client media to them, and sends results back in order
+//! to the client and to watchers. The client's disconnect, an idle timeout, bad media
+//! and server shutdown each end the session cleanly with a summary.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use candor_core::RiskState;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tonic::{Status, Streaming};
+use tracing::Instrument;
+
+use crate::analysis::{AnalysisThread, Output};
+use crate::convert;
+use crate::error::ServiceError;
+use crate::ingest::{self, InFlight, IncomingFrame};
+use crate::metrics::METRICS;
+use crate::proto::{
+    self, AnalyzeRequest, AnalyzeResponse, MediaFormat, SessionStart, analyze_request,
+    analyze_response::Event,
+};
+use crate::registry::{SessionEntry, SessionMeta};
+use crate::state::ServerState;
+
+pub type ResponseTx = mpsc::Sender<Result<AnalyzeResponse, Status>>;
+
+/// Checks the opening message and turns it into session metadata.
+pub fn validate_start(
+    tenant: &str,
+    start: &SessionStart,
+) -> Result<(SessionMeta, MediaFormat), ServiceError> {
+    let id = &start.session_id;
+    let id_ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    if !id_ok {
+        return Err(ServiceError::InvalidArgument(
+            "session_id must be 1-128 characters of letters, digits, '-', '_', '.', ':'".into(),
+        ));
+    }
+    if start.participant_id.is_empty() {
+        return Err(ServiceError::InvalidArgument(
+            "participant_id is required".into(),
+        ));
+    }
+    let format = MediaFormat::try_from(start.format).unwrap_or(MediaFormat::Unspecified);
+    if format == MediaFormat::Unspecified {
+        return Err(ServiceError::InvalidArgument(format!(
+            "format is missing or unknown ({}): use one of H264_ANNEXB, WEBM, FRAGMENTED_MP4, JPEG, PNG, RAW_I420, RAW_RGB24",
+            start.format
+        )));
+    }
+    if let Some(fps) = start.fps_hint
+        && !(0.2..=60.0).contains(&fps)
+    {
+        return Err(ServiceError::InvalidArgument(format!(
+            "fps_hint must lie in 0.2-60, got {fps}"
+        )));
+    }
+    Ok((
+        SessionMeta {
+            tenant: tenant.to_owned(),
+            session_id: id.clone(),
+            participant_id: start.participant_id.clone(),
+            interview_ref: start.interview_ref.clone(),
+            candidate_ref: start.candidate_ref.clone(),
+            capture: start.capture.clone().unwrap_or_default(),
+        },
+        format,
+    ))
+}
+
+enum Input {
+    Chunks(mpsc::Sender<bytes::Bytes>),
+    Frames(mpsc::Sender<IncomingFrame>),
+}
+
+/// Media messages waiting for the ingest thread. Small: chunks and frames are large,
+/// and a full queue pushes back on the client through gRPC flow control.
+const INPUT_QUEUE: usize = 8;
+
+pub struct Session {
+    pub state: Arc<ServerState>,
+    pub entry: Arc<SessionEntry>,
+    pub format: MediaFormat,
+    pub fps_hint: Option<f32>,
+    pub _permit: OwnedSemaphorePermit,
+}
+
+impl Session {
+    /// Runs the session to its end. Results go to `tx` (the client) and to watchers.
+    pub async fn run(self, mut inbound: Streaming<AnalyzeRequest>, tx: ResponseTx) {
+        METRICS.sessions_open.inc();
+        let span = tracing::info_span!("session", tenant = %self.entry.meta.tenant, session = %self.entry.meta.session_id, participant = %self.entry.meta.participant_id);
+        async {
+            tracing::info!(format = ?self.format, "session opened");
+            let ended_by = self.drive(&mut inbound, &tx).await;
+            tracing::info!(ended_by, "session closed");
+        }
+        .instrument(span)
+        .await;
+        self.state.registry.finished(&self.entry);
+        METRICS.sessions_open.dec();
+    }
+
+    async fn drive(
+        &self,
+        inbound: &mut Streaming<AnalyzeRequest>,
+        tx: &ResponseTx,
+    ) -> &'static str {
+        let Some(engine) = self.state.engine() else {
+            let _ = tx
+                .send(Err(ServiceError::Unavailable(
+                    "models are still loading".into(),
+                )
+                .into()))
+                .await;
+            return "unavailable";
+        };
+        let limits = &self.state.limits;
+        let mut decode = self.state.decode.clone();
+        decode.fps_hint = self.fps_hint.or(decode.fps_hint);
+        decode.max_source_pixels = u64::from(limits.max_frame_pixels);
+
+        let (work_tx, work_rx) = crossbeam_channel::unbounded();
+        let (out_tx, mut out_rx) = mpsc::channel(16);
+        let in_flight = InFlight::new(limits.frames_in_flight);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let analysis = AnalysisThread {
+            work: work_rx,
+            out: out_tx,
+            in_flight: in_flight.clone(),
+            cancelled: cancelled.clone(),
+        };
+        let cfg = self.state.analysis.clone();
+        let started =
+            spawn_named("candor-analysis", move || analysis.run(engine, cfg)).and_then(|_| {
+                let format = self.format;
+                if ingest::is_stream_format(format) {
+                    let (ctx, crx) = mpsc::channel(INPUT_QUEUE);
+                    spawn_named("candor-ingest", move || {
+                        ingest::run_stream(format, crx, decode, work_tx, in_flight)
+                    })
+                    .map(|_| Input::Chunks(ctx))
+                } else {
+                    let (ftx, frx) = mpsc::channel(INPUT_QUEUE);
+                    spawn_named("candor-ingest", move || {
+                        ingest::run_frames(format, frx, decode, work_tx, in_flight)
+                    })
+                    .map(|_| Input::Frames(ftx))
+                }
+            });
+        let mut input = match started {
+            Ok(input) => Some(input),
+            Err(e) => {
+                let _ = tx
+                    .send(Err(ServiceError::Internal(format!(
+                        "cannot start session threads: {e}"
+                    ))
+                    .into()))
+                    .await;
+                cancelled.store(true, Ordering::Release);
+                return "internal_error";
+            }
+        };
+
+        let idle = limits.idle_timeout;
+        let mut shutdown = self.state.shutdown.clone();
+        let mut ended_by = "finished";
+        let mut pending_error: Option<ServiceError> = None;
+        let mut client_gone = false;
+        let mut previous_state: Option<RiskState> = None;
+        let mut max_synthetic: Option<f32> = None;
+        let mut deadline = tokio::time::Instant::now() + idle;
+        let sid = self.entry.meta.session_id.clone();
+
+        loop {
+            tokio::select! {
+                // Client messages, while the input is open.
+                msg = inbound.message(), if input.is_some() => {
+                    deadline = tokio::time::Instant::now() + idle;
+                    match msg {
+                        Ok(Some(req)) => {
+                            if let Err(e) = forward(req, &mut input, self.format, limits.max_message_bytes).await {
+                                pending_error = Some(e);
+                                ended_by = "invalid_request";
+                                input = None;
+                            }
+                        }
+                        Ok(None) => input = None,
+                        Err(status) => {
+                            tracing::info!(%status, "client stream ended");
+                            client_gone = true;
+                            ended_by = "client_gone";
+                            break;
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline), if input.is_some() => {
+                    pending_error = Some(ServiceError::IdleTimeout(format!(
+                        "no media for {} s: session closed", idle.as_secs()
+                    )));
+                    ended_by = "idle_timeout";
+                    input = None;
+                }
+                _ = shutdown.changed(), if input.is_some() => {
+                    ended_by = "server_shutdown";
+                    input = None;
+                }
+                out = out_rx.recv() => match out {
+                    Some(Output::Segment { report, analysis, latency }) => {
+                        let decoded = report.segment.counts.decoded;
+                        let timings = proto::StageTimings {
+                            analysis_ms: analysis.as_secs_f32() * 1000.0,
+                            result_latency_ms: latency.as_secs_f32() * 1000.0,
+                        };
+                        let seg = convert::segment(&sid, &report, decoded, timings);
+                        max_synthetic = match (max_synthetic, seg.synthetic_confidence) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        };
+                        let state = report.assessment.state;
+                        let mut events = vec![Event::Segment(seg)];
+                        if previous_state.is_some_and(|p| p != state) || (previous_state.is_none() && state != RiskState::Clear) {
+                            events.push(Event::StateChange(proto::StateChange {
+                                session_id: sid.clone(),
+                                from: previous_state.map_or(proto::RiskState::Unspecified, convert::risk_state) as i32,
+                                to: convert::risk_state(state) as i32,
+                                segment_index: report.segment.index,
+                                at_us: report.segment.start_us,
+                                reasons: report.assessment.reasons.iter().map(convert::reason).collect(),
+                            }));
+                        }
+                        previous_state = Some(state);
+                        for ev in events {
+                            if !self.emit(tx, ev).await {
+                                client_gone = true;
+                                ended_by = "client_gone";
+                            }
+                        }
+                        if client_gone {
+                            break;
+                        }
+                    }
+                    Some(Output::Finished { summary, error }) => {
+                        if let Some(e) = error {
+                            ended_by = "bad_media";
+                            pending_error.get_or_insert(e);
+                        }
+                        let s = convert::summary(&sid, &summary, summary.counts.decoded, max_synthetic, true, ended_by);
+                        let _ = self.emit(tx, Event::Summary(s)).await;
+                        break;
+                    }
+                    None => {
+                        pending_error.get_or_insert(ServiceError::Internal("analysis stopped unexpectedly".into()));
+                        break;
+                    }
+                },
+            }
+        }
+        drop(input);
+        if client_gone {
+            cancelled.store(true, Ordering::Release);
+            // Close the summary for watchers: nobody else will.
+            let s = proto::SessionSummary {
+                session_id: sid,
+                complete: true,
+                ended_by: ended_by.into(),
+                ..self.entry.snapshot().1.unwrap_or_default()
+            };
+            self.entry.publish(AnalyzeResponse {
+                event: Some(Event::Summary(s)),
+            });
+        } else if let Some(e) = pending_error {
+            let _ = tx.send(Err(e.into())).await;
+        }
+        ended_by
+    }
+
+    /// Publishes to watchers and sends to the client; false when the client is gone.
+    async fn emit(&self, tx: &ResponseTx, event: Event) -> bool {
+        let msg = AnalyzeResponse { event: Some(event) };
+        self.entry.publish(msg.clone());
+        tx.send(Ok(msg)).await.is_ok()
+    }
+}
+
+/// Hands one media message to the ingest thread.
+async fn forward(
+    req: AnalyzeRequest,
+    input: &mut Option<Input>,
+    format: MediaFormat,
+    max_bytes: usize,
+) -> Result<(), ServiceError> {
+    let size = match &req.message {
+        Some(analyze_request::Message::Chunk(c)) => c.data.len(),
+        Some(analyze_request::Message::Frame(f)) => f.data.len(),
+        _ => 0,
+    };
+    if size > max_bytes {
+        return Err(ServiceError::InvalidArgument(format!(
+            "media message of {size} bytes exceeds the limit of {max_bytes} bytes"
+        )));
+    }
+    match (req.message, input.as_ref()) {
+        (Some(analyze_request::Message::Chunk(c)), Some(Input::Chunks(tx))) => {
+            // A closed channel means the decoder stopped; its reason arrives as output.
+            let _ = tx.send(bytes::Bytes::from(c.data)).await;
+            METRICS.frames("received_chunks", 1);
+            Ok(())
+        }
+        (Some(analyze_request::Message::Frame(f)), Some(Input::Frames(tx))) => {
+            METRICS.frames("received", 1);
+            let _ = tx
+                .send(IncomingFrame {
+                    frame: f,
+                    at: Instant::now(),
+                })
+                .await;
+            Ok(())
+        }
+        (Some(analyze_request::Message::Finish(_)), _) => {
+            *input = None;
+            Ok(())
+        }
+        (Some(analyze_request::Message::Start(_)), _) => Err(ServiceError::InvalidArgument(
+            "a session is already open on this stream: send `start` only once".into(),
+        )),
+        (Some(analyze_request::Message::Chunk(_)), _) => Err(ServiceError::InvalidArgument(
+            format!("format {format:?} takes `frame` messages, not `chunk`"),
+        )),
+        (Some(analyze_request::Message::Frame(_)), _) => Err(ServiceError::InvalidArgument(
+            format!("format {format:?} takes `chunk` messages, not `frame`"),
+        )),
+        (None, _) => Err(ServiceError::InvalidArgument(
+            "empty request message".into(),
+        )),
+    }
+}
+
+fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map(|_| ())
+}

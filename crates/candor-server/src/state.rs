@@ -1,0 +1,106 @@
+//! What every request handler shares.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use candor_core::AnalysisConfig;
+use candor_media::DecodeOptions;
+use candor_pipeline::Engine;
+use tokio::sync::{Semaphore, watch};
+
+use crate::proto;
+use crate::registry::Registry;
+
+/// Limits that protect the server and other sessions.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open `Analyze` sessions; more are refused with RESOURCE_EXHAUSTED.
+    pub max_sessions: usize,
+    /// A session with no client message for this long is closed (DEADLINE_EXCEEDED).
+    pub idle_timeout: Duration,
+    /// Largest media payload (chunk or frame) accepted; larger ones are refused with
+    /// INVALID_ARGUMENT. Must hold a raw 1080p RGB24 frame (6.2 MB). The transport
+    /// accepts 1 MiB more, for the rest of the message; beyond that gRPC itself refuses
+    /// the message with OUT_OF_RANGE.
+    pub max_message_bytes: usize,
+    /// Largest frame, in pixels, decoded or accepted raw.
+    pub max_frame_pixels: u32,
+    /// Sampled frames waiting for analysis per session; beyond it frames are dropped.
+    pub frames_in_flight: usize,
+    /// Finished sessions kept readable by GetSession/WatchSession.
+    pub keep_finished: usize,
+    /// On shutdown, how long open sessions get to send their last segment and summary,
+    /// and clients to read them, before the remaining connections are closed.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_sessions: 16,
+            idle_timeout: Duration::from_secs(30),
+            max_message_bytes: 16 * 1024 * 1024,
+            max_frame_pixels: 4096 * 4096,
+            frames_in_flight: 4,
+            keep_finished: 1000,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+pub struct ServerState {
+    engine: OnceLock<Arc<Engine>>,
+    pub registry: Registry,
+    pub sessions: Arc<Semaphore>,
+    pub limits: Limits,
+    pub analysis: AnalysisConfig,
+    pub decode: DecodeOptions,
+    pub shutdown: watch::Receiver<bool>,
+    pub execution_provider: String,
+}
+
+impl ServerState {
+    pub fn new(
+        limits: Limits,
+        analysis: AnalysisConfig,
+        decode: DecodeOptions,
+        shutdown: watch::Receiver<bool>,
+        execution_provider: String,
+    ) -> Self {
+        Self {
+            engine: OnceLock::new(),
+            registry: Registry::new(limits.keep_finished),
+            sessions: Arc::new(Semaphore::new(limits.max_sessions)),
+            limits,
+            analysis,
+            decode,
+            shutdown,
+            execution_provider,
+        }
+    }
+
+    /// The loaded models, once warm-up has finished.
+    pub fn engine(&self) -> Option<Arc<Engine>> {
+        self.engine.get().cloned()
+    }
+
+    pub fn set_engine(&self, engine: Arc<Engine>) {
+        let _ = self.engine.set(engine);
+    }
+
+    pub fn models(&self) -> Vec<proto::ModelInfo> {
+        self.engine()
+            .map(|e| e.sources().iter().map(crate::convert::model).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn effective_settings(&self) -> proto::EffectiveSettings {
+        proto::EffectiveSettings {
+            sample_fps: self.decode.sample_fps,
+            segment_ms: self.analysis.segment.length_ms,
+            max_side: self.decode.max_side,
+            max_frame_bytes: self.limits.max_message_bytes as u32,
+            idle_timeout_s: self.limits.idle_timeout.as_secs() as u32,
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! `candor serve`: the live gRPC service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use candor_server::{ApiKey, AuthMode, Limits, ServerSettings, TlsFiles};
+use clap::Args;
+
+use crate::settings::{AnalysisArgs, ModelArgs};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// gRPC listen address.
+    #[arg(long, env = "CANDOR_LISTEN", default_value = "0.0.0.0:50051")]
+    pub listen: SocketAddr,
+
+    /// Listen address for Prometheus /metrics and /healthz (outside authentication).
+    #[arg(long, env = "CANDOR_METRICS_LISTEN", default_value = "0.0.0.0:9090")]
+    pub metrics_listen: SocketAddr,
+
+    /// API keys as `tenant:sha256hex` (hash with `candor hash-key`), comma-separated.
+    #[arg(
+        long = "api-key",
+        env = "CANDOR_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub api_keys: Vec<String>,
+
+    /// File with one `tenant:sha256hex` API key per line (# comments allowed).
+    #[arg(long, env = "CANDOR_API_KEYS_FILE")]
+    pub api_keys_file: Option<PathBuf>,
+
+    /// Accept every request without an API key, as tenant `default`. For local
+    /// development only.
+    #[arg(long, env = "CANDOR_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+
+    /// TLS certificate chain (PEM). TLS is on when both certificate and key are set.
+    #[arg(long, env = "CANDOR_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM).
+    #[arg(long, env = "CANDOR_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Most open Analyze sessions; more get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "CANDOR_MAX_SESSIONS", default_value_t = 16)]
+    pub max_sessions: usize,
+
+    /// Seconds without a client message before a session is closed.
+    #[arg(long, env = "CANDOR_IDLE_TIMEOUT_S", default_value_t = 30)]
+    pub idle_timeout_s: u64,
+
+    /// Largest gRPC message in MiB (a raw 1080p RGB24 frame is 5.9 MiB).
+    #[arg(long, env = "CANDOR_MAX_MESSAGE_MIB", default_value_t = 16)]
+    pub max_message_mib: usize,
+
+    /// Largest frame in pixels, decoded or raw.
+    #[arg(long, env = "CANDOR_MAX_FRAME_PIXELS", default_value_t = 4096 * 4096)]
+    pub max_frame_pixels: u32,
+
+    /// Sampled frames waiting for analysis per session before frames are dropped.
+    #[arg(long, env = "CANDOR_FRAMES_IN_FLIGHT", default_value_t = 4)]
+    pub frames_in_flight: usize,
+
+    /// Seconds open sessions get on shutdown (SIGINT/SIGTERM) to send their last
+    /// segment and summary before connections are closed.
+    #[arg(long, env = "CANDOR_SHUTDOWN_GRACE_S", default_value_t = 10)]
+    pub shutdown_grace_s: u64,
+
+    #[command(flatten)]
+    pub models: ModelArgs,
+
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+impl ServeArgs {
+    fn auth(&self) -> Result<AuthMode> {
+        let mut specs: Vec<String> = self
+            .api_keys
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .cloned()
+            .collect();
+        if let Some(path) = &self.api_keys_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading API keys file {}", path.display()))?;
+            specs.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
+        }
+        match (specs.is_empty(), self.insecure_no_auth) {
+            (true, true) => {
+                tracing::warn!(
+                    "authentication is OFF (--insecure-no-auth): every caller is tenant `default`"
+                );
+                Ok(AuthMode::InsecureNoAuth)
+            }
+            (false, true) => bail!("--insecure-no-auth cannot be combined with API keys"),
+            (true, false) => bail!(
+                "no API keys configured: pass --api-key tenant:sha256hex (see `candor hash-key`), \
+                 or --insecure-no-auth for local development"
+            ),
+            (false, false) => Ok(AuthMode::Keys(
+                specs
+                    .iter()
+                    .map(|s| ApiKey::parse(s).map_err(anyhow::Error::msg))
+                    .collect::<Result<_>>()?,
+            )),
+        }
+    }
+
+    pub fn settings(&self) -> Result<ServerSettings> {
+        Ok(ServerSettings {
+            listen: self.listen,
+            metrics_listen: Some(self.metrics_listen),
+            auth: self.auth()?,
+            tls: match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            },
+            limits: Limits {
+                max_sessions: self.max_sessions.max(1),
+                idle_timeout: Duration::from_secs(self.idle_timeout_s.max(1)),
+                max_message_bytes: self.max_message_mib.max(1) * 1024 * 1024,
+                max_frame_pixels: self.max_frame_pixels,
+                frames_in_flight: self.frames_in_flight.max(1),
+                shutdown_grace: Duration::from_secs(self.shutdown_grace_s),
+                ..Limits::default()
+            },
+            engine: self.models.engine_config()?,
+            analysis: self.analysis.analysis_config()?,
+            decode: self.analysis.decode_options(),
+        })
+    }
+}
+
+pub fn run(args: ServeArgs) -> Result<()> {
+    let settings = args.settings()?;
+    // Logged once; API keys print as tenant names only (their Debug redacts hashes).
+    tracing::info!(?settings, "effective configuration");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("candor-rt")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(candor_server::run(settings, shutdown_signal()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,685 @@
+//! The live service end to end: the real server started in-process on 127.0.0.1 (port
+//! 0) through the same `start` that `candor serve` uses, with the real models.
+
+mod support;
+
+use std::time::Duration;
+
+use candor_server::Limits;
+use candor_server::proto::{self, MediaFormat, analyze_response::Event};
+use support::server::*;
+use support::{data, ffmpeg};
+use tonic::Code;
+
+const NO_GAP: Duration = Duration::ZERO;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_serving_after_models_load_and_info_lists_them() {
+    let mut server = candor_server::start(settings(limits())).await.unwrap();
+    let ch = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc_addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(ch);
+    server.ready().await.unwrap();
+    // Health is outside authentication.
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "candor.v1.Candor".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(
+        status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+    let http = reqwest_like_get(server.metrics_addr.unwrap(), "/healthz").await;
+    assert!(http.starts_with("HTTP/1.1 200"), "{http}");
+
+    let mut c = client(server.grpc_addr).await;
+    let info = c
+        .info(authed(proto::InfoRequest {}, KEY_A))
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<_> = info.models.iter().map(|m| m.name.as_str()).collect();
+    assert!(
+        names.contains(&"yunet_s") && names.contains(&"minifasnet_v2+v1se"),
+        "{names:?}"
+    );
+    assert_eq!(info.execution_provider, "cpu");
+    assert!(
+        info.max_message_bytes as usize >= 1920 * 1080 * 3,
+        "a raw 1080p RGB frame must fit"
+    );
+    server.shutdown().await.unwrap();
+}
+
+/// A minimal HTTP GET over a raw socket (no HTTP client dependency for two checks).
+async fn reqwest_like_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h264_chunks_and_jpeg_frames_give_the_same_segments() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let h264 = annexb(&clip, dir.path(), "c.h264");
+    let jpegs = jpeg_frames(&clip, dir.path());
+    assert_eq!(jpegs.len(), 75);
+    let mut c = client(server.grpc_addr).await;
+
+    let mut msgs = vec![start_msg("chunks", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&h264, 4096));
+    msgs.push(finish());
+    let a = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(a.code(), Code::Ok, "{:?}", a.status);
+
+    let mut msgs = vec![start_msg("jpeg", MediaFormat::Jpeg)];
+    msgs.extend(
+        jpegs
+            .into_iter()
+            .enumerate()
+            .map(|(i, j)| frame(1_000_000_000 + i as i64 * 40_000, j, 0, 0)),
+    );
+    msgs.push(finish());
+    let b = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(b.code(), Code::Ok, "{:?}", b.status);
+
+    let (sa, sb) = (a.segments(), b.segments());
+    assert_eq!(sa.len(), 2);
+    assert_eq!(sa.len(), sb.len());
+    for (x, y) in sa.iter().zip(&sb) {
+        assert_eq!(
+            (x.index, x.start_us, x.end_us),
+            (y.index, y.start_us, y.end_us)
+        );
+        let (fx, fy) = (x.frames.unwrap(), y.frames.unwrap());
+        assert_eq!(
+            (fx.decoded, fx.analysed, fx.one_face),
+            (fy.decoded, fy.analysed, fy.one_face)
+        );
+        assert_eq!(fx.dropped, 0);
+        assert!(
+            (liveness(x) - liveness(y)).abs() < 0.1,
+            "{} vs {}",
+            liveness(x),
+            liveness(y)
+        );
+        assert_eq!(x.state, y.state);
+        assert_eq!(x.state, proto::RiskState::Clear as i32, "{x:?}");
+        assert!(x.synthetic_confidence.is_some_and(|c| c < 0.2));
+    }
+    let summary = a.summary().unwrap();
+    assert!(summary.complete);
+    assert_eq!(summary.ended_by, "finished");
+    assert_eq!(summary.frames.unwrap().decoded, 75);
+    assert!(matches!(a.events[0].event, Some(Event::Accepted(_))));
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_i420_and_rgb24_frames_work() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_lbax4n.mp4");
+    let frames = i420_frames(&clip, dir.path(), 360, 288);
+    assert_eq!(frames.len(), 75);
+    let mut c = client(server.grpc_addr).await;
+    let mut msgs = vec![start_msg("raw", MediaFormat::RawI420)];
+    msgs.extend(
+        frames
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| frame(i as i64 * 40_000, f, 360, 288)),
+    );
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    let segs = out.segments();
+    assert_eq!(segs.len(), 2);
+    assert!(
+        segs.iter()
+            .all(|s| s.frames.unwrap().one_face == s.frames.unwrap().analysed)
+    );
+    assert!(
+        segs.iter()
+            .all(|s| s.state == proto::RiskState::Clear as i32)
+    );
+
+    // RGB24 with a padded stride, rotated 90 degrees clockwise by the client's flag.
+    let (w, h, stride) = (64u32, 48u32, 200u32);
+    let rgb = vec![128u8; (stride * h) as usize];
+    let mut m = frame(0, rgb, w, h);
+    if let Some(proto::analyze_request::Message::Frame(f)) = &mut m.message {
+        f.stride = stride;
+        f.rotation = 90;
+    }
+    let out = analyze(
+        &mut c,
+        KEY_A,
+        vec![start_msg("rgb", MediaFormat::RawRgb24), m, finish()],
+        NO_GAP,
+    )
+    .await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    let s = &out.segments()[0];
+    assert_eq!(
+        s.state,
+        proto::RiskState::Inconclusive as i32,
+        "a grey picture has no face"
+    );
+    assert_eq!(s.abstain, proto::AbstainCode::NoFace as i32);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sessions_all_complete_and_a_watcher_sees_the_same_segments() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clips = ["grid_bbaf2n.mp4", "grid_brbk7n.mp4", "grid_swiz3n.mp4"];
+    let streams: Vec<Vec<u8>> = clips
+        .iter()
+        .map(|c| {
+            annexb(
+                &data(&format!("talking-heads/{c}")),
+                dir.path(),
+                &format!("{c}.h264"),
+            )
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for (i, bytes) in streams.into_iter().enumerate() {
+        let addr = server.grpc_addr;
+        tasks.push(tokio::spawn(async move {
+            let mut c = client(addr).await;
+            let mut msgs = vec![start_msg(&format!("s{i}"), MediaFormat::H264Annexb)];
+            msgs.extend(chunks(&bytes, 8192));
+            msgs.push(finish());
+            // Paced so the watcher below joins while session 0 is still running.
+            analyze(&mut c, KEY_A, msgs, Duration::from_millis(30)).await
+        }));
+    }
+    // A recruiter's badge follows session 0 from a second connection.
+    let mut w = client(server.grpc_addr).await;
+    let watched = loop {
+        let r = w
+            .watch_session(authed(
+                proto::WatchSessionRequest {
+                    session_id: "s0".into(),
+                },
+                KEY_A,
+            ))
+            .await;
+        match r {
+            Err(s) if s.code() == Code::NotFound => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            other => break collect(other).await,
+        }
+    };
+    let results: Vec<Outcome> = futures_join(tasks).await;
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.code(), Code::Ok, "session {i}: {:?}", r.status);
+        assert_eq!(r.segments().len(), 2, "session {i}");
+        assert!(r.summary().unwrap().complete);
+    }
+    assert_eq!(watched.code(), Code::Ok);
+    let idx = |o: &Outcome| {
+        o.segments()
+            .iter()
+            .map(|s| (s.index, s.state, s.frames.unwrap().analysed))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(idx(&watched), idx(&results[0]));
+    assert!(watched.summary().unwrap().complete);
+    // GetSession after the end returns the same.
+    let got = client(server.grpc_addr)
+        .await
+        .get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "s1".into(),
+            },
+            KEY_A,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.segments.len(), 2);
+    assert_eq!(got.candidate_ref.as_deref(), Some("cand-1"));
+    server.shutdown().await.unwrap();
+}
+
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolution_change_mid_stream_is_handled() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_swiz3n.mp4");
+    let small = dir.path().join("small.h264");
+    let big = dir.path().join("big.h264");
+    for (out, size) in [(&small, "360x288"), (&big, "720x576")] {
+        ffmpeg(&[
+            "-i",
+            clip.to_str().unwrap(),
+            "-an",
+            "-s",
+            size,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-f",
+            "h264",
+            out.to_str().unwrap(),
+        ]);
+    }
+    let mut bytes = std::fs::read(&small).unwrap();
+    bytes.extend(std::fs::read(&big).unwrap());
+    let mut c = client(server.grpc_addr).await;
+    let mut msgs = vec![start_msg("resize", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&bytes, 16384));
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    let total: u32 = out
+        .segments()
+        .iter()
+        .map(|s| s.frames.unwrap().decoded)
+        .sum();
+    assert_eq!(total, 150);
+    assert!(
+        out.segments()
+            .iter()
+            .all(|s| s.frames.unwrap().no_face == 0)
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_times_out_and_a_disconnect_frees_the_session() {
+    let limits = Limits {
+        idle_timeout: Duration::from_secs(1),
+        max_sessions: 1,
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let h264 = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "c.h264");
+    let mut c = client(server.grpc_addr).await;
+
+    // Stalled: sends the start and some media, then nothing, without closing.
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tx.send(start_msg("stalled", MediaFormat::H264Annexb))
+        .await
+        .unwrap();
+    tx.send(chunk(&h264[..h264.len() / 2])).await.unwrap();
+    let started = std::time::Instant::now();
+    let out = collect(
+        c.analyze(authed(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            KEY_A,
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(out.code(), Code::DeadlineExceeded, "{:?}", out.status);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.summary().unwrap().ended_by, "idle_timeout");
+    drop(tx);
+
+    // Disconnect: the client process goes away mid-stream (its runtime, and with it the
+    // connection, is dropped while the request stream is still open); the only session
+    // slot frees up.
+    let addr = server.grpc_addr;
+    let half = h264[..h264.len() / 2].to_vec();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let tx = rt.block_on(async move {
+            let mut c = client(addr).await;
+            let (tx, rx) = tokio::sync::mpsc::channel(8);
+            tx.send(start_msg("gone", MediaFormat::H264Annexb))
+                .await
+                .unwrap();
+            tx.send(chunk(&half)).await.unwrap();
+            let mut stream = c
+                .analyze(authed(
+                    tokio_stream::wrappers::ReceiverStream::new(rx),
+                    KEY_A,
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(stream.message().await.unwrap().is_some(), "accepted");
+            tx
+        });
+        drop(rt); // closes the connection without ending the request stream
+        drop(tx);
+    })
+    .join()
+    .unwrap();
+    let mut ok = None;
+    for _ in 0..50 {
+        let mut msgs = vec![start_msg("after", MediaFormat::H264Annexb)];
+        msgs.extend(chunks(&h264, 8192));
+        msgs.push(finish());
+        let o = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+        if o.code() != Code::ResourceExhausted {
+            ok = Some(o);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ok = ok.expect("the slot was freed");
+    assert_eq!(ok.code(), Code::Ok, "{:?}", ok.status);
+    let gone = c
+        .get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "gone".into(),
+            },
+            KEY_A,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(gone.summary.unwrap().ended_by, "client_gone");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_invalid_argument_and_the_next_session_still_works() {
+    let limits = Limits {
+        max_message_bytes: 512 * 1024,
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let h264 = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "c.h264");
+    let mut c = client(server.grpc_addr).await;
+    let garbage: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let mut unknown_format = start_msg("x", MediaFormat::Jpeg);
+    if let Some(proto::analyze_request::Message::Start(s)) = &mut unknown_format.message {
+        s.format = 99;
+    }
+    let cases: Vec<(&str, Vec<proto::AnalyzeRequest>, &str)> = vec![
+        (
+            "first message not start",
+            vec![chunk(b"abc")],
+            "first message must be `start`",
+        ),
+        (
+            "unknown format",
+            vec![unknown_format],
+            "format is missing or unknown",
+        ),
+        (
+            "empty session id",
+            vec![start_msg("", MediaFormat::Jpeg)],
+            "session_id",
+        ),
+        (
+            "undecodable media",
+            vec![
+                start_msg("g", MediaFormat::H264Annexb),
+                chunk(&garbage),
+                finish(),
+            ],
+            "media",
+        ),
+        (
+            "frame over the size limit",
+            vec![
+                start_msg("big", MediaFormat::Jpeg),
+                frame(0, vec![0; 600 * 1024], 0, 0),
+            ],
+            "exceeds the limit",
+        ),
+        (
+            "raw frame of the wrong size",
+            vec![
+                start_msg("raw", MediaFormat::RawI420),
+                frame(0, vec![0; 1000], 640, 480),
+            ],
+            "needs 460800 bytes, got 1000",
+        ),
+        (
+            "chunk in a frame session",
+            vec![start_msg("mix", MediaFormat::Png), chunk(b"x")],
+            "takes `frame` messages",
+        ),
+        (
+            "frame in a chunk session",
+            vec![
+                start_msg("mix2", MediaFormat::Webm),
+                frame(0, vec![1], 0, 0),
+            ],
+            "takes `chunk` messages",
+        ),
+        (
+            "second start",
+            vec![
+                start_msg("twice", MediaFormat::Jpeg),
+                start_msg("twice", MediaFormat::Jpeg),
+            ],
+            "only once",
+        ),
+        (
+            "corrupt jpeg",
+            vec![
+                start_msg("cj", MediaFormat::Jpeg),
+                frame(0, vec![0xFF, 0xD8, 0xFF, 0, 1, 2], 0, 0),
+            ],
+            "media",
+        ),
+    ];
+    for (what, msgs, words) in cases {
+        let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+        let status = out.status.as_ref().expect_err(what);
+        assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
+        assert!(
+            status.message().contains(words),
+            "{what}: {:?} should contain {words:?}",
+            status.message()
+        );
+    }
+    let mut msgs = vec![start_msg("good", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&h264, 8192));
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    assert_eq!(out.segments().len(), 2);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_tenants_are_enforced() {
+    let limits = Limits {
+        max_sessions: 1,
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let mut c = client(server.grpc_addr).await;
+    for key in ["wrong-key", ""] {
+        let r = c
+            .info(authed(proto::InfoRequest {}, key))
+            .await
+            .unwrap_err();
+        assert_eq!(r.code(), Code::Unauthenticated, "{key:?}");
+    }
+    let r = c
+        .info(tonic::Request::new(proto::InfoRequest {}))
+        .await
+        .unwrap_err();
+    assert_eq!(r.code(), Code::Unauthenticated);
+    let out = analyze(
+        &mut c,
+        "wrong-key",
+        vec![start_msg("s", MediaFormat::Jpeg)],
+        NO_GAP,
+    )
+    .await;
+    assert_eq!(out.code(), Code::Unauthenticated);
+
+    // Tenant A opens a session and keeps it open; tenant B cannot see it.
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tx.send(start_msg("mine", MediaFormat::Jpeg)).await.unwrap();
+    let mut stream = c
+        .analyze(authed(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            KEY_A,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    stream.message().await.unwrap();
+    let get = c
+        .get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "mine".into(),
+            },
+            KEY_B,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(get.code(), Code::NotFound);
+    let watch = c
+        .watch_session(authed(
+            proto::WatchSessionRequest {
+                session_id: "mine".into(),
+            },
+            KEY_B,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(watch.code(), Code::NotFound);
+    assert!(
+        c.get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "mine".into()
+            },
+            KEY_A
+        ))
+        .await
+        .is_ok()
+    );
+    // The only session slot is taken: a second session is refused, for any tenant.
+    let out = analyze(
+        &mut c,
+        KEY_B,
+        vec![start_msg("other", MediaFormat::Jpeg)],
+        NO_GAP,
+    )
+    .await;
+    assert_eq!(out.code(), Code::ResourceExhausted, "{:?}", out.status);
+    drop(tx);
+    while stream.message().await.ok().flatten().is_some() {}
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_open_sessions_with_a_summary_and_metrics_count() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let mut c = client(server.grpc_addr).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tx.send(start_msg("open", MediaFormat::Jpeg)).await.unwrap();
+    for (i, j) in jpegs.into_iter().take(60).enumerate() {
+        tx.send(frame(i as i64 * 40_000, j, 0, 0)).await.unwrap();
+    }
+    let call = tokio::spawn(collect(
+        c.analyze(authed(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            KEY_A,
+        ))
+        .await,
+    ));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let metrics = reqwest_like_get(server.metrics_addr.unwrap(), "/metrics").await;
+    assert!(metrics.contains("candor_sessions_open 1"), "{metrics}");
+    assert!(
+        metrics.contains("candor_inference_seconds_bucket{model=\"yunet_s\""),
+        "{metrics}"
+    );
+    server.shutdown().await.unwrap();
+    let out = call.await.unwrap();
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    let summary = out.summary().expect("a summary before the stream closes");
+    assert_eq!(summary.ended_by, "server_shutdown");
+    assert_eq!(summary.frames.unwrap().decoded, 60);
+    drop(tx);
+}
+
+/// The reference client against the in-process server: it streams a real file and
+/// its exit code reflects the worst state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_client_streams_a_file() {
+    let server = start(settings(limits())).await;
+    let url = format!("http://{}", server.grpc_addr);
+    let clip = data("talking-heads/grid_brbk7n.mp4");
+    for mode in ["chunks", "jpeg"] {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args([
+                "stream",
+                clip.to_str().unwrap(),
+                "--server",
+                &url,
+                "--api-key",
+                KEY_A,
+                "--fast",
+                "--mode",
+                mode,
+            ])
+            .output()
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mode}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("seg ")).count(),
+            2,
+            "{mode}: {text}"
+        );
+        assert!(text.contains("summary: worst clear"), "{mode}: {text}");
+    }
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args([
+            "stream",
+            clip.to_str().unwrap(),
+            "--server",
+            &url,
+            "--api-key",
+            "bad",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid API key"));
+    server.shutdown().await.unwrap();
+}
