@@ -349,3 +349,127 @@ fn table_output_has_a_row_per_segment() {
     assert!(text.contains("summary:"), "{text}");
     assert!(text.contains("models: yunet_s"), "{text}");
 }
+
+fn signal<'a>(seg: &'a Value, name: &str) -> Option<&'a Value> {
+    seg["signals"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == name))
+}
+
+/// The face-forgery analysers come from the manifest: both Meso4 variants report P(fake)
+/// in every segment under their own model name, and the synthetic-face rule turns them
+/// into a confidence. On the FF++-style pair (one face, re-enacted in the fake) the F2F
+/// variant separates the two clips as the model manifest records (0.71 vs 0.08 there).
+#[test]
+fn forgery_models_report_per_segment_and_feed_the_synthetic_rule() {
+    let fake = data("deepfake-samples/ffpp_style_fake_cyshih704.mp4");
+    let real = data("deepfake-samples/ffpp_style_real_cyshih704.mp4");
+    let (code, lines, stderr) = analyze_json(&[&fake, &real], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let mut f2f_means = Vec::new();
+    for file in [&fake, &real] {
+        let segs = of_kind(&lines, "segment", file);
+        assert_eq!(segs.len(), 5, "{}", file.display());
+        let mut sum = 0.0;
+        for seg in &segs {
+            for (name, model) in [
+                ("meso4_df_fake", "meso4_df"),
+                ("meso4_f2f_fake", "meso4_f2f"),
+            ] {
+                let s = signal(seg, name).unwrap_or_else(|| panic!("{name} missing: {seg}"));
+                assert_eq!(s["source"]["name"], model, "{s}");
+                let v = s["mean"].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{s}");
+            }
+            sum += signal(seg, "meso4_f2f_fake").unwrap()["mean"]
+                .as_f64()
+                .unwrap();
+            let conf = seg["synthetic_confidence"]
+                .as_f64()
+                .expect("synthetic confidence");
+            assert!((0.0..=1.0).contains(&conf), "{seg}");
+        }
+        f2f_means.push(sum / segs.len() as f64);
+        let summary = of_kind(&lines, "summary", file)[0];
+        let models: Vec<&str> = summary["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["name"].as_str())
+            .collect();
+        assert!(
+            models.contains(&"meso4_df") && models.contains(&"meso4_f2f"),
+            "{models:?}"
+        );
+    }
+    eprintln!(
+        "meso4_f2f_fake mean: fake {:.3}, real {:.3}",
+        f2f_means[0], f2f_means[1]
+    );
+    assert!(f2f_means[0] > 0.4 && f2f_means[1] < 0.15, "{f2f_means:?}");
+
+    // --forgery-models none turns them off.
+    let (code, lines, _) = analyze_json(&[&real], &["--forgery-models", "none"]);
+    assert_eq!(code, 0);
+    let seg = of_kind(&lines, "segment", &real)[0];
+    assert!(signal(seg, "meso4_df_fake").is_none() && seg.get("synthetic_confidence").is_none());
+}
+
+/// Two 3 s clips joined end to end, as the test makes them.
+fn joined(first: &Path, second: &Path, out: &Path) {
+    ffmpeg(&[
+        "-i",
+        first.to_str().unwrap(),
+        "-i",
+        second.to_str().unwrap(),
+        "-filter_complex",
+        "[0:v][1:v]concat=n=2:v=1:a=0[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        out.to_str().unwrap(),
+    ]);
+}
+
+/// One person, then (at 3.0 s) another in the same seat: the segment holding the cut
+/// (2-4 s) raises `identity_changed`; the same person joined to herself never does.
+#[test]
+fn a_different_person_after_a_cut_is_an_identity_alert_within_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let man = data("talking-heads/grid_bbaf2n.mp4");
+    let woman = data("talking-heads/grid_brbk7n.mp4");
+    let cut = dir.path().join("cut.mp4");
+    let same = dir.path().join("same.mp4");
+    joined(&man, &woman, &cut);
+    joined(&woman, &woman, &same);
+    let (code, lines, stderr) = analyze_json(&[&cut, &same], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+
+    let segs = of_kind(&lines, "segment", &cut);
+    assert_eq!(segs.len(), 3);
+    let first_change = segs
+        .iter()
+        .position(|s| s["reasons"][0]["code"] == "identity_changed")
+        .expect("an identity alert");
+    assert_eq!(first_change, 1, "the cut at 3.0 s lies in segment 1");
+    assert_eq!(state(segs[1]), "alert");
+    let sim = signal(segs[1], "identity_similarity").unwrap();
+    assert!(sim["median"].as_f64().unwrap() < 0.363, "{sim}");
+    assert_eq!(sim["source"]["name"], "sface");
+
+    for seg in of_kind(&lines, "segment", &same) {
+        let codes: Vec<&str> = seg["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["code"].as_str())
+            .collect();
+        assert!(!codes.iter().any(|c| c.starts_with("identity")), "{seg}");
+        if let Some(sim) = signal(seg, "identity_similarity") {
+            assert!(sim["min"].as_f64().unwrap() > 0.8, "{sim}");
+        }
+    }
+}

@@ -119,7 +119,17 @@ async fn h264_chunks_and_jpeg_frames_give_the_same_segments() {
         );
         assert_eq!(x.state, y.state);
         assert_eq!(x.state, proto::RiskState::Clear as i32, "{x:?}");
-        assert!(x.synthetic_confidence.is_some_and(|c| c < 0.2));
+        // A real face: the fused confidence is present, agrees across transports (JPEG
+        // re-encoding moves the forgery model a little) and stays below the alert point.
+        let alert_at = candor_core::AnalysisConfig::default().synthetic.alert_at;
+        let (cx, cy) = (
+            x.synthetic_confidence.unwrap(),
+            y.synthetic_confidence.unwrap(),
+        );
+        assert!(
+            (cx - cy).abs() < 0.15 && cx < alert_at && cy < alert_at,
+            "{cx} {cy}"
+        );
     }
     let summary = a.summary().unwrap();
     assert!(summary.complete);
@@ -616,7 +626,13 @@ async fn shutdown_finishes_open_sessions_with_a_summary_and_metrics_count() {
     ));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let metrics = reqwest_like_get(server.metrics_addr.unwrap(), "/metrics").await;
-    assert!(metrics.contains("candor_sessions_open 1"), "{metrics}");
+    // The registry is process-wide and other tests run beside this one: at least ours.
+    let open: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("candor_sessions_open "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sessions gauge: {metrics}"));
+    assert!(open >= 1.0, "{metrics}");
     assert!(
         metrics.contains("candor_inference_seconds_bucket{model=\"yunet_s\""),
         "{metrics}"

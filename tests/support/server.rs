@@ -32,6 +32,8 @@ pub fn engine_config() -> EngineConfig {
         runtime: Default::default(),
         workers: 1,
         queue: 16,
+        forgery_models: None,
+        identity_model: Some("sface".into()),
     }
 }
 

@@ -12,6 +12,8 @@ pub struct AnalysisConfig {
     pub quality: QualityThresholds,
     pub liveness: LivenessThresholds,
     pub presence: PresenceThresholds,
+    pub synthetic: SyntheticConfig,
+    pub identity: IdentityConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +109,97 @@ impl Default for PresenceThresholds {
     }
 }
 
+/// Who is on camera within a session (SFace embeddings of the main face).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Cosine similarity to the session identity below which the face is another
+    /// person. SFace's published same-person threshold (LFW).
+    pub different_below: f32,
+    /// Embeddings of consistent faces that form the session identity.
+    pub enrol_embeddings: u32,
+    /// At most one embedding per this many milliseconds (plus one whenever the main
+    /// face's track changes, so a new face is checked at once).
+    pub interval_ms: u32,
+    /// Faces narrower than this (working-size pixels) are not embedded: similarity
+    /// degrades below it.
+    pub min_face_width_px: f32,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            different_below: 0.363,
+            enrol_embeddings: 3,
+            interval_ms: 1000,
+            min_face_width_px: 64.0,
+        }
+    }
+}
+
+/// How a feature enters the synthetic-face model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureTransform {
+    /// The value as it is.
+    Identity,
+    /// `ln(p / (1 - p))` of a probability, clamped to [1e-4, 1 - 1e-4] first, so that
+    /// classifier outputs add up as evidence.
+    Logit,
+}
+
+impl FeatureTransform {
+    pub fn apply(self, v: f32) -> f32 {
+        match self {
+            Self::Identity => v,
+            Self::Logit => {
+                let p = v.clamp(1e-4, 1.0 - 1e-4);
+                (p / (1.0 - p)).ln()
+            }
+        }
+    }
+}
+
+/// One term of the synthetic-face model: `weight × transform(segment median of signal)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticTerm {
+    pub signal: String,
+    pub transform: FeatureTransform,
+    pub weight: f32,
+}
+
+/// The synthetic-face (face swap, generated face) fusion: a logistic model over segment
+/// medians of the face-forgery signals, `confidence = sigmoid(bias + Σ terms)`.
+/// Decided on windows (segment medians), never single frames. `candor eval --fit`
+/// fits `terms` and `bias` on labelled real and fake clips and sets the thresholds
+/// from the real segments' scores for a target false-alert rate.
+///
+/// Defaults (fitted on the development manifest, see README "Synthetic-media
+/// confidence"): the Meso4 pair, alert at a score that at most 1 % of real segments
+/// reached there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyntheticConfig {
+    /// Empty: the rule is off.
+    pub terms: Vec<SyntheticTerm>,
+    pub bias: f32,
+    /// Usable frames a segment needs before the rule judges it.
+    pub min_frames: u32,
+    /// Confidence at or above which a segment is `suspicious`.
+    pub suspicious_at: f32,
+    /// Confidence at or above which a segment is `alert`.
+    pub alert_at: f32,
+    /// Where the parameters came from, for people reading results.
+    pub provenance: String,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        crate::fitted::synthetic_default()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -167,6 +260,25 @@ impl AnalysisConfig {
             || !(0.0..=1.0).contains(&self.presence.several_faces_share)
         {
             return Err(ConfigError::Invalid("shares must lie in [0, 1]".into()));
+        }
+        let y = &self.synthetic;
+        if !(0.0..=1.0).contains(&y.suspicious_at)
+            || !(0.0..=1.0).contains(&y.alert_at)
+            || y.suspicious_at > y.alert_at
+        {
+            return Err(ConfigError::Invalid(
+                "synthetic thresholds must lie in [0, 1] with suspicious_at <= alert_at".into(),
+            ));
+        }
+        if y.terms.iter().any(|t| !t.weight.is_finite()) || !y.bias.is_finite() {
+            return Err(ConfigError::Invalid(
+                "synthetic weights must be finite".into(),
+            ));
+        }
+        if !(-1.0..=1.0).contains(&self.identity.different_below) {
+            return Err(ConfigError::Invalid(
+                "identity.different_below must lie in [-1, 1]".into(),
+            ));
         }
         if self.segment.length_ms == 0 {
             return Err(ConfigError::Invalid("segment.length_ms must be > 0".into()));

@@ -8,9 +8,12 @@
 //! windows ([`Segment`]); [`Fusion`] rules judge each segment ([`Assessment`]);
 //! a [`SummaryBuilder`] sums a recording or session up.
 
+pub mod baseline;
 pub mod config;
 pub mod face;
+mod fitted;
 pub mod geometry;
+pub mod identity;
 pub mod image;
 pub mod observation;
 pub mod quality;

@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{AnalysisConfig, LivenessThresholds, PresenceThresholds, QualityThresholds};
+use crate::config::{
+    AnalysisConfig, IdentityConfig, LivenessThresholds, PresenceThresholds, QualityThresholds,
+    SyntheticConfig,
+};
 use crate::quality::AbstainCode;
 use crate::segment::Segment;
 use crate::signal::names;
@@ -84,6 +87,11 @@ pub trait RiskRule: Send + Sync {
     fn attack_score(&self, _segment: &Segment) -> Option<f32> {
         None
     }
+    /// This rule's confidence, 0..1, that the face is synthetic (swapped or generated),
+    /// for rules about synthetic faces.
+    fn synthetic_confidence(&self, _segment: &Segment) -> Option<f32> {
+        None
+    }
 }
 
 /// A segment with its judgement.
@@ -99,6 +107,10 @@ pub struct Assessment {
     /// score any attack rule gives. Absent when no attack signal was measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attack_score: Option<f32>,
+    /// The synthetic-face rule's confidence alone, 0..1. Absent when the face-forgery
+    /// signals it needs were not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthetic_confidence: Option<f32>,
 }
 
 pub struct Fusion {
@@ -113,6 +125,8 @@ impl Fusion {
                 Box::new(EvidenceRule(cfg.quality.clone())),
                 Box::new(LivenessRule(cfg.liveness.clone())),
                 Box::new(PresenceRule(cfg.presence.clone())),
+                Box::new(SyntheticRule(cfg.synthetic.clone())),
+                Box::new(IdentityRule(cfg.identity.clone())),
             ],
         }
     }
@@ -155,11 +169,17 @@ impl Fusion {
             .iter()
             .filter_map(|r| r.attack_score(segment))
             .reduce(f32::max);
+        let synthetic_confidence = self
+            .rules
+            .iter()
+            .filter_map(|r| r.synthetic_confidence(segment))
+            .reduce(f32::max);
         Assessment {
             state,
             reasons,
             abstain,
             attack_score,
+            synthetic_confidence,
         }
     }
 }
@@ -269,6 +289,123 @@ impl RiskRule for LivenessRule {
                 },
             ),
         )]
+    }
+}
+
+/// Synthetic faces (face swap, generated face): the logistic model of
+/// [`SyntheticConfig`] over segment medians of the face-forgery signals.
+pub struct SyntheticRule(pub SyntheticConfig);
+
+impl SyntheticRule {
+    /// The confidence, when every term's signal was measured on enough frames.
+    pub fn confidence(&self, s: &Segment) -> Option<f32> {
+        let cfg = &self.0;
+        if cfg.terms.is_empty() {
+            return None;
+        }
+        let mut z = cfg.bias;
+        for t in &cfg.terms {
+            let stats = s.signal(&t.signal)?;
+            if stats.frames < cfg.min_frames.max(1) {
+                return None;
+            }
+            z += t.weight * t.transform.apply(stats.median);
+        }
+        Some(1.0 / (1.0 + (-z).exp()))
+    }
+}
+
+impl RiskRule for SyntheticRule {
+    fn name(&self) -> &'static str {
+        "synthetic"
+    }
+
+    fn attack_score(&self, s: &Segment) -> Option<f32> {
+        self.confidence(s)
+    }
+
+    fn synthetic_confidence(&self, s: &Segment) -> Option<f32> {
+        self.confidence(s)
+    }
+
+    fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        let Some(conf) = self.confidence(s) else {
+            return Vec::new();
+        };
+        let cfg = &self.0;
+        let (state, threshold) = if conf >= cfg.alert_at {
+            (RiskState::Alert, cfg.alert_at)
+        } else if conf >= cfg.suspicious_at {
+            (RiskState::Suspicious, cfg.suspicious_at)
+        } else {
+            return Vec::new();
+        };
+        // The term that pushed hardest names the driving signal.
+        let driver = cfg
+            .terms
+            .iter()
+            .filter_map(|t| {
+                let m = s.signal(&t.signal)?.median;
+                Some((t, t.weight * t.transform.apply(m), m))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let detail = driver
+            .map(|(t, _, m)| format!("; strongest: {} median {m:.2}", t.signal))
+            .unwrap_or_default();
+        vec![Reason::new(
+            "synthetic_face",
+            state,
+            driver.map(|(t, _, _)| t.signal.as_str()),
+            format!(
+                "{}: synthetic-face confidence {conf:.2} ({state} at {threshold:.2}){detail}",
+                if state == RiskState::Alert {
+                    "face swap or generated face likely"
+                } else {
+                    "face may be swapped or generated"
+                }
+            ),
+        )]
+    }
+}
+
+/// Another person on camera than the one the session started with.
+pub struct IdentityRule(pub IdentityConfig);
+
+impl RiskRule for IdentityRule {
+    fn name(&self) -> &'static str {
+        "identity"
+    }
+
+    fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        let Some(sim) = s.signal(names::IDENTITY_SIMILARITY) else {
+            return Vec::new();
+        };
+        let t = self.0.different_below;
+        if sim.median < t {
+            vec![Reason::new(
+                "identity_changed",
+                RiskState::Alert,
+                Some(names::IDENTITY_SIMILARITY),
+                format!(
+                    "a different person is on camera: similarity to the session's face {:.2} \
+                     (median of {} checks; same person at {t:.2} or more)",
+                    sim.median, sim.frames
+                ),
+            )]
+        } else if sim.min < t {
+            vec![Reason::new(
+                "identity_unstable",
+                RiskState::Suspicious,
+                Some(names::IDENTITY_SIMILARITY),
+                format!(
+                    "the face did not match the session's face in some checks (lowest \
+                     similarity {:.2}, median {:.2}; same person at {t:.2} or more)",
+                    sim.min, sim.median
+                ),
+            )]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -439,8 +576,137 @@ mod tests {
         );
         assert_eq!(
             fusion.rule_names(),
-            vec!["evidence", "liveness", "presence", "always"]
+            vec![
+                "evidence",
+                "liveness",
+                "presence",
+                "synthetic",
+                "identity",
+                "always"
+            ]
         );
+    }
+
+    fn synthetic_cfg() -> SyntheticConfig {
+        use crate::config::{FeatureTransform, SyntheticTerm};
+        SyntheticConfig {
+            terms: vec![
+                SyntheticTerm {
+                    signal: "a_fake".into(),
+                    transform: FeatureTransform::Logit,
+                    weight: 1.0,
+                },
+                SyntheticTerm {
+                    signal: "b".into(),
+                    transform: FeatureTransform::Identity,
+                    weight: -2.0,
+                },
+            ],
+            bias: 0.5,
+            min_frames: 2,
+            suspicious_at: 0.6,
+            alert_at: 0.9,
+            provenance: "test".into(),
+        }
+    }
+
+    fn with_signals(frames: u32, values: &[(&str, f32)]) -> Segment {
+        let mut s = segment(4, 4, 0, Some(0.95));
+        for (name, v) in values {
+            let mut st = stats(name, *v, *v);
+            st.frames = frames;
+            s.signals.push(st);
+        }
+        s
+    }
+
+    #[test]
+    fn synthetic_rule_table() {
+        let rule = SyntheticRule(synthetic_cfg());
+        // z = 0.5 + logit(p) - 2 b; sigmoid(z). Hand-computed cases:
+        // p = 0.5, b = 0.25 -> z = 0.0 -> 0.5 (clear, below 0.6).
+        // p = 0.9, b = 0.0  -> z = 0.5 + ln 9 = 2.6972 -> 0.93689 (alert).
+        // p = 0.5, b = -0.1 -> z = 0.7 -> 0.66819 (suspicious).
+        // The driver is the term adding most to z (logit(0.5) adds 0, b = -0.1 adds 0.2).
+        type Case<'a> = (&'a [(&'a str, f32)], Option<f32>, RiskState, &'a str);
+        let cases: [Case; 4] = [
+            (
+                &[("a_fake", 0.5), ("b", 0.25)],
+                Some(0.5),
+                RiskState::Clear,
+                "",
+            ),
+            (
+                &[("a_fake", 0.9), ("b", 0.0)],
+                Some(0.93689),
+                RiskState::Alert,
+                "a_fake",
+            ),
+            (
+                &[("a_fake", 0.5), ("b", -0.1)],
+                Some(0.66819),
+                RiskState::Suspicious,
+                "b",
+            ),
+            // A missing term: no judgement, no confidence.
+            (&[("a_fake", 0.99)], None, RiskState::Clear, ""),
+        ];
+        let cfg = AnalysisConfig {
+            synthetic: synthetic_cfg(),
+            ..AnalysisConfig::default()
+        };
+        let fusion = Fusion::from_config(&cfg);
+        for (values, conf, state, driver) in cases {
+            let seg = with_signals(4, values);
+            let got = rule.confidence(&seg);
+            match (got, conf) {
+                (Some(g), Some(c)) => assert!((g - c).abs() < 1e-4, "{values:?}: {g} vs {c}"),
+                (g, c) => assert_eq!(g, c, "{values:?}"),
+            }
+            let a = fusion.assess(&seg);
+            assert_eq!(a.state, state, "{values:?}");
+            assert_eq!(a.synthetic_confidence, got);
+            if state != RiskState::Clear {
+                assert_eq!(a.reasons[0].code, "synthetic_face");
+                assert_eq!(a.reasons[0].signal.as_deref(), Some(driver));
+            }
+        }
+    }
+
+    #[test]
+    fn synthetic_rule_needs_enough_frames_and_terms() {
+        let seg = with_signals(1, &[("a_fake", 0.99), ("b", 0.0)]);
+        assert_eq!(SyntheticRule(synthetic_cfg()).confidence(&seg), None);
+        let off = SyntheticConfig {
+            terms: Vec::new(),
+            ..synthetic_cfg()
+        };
+        let seg = with_signals(4, &[("a_fake", 0.99), ("b", 0.0)]);
+        assert_eq!(SyntheticRule(off).confidence(&seg), None);
+    }
+
+    #[test]
+    fn identity_rule_table() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        // (median, min) -> state, reason code
+        let cases = [
+            (0.8, 0.6, RiskState::Clear, "live_face"),
+            (0.7, 0.2, RiskState::Suspicious, "identity_unstable"),
+            (0.1, 0.05, RiskState::Alert, "identity_changed"),
+            (0.363, 0.363, RiskState::Clear, "live_face"),
+        ];
+        for (median, min, state, code) in cases {
+            let mut seg = segment(4, 4, 0, Some(0.95));
+            let mut st = stats(names::IDENTITY_SIMILARITY, median, min);
+            st.median = median;
+            seg.signals.push(st);
+            let a = fusion.assess(&seg);
+            assert_eq!(
+                (a.state, a.reasons[0].code.as_str()),
+                (state, code),
+                "{median} {min}"
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,19 @@ pub mod names {
     pub const CLIPPED_SHARE: &str = "clipped_share";
     /// Face detector confidence, 0..1.
     pub const DETECTION_SCORE: &str = "detection_score";
+    /// log2 ratio of the inner face's Laplacian variance to its surroundings'.
+    pub const FACE_CONTEXT_SHARPNESS: &str = "face_context_sharpness";
+    /// log2 ratio of the inner face's noise level (median |Laplacian|) to its
+    /// surroundings'.
+    pub const FACE_CONTEXT_NOISE: &str = "face_context_noise";
+    /// log2 ratio of gradient strength on the face contour to that inside the face.
+    pub const CONTOUR_EDGE: &str = "contour_edge";
+    /// Cosine similarity of the main face to the session's identity (SFace), -1..1;
+    /// below 0.363 it is another person.
+    pub const IDENTITY_SIMILARITY: &str = "identity_similarity";
+    /// The signals compared with the session's own baseline (`<name>_shift`).
+    pub const SESSION_RELATIVE: [&str; 3] =
+        [FACE_CONTEXT_SHARPNESS, FACE_CONTEXT_NOISE, CONTOUR_EDGE];
 }
 
 /// What produced a signal: a model (name + version from the model manifest) or a

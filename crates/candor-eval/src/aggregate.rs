@@ -36,6 +36,9 @@ impl Orientation {
             Self::HigherIsAttack
         } else if signal == names::LIVENESS {
             Self::LowerIsAttack
+        } else if signal.ends_with("_fake") {
+            // Face-forgery classifiers report P(fake).
+            Self::HigherIsAttack
         } else {
             Self::Unknown
         }

@@ -9,6 +9,7 @@
 //! testable with hand-made segment reports.
 
 pub mod aggregate;
+pub mod fit;
 pub mod manifest;
 pub mod metrics;
 pub mod report;

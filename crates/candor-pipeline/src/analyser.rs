@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use candor_core::signal::names;
 use candor_core::{BgrImage, FaceDetection, Signal, Source};
-use candor_vision::{FaceQuality, LivenessModel, WorkerPool};
+use candor_vision::{FaceQuality, ForgeryModel, LivenessModel, WorkerPool};
 
 use crate::error::PipelineError;
 
@@ -66,6 +66,88 @@ impl FaceAnalyser for LivenessAnalyser {
     ) -> Result<Vec<Signal>, PipelineError> {
         let score = self.pool.call((frame.image.clone(), *face))?;
         Ok(vec![Signal::new(names::LIVENESS, score.live, &self.source)])
+    }
+}
+
+/// One face-forgery classifier: P(fake) of the aligned face crop, under the signal
+/// name its manifest entry gives.
+pub struct ForgeryAnalyser {
+    pool: WorkerPool<ForgeryModel>,
+    source: Source,
+    signal: String,
+}
+
+impl ForgeryAnalyser {
+    pub fn new(pool: WorkerPool<ForgeryModel>, source: Source, signal: String) -> Self {
+        Self {
+            pool,
+            source,
+            signal,
+        }
+    }
+}
+
+impl FaceAnalyser for ForgeryAnalyser {
+    fn name(&self) -> &str {
+        &self.source.name
+    }
+
+    fn sources(&self) -> Vec<Source> {
+        vec![self.source.clone()]
+    }
+
+    fn healthy(&self) -> bool {
+        self.pool.healthy()
+    }
+
+    fn analyse(
+        &self,
+        frame: &AnalysisFrame,
+        face: &FaceDetection,
+    ) -> Result<Vec<Signal>, PipelineError> {
+        let fake = self.pool.call((frame.image.clone(), *face))?;
+        Ok(vec![Signal::new(&self.signal, fake, &self.source)])
+    }
+}
+
+/// Face-versus-surroundings sharpness and noise, and contour edges: what a pasted face
+/// tends to change. Reported raw; the stream analyser adds their change against the
+/// session's own baseline.
+pub struct BlendAnalyser {
+    source: Source,
+}
+
+impl Default for BlendAnalyser {
+    fn default() -> Self {
+        Self {
+            source: Source::new("blend_measures", "1"),
+        }
+    }
+}
+
+impl FaceAnalyser for BlendAnalyser {
+    fn name(&self) -> &str {
+        &self.source.name
+    }
+
+    fn sources(&self) -> Vec<Source> {
+        vec![self.source.clone()]
+    }
+
+    fn analyse(
+        &self,
+        frame: &AnalysisFrame,
+        face: &FaceDetection,
+    ) -> Result<Vec<Signal>, PipelineError> {
+        let Some(m) = candor_vision::blend_measures(&frame.image, &face.bbox)? else {
+            return Ok(Vec::new());
+        };
+        let s = &self.source;
+        Ok(vec![
+            Signal::new(names::FACE_CONTEXT_SHARPNESS, m.face_context_sharpness, s),
+            Signal::new(names::FACE_CONTEXT_NOISE, m.face_context_noise, s),
+            Signal::new(names::CONTOUR_EDGE, m.contour_edge, s),
+        ])
     }
 }
 

@@ -6,9 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use candor_core::{BgrImage, FaceDetection, Source};
-use candor_vision::{DetectorOptions, FaceDetector, LivenessModel, RuntimeOptions, WorkerPool};
+use candor_vision::{
+    DetectorOptions, FaceDetector, FaceEmbedder, ForgeryModel, LivenessModel, RuntimeOptions,
+    WorkerPool,
+};
 
-use crate::analyser::{FaceAnalyser, LivenessAnalyser, QualityAnalyser};
+use crate::analyser::{
+    BlendAnalyser, FaceAnalyser, ForgeryAnalyser, LivenessAnalyser, QualityAnalyser,
+};
 use crate::error::PipelineError;
 use crate::models::ModelCatalog;
 
@@ -31,12 +36,20 @@ pub struct EngineConfig {
     pub workers: usize,
     /// Bounded queue length in front of each model pool.
     pub queue: usize,
+    /// Face-forgery classifiers by manifest name; `None` runs every manifest entry
+    /// that has a `[model.forgery]` table, an empty list none.
+    pub forgery_models: Option<Vec<String>>,
+    /// Face identity model by manifest name (`None`: no identity checks).
+    pub identity_model: Option<String>,
 }
 
 pub struct Engine {
     detector: WorkerPool<FaceDetector>,
     detector_source: Source,
     analysers: Vec<Box<dyn FaceAnalyser>>,
+    /// Identity embeddings are not a per-frame signal: the stream analyser asks for
+    /// them at its own pace and keeps the session identity.
+    embedder: Option<(WorkerPool<FaceEmbedder>, Source)>,
 }
 
 impl Engine {
@@ -75,13 +88,38 @@ impl Engine {
             "minifasnet_v2+v1se",
             format!("{}+{}", v2.version, v1se.version),
         );
+        let mut analysers: Vec<Box<dyn FaceAnalyser>> = vec![
+            Box::new(QualityAnalyser::default()),
+            Box::new(LivenessAnalyser::new(liveness_pool, liveness_source)),
+            Box::new(BlendAnalyser::default()),
+        ];
+        for (spec, forgery) in catalog.forgery_models(cfg.forgery_models.as_deref())? {
+            let runtime = cfg.runtime.clone();
+            let source = Source::new(&spec.name, &spec.version);
+            let signal = forgery.signal.clone();
+            let pool = WorkerPool::spawn(
+                move || ForgeryModel::load(&spec, forgery.clone(), &runtime),
+                workers,
+                queue,
+            )?;
+            analysers.push(Box::new(ForgeryAnalyser::new(pool, source, signal)));
+        }
+        let embedder = match &cfg.identity_model {
+            Some(name) => {
+                let spec = catalog.resolve(name)?;
+                let source = Source::new(&spec.name, &spec.version);
+                let runtime = cfg.runtime.clone();
+                let pool =
+                    WorkerPool::spawn(move || FaceEmbedder::load(&spec, &runtime), workers, queue)?;
+                Some((pool, source))
+            }
+            None => None,
+        };
         Ok(Arc::new(Self {
             detector,
             detector_source: Source::new(det_spec.name, det_spec.version),
-            analysers: vec![
-                Box::new(QualityAnalyser::default()),
-                Box::new(LivenessAnalyser::new(liveness_pool, liveness_source)),
-            ],
+            analysers,
+            embedder,
         }))
     }
 
@@ -89,11 +127,26 @@ impl Engine {
     pub fn sources(&self) -> Vec<Source> {
         std::iter::once(self.detector_source.clone())
             .chain(self.analysers.iter().flat_map(|a| a.sources()))
+            .chain(self.embedder.iter().map(|(_, s)| s.clone()))
             .collect()
     }
 
     pub fn detect(&self, image: Arc<BgrImage>) -> Result<Vec<FaceDetection>, PipelineError> {
         Ok(self.detector.call(image)?)
+    }
+
+    /// The unit identity embedding of `face`, with the model that made it; `None` when
+    /// no identity model is loaded.
+    pub fn embed(
+        &self,
+        image: Arc<BgrImage>,
+        face: FaceDetection,
+    ) -> Result<Option<(Vec<f32>, &Source)>, PipelineError> {
+        let Some((pool, source)) = &self.embedder else {
+            return Ok(None);
+        };
+        let e = pool.call((image, face))?;
+        Ok(Some((e.embedding.as_slice().to_vec(), source)))
     }
 
     pub fn detector_name(&self) -> &str {
@@ -106,6 +159,8 @@ impl Engine {
 
     /// True while every model pool has live, healthy workers.
     pub fn healthy(&self) -> bool {
-        self.detector.healthy() && self.analysers.iter().all(|a| a.healthy())
+        self.detector.healthy()
+            && self.analysers.iter().all(|a| a.healthy())
+            && self.embedder.as_ref().is_none_or(|(p, _)| p.healthy())
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use candor_vision::ModelSpec;
+use candor_vision::{ForgeryConfig, ModelSpec};
 
 use crate::error::PipelineError;
 
@@ -17,6 +17,9 @@ pub struct ManifestEntry {
     pub sha256: String,
     #[serde(default)]
     pub license: String,
+    /// Present on face-forgery classifiers: how to crop, feed and read them.
+    #[serde(default)]
+    pub forgery: Option<ForgeryConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +76,37 @@ impl ModelCatalog {
             )));
         }
         Ok(ModelSpec::new(&entry.name, &entry.version, path))
+    }
+
+    /// The face-forgery classifiers to run: `names` in order, or when `None` every
+    /// manifest entry with a `[model.forgery]` table. Each must be installed.
+    pub fn forgery_models(
+        &self,
+        names: Option<&[String]>,
+    ) -> Result<Vec<(ModelSpec, ForgeryConfig)>, PipelineError> {
+        let forgery = |e: &ManifestEntry| e.forgery.clone().map(|f| (e.name.clone(), f));
+        let picked: Vec<(String, ForgeryConfig)> = match names {
+            None => self.entries.iter().filter_map(forgery).collect(),
+            Some(names) => names
+                .iter()
+                .map(|n| {
+                    self.entries
+                        .iter()
+                        .filter(|e| &e.name == n)
+                        .find_map(forgery)
+                        .ok_or_else(|| {
+                            PipelineError::Config(format!(
+                                "{n:?} is not a face-forgery model of the manifest \
+                                 (no [model.forgery] table)"
+                            ))
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        picked
+            .into_iter()
+            .map(|(name, cfg)| Ok((self.resolve(&name)?, cfg)))
+            .collect()
     }
 
     pub fn entries(&self) -> &[ManifestEntry] {

@@ -9,6 +9,12 @@ use candor_core::{
     SegmentReport, Segmenter, Summary, SummaryBuilder,
 };
 
+use candor_core::baseline::SessionBaseline;
+use candor_core::config::IdentityConfig;
+use candor_core::identity::SessionIdentity;
+use candor_core::signal::names;
+use candor_core::{FaceDetection, Signal};
+
 use crate::analyser::AnalysisFrame;
 use crate::engine::Engine;
 use crate::error::PipelineError;
@@ -28,7 +34,41 @@ pub struct StreamAnalyser {
     tracker: Tracker,
     segmenter: Segmenter,
     fusion: Fusion,
+    baseline: SessionBaseline,
+    identity: IdentityCheck,
     summary: SummaryBuilder,
+}
+
+/// When to embed the main face, and the session identity the embeddings build.
+struct IdentityCheck {
+    session: SessionIdentity,
+    cfg: IdentityConfig,
+    last_at_us: Option<i64>,
+    last_track: Option<u32>,
+}
+
+impl IdentityCheck {
+    fn new(cfg: &IdentityConfig) -> Self {
+        Self {
+            session: SessionIdentity::new(cfg.enrol_embeddings as usize, cfg.different_below),
+            cfg: cfg.clone(),
+            last_at_us: None,
+            last_track: None,
+        }
+    }
+
+    /// Due at most once per interval, and at once when the main face's track changes;
+    /// never on faces too small to embed reliably.
+    fn due(&self, pts_us: i64, track: Option<u32>, face: &FaceDetection) -> bool {
+        if face.bbox.w < self.cfg.min_face_width_px {
+            return false;
+        }
+        let interval = i64::from(self.cfg.interval_ms) * 1000;
+        track != self.last_track
+            || self
+                .last_at_us
+                .is_none_or(|t| pts_us < t || pts_us - t >= interval)
+    }
 }
 
 impl StreamAnalyser {
@@ -39,6 +79,8 @@ impl StreamAnalyser {
             tracker: Tracker::new(TrackerConfig::default()),
             segmenter: Segmenter::new(&cfg.segment, &cfg.quality),
             fusion: Fusion::from_config(cfg),
+            baseline: SessionBaseline::new(&names::SESSION_RELATIVE),
+            identity: IdentityCheck::new(&cfg.identity),
             summary: SummaryBuilder::default(),
         }
     }
@@ -94,6 +136,18 @@ impl StreamAnalyser {
                     signals.extend(a.analyse(&af, det)?);
                     stages.push((a.name().to_owned(), t.elapsed()));
                 }
+                let track = Some(tracked.track_ids[i]);
+                if self.identity.due(frame.info.pts_us, track, det) {
+                    let t = Instant::now();
+                    if let Some((embedding, source)) = self.engine.embed(af.image.clone(), *det)? {
+                        let id = &mut self.identity;
+                        (id.last_at_us, id.last_track) = (Some(frame.info.pts_us), track);
+                        if let Some(sim) = id.session.observe(&embedding) {
+                            signals.push(Signal::new(names::IDENTITY_SIMILARITY, sim, source));
+                        }
+                        stages.push((source.name.clone(), t.elapsed()));
+                    }
+                }
             }
             faces.push(FaceObservation {
                 track_id: tracked.track_ids[i],
@@ -117,7 +171,8 @@ impl StreamAnalyser {
         self.segmenter.push(event).map(|s| self.judge(s))
     }
 
-    fn judge(&mut self, segment: candor_core::Segment) -> SegmentReport {
+    fn judge(&mut self, mut segment: candor_core::Segment) -> SegmentReport {
+        self.baseline.annotate(&mut segment);
         let assessment = self.fusion.assess(&segment);
         let report = SegmentReport {
             segment,

@@ -6,9 +6,11 @@
 //! Call [`init_runtime`] once (or set `ORT_DYLIB_PATH`) before loading a model.
 
 pub mod align;
+pub mod blend;
 pub mod crop;
 pub mod error;
 pub mod face_metrics;
+pub mod forgery;
 pub mod geometry3d;
 pub mod identity;
 pub mod iris;
@@ -25,8 +27,10 @@ pub mod worker;
 pub mod yunet;
 
 pub use align::{Affine, Border, RotatedSquare, warp_affine_bilinear};
+pub use blend::{BlendMeasures, blend_measures};
 pub use error::VisionError;
 pub use face_metrics::FaceMetrics;
+pub use forgery::{ColourOrder, CropCentre, ForgeryConfig, ForgeryModel};
 pub use identity::{Embedding, FaceEmbedder, FaceEmbedding, cosine};
 pub use iris::{EyeLandmarks, EyeRoi, IrisModel, IrisResult};
 pub use liveness::{LivenessModel, LivenessScore};

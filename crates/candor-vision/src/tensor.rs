@@ -26,6 +26,20 @@ pub(crate) fn write_bgr_planes(image: &BgrImage, dst: &mut [f32], plane_w: usize
     }
 }
 
+/// Writes a whole `image` as B, G, R planes (`[3, h, w]`), each value multiplied by
+/// `scale`.
+///
+/// `dst.len()` must be `3 * w * h`.
+pub(crate) fn write_bgr_planes_scaled(image: &BgrImage, dst: &mut [f32], scale: f32) {
+    let plane = image.width as usize * image.height as usize;
+    debug_assert!(dst.len() == 3 * plane && image.data.len() == 3 * plane);
+    for (i, px) in image.data.chunks_exact(3).enumerate() {
+        for (c, v) in px.iter().enumerate() {
+            dst[c * plane + i] = f32::from(*v) * scale;
+        }
+    }
+}
+
 /// Writes a whole `image` as R, G, B planes (`[3, h, w]`, channels swapped from the
 /// picture's BGR), each value multiplied by `scale` (1 for raw 0-255, 1/255 for 0-1).
 ///

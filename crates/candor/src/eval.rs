@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use candor_eval::fit::{SyntheticFitOptions, fit_synthetic};
 use candor_eval::{EvalOptions, EvalReport, FileEval, FileStatus, Manifest};
 use candor_pipeline::{Engine, analyse_file};
 use clap::Args;
@@ -45,6 +46,29 @@ pub struct EvalArgs {
     /// Print the evaluation as JSON (the content of eval.json) instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Also fit the synthetic-face fusion on the manifest's real and fake files and
+    /// write it to this TOML file (loadable with --config; models/synthetic_fit.toml is
+    /// the shipped default).
+    #[arg(long)]
+    pub fit_out: Option<PathBuf>,
+
+    /// Signals the fit combines, comma-separated. Default: every face-forgery signal
+    /// (`*_fake`) the models produced.
+    #[arg(long, value_delimiter = ',')]
+    pub fit_signals: Vec<String>,
+
+    /// L2 penalty of the fit's weights.
+    #[arg(long, default_value_t = 1.0)]
+    pub fit_l2: f64,
+
+    /// Share of real segments the fitted rule may put at `alert`.
+    #[arg(long, default_value_t = 0.01)]
+    pub fit_alert_rate: f64,
+
+    /// Share of real segments the fitted rule may put at `suspicious` or worse.
+    #[arg(long, default_value_t = 0.05)]
+    pub fit_suspicious_rate: f64,
 
     #[command(flatten)]
     pub models: ModelArgs,
@@ -82,6 +106,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
 
     let total = manifest.entries.len();
     let mut files = Vec::with_capacity(total);
+    let mut segments_by_file = Vec::with_capacity(total);
     for (i, entry) in manifest.entries.iter().enumerate() {
         let path = entry.path(&media_dir);
         let mut reports = Vec::new();
@@ -107,6 +132,10 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             entry.kind_or_dash()
         );
         files.push(file);
+        segments_by_file.push((
+            entry.label,
+            reports.into_iter().map(|r| r.segment).collect(),
+        ));
     }
 
     let opts = EvalOptions {
@@ -146,6 +175,15 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         .insert("analysis_config".into(), serde_json::to_value(&cfg)?);
 
     write_outputs(&args.out, &report, &files)?;
+    if let Some(path) = &args.fit_out {
+        fit_and_write(
+            &args,
+            path,
+            &manifest_name,
+            &segments_by_file,
+            cfg.synthetic.min_frames,
+        )?;
+    }
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -169,6 +207,77 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fits the synthetic-face rule and writes it, with its figures as comments.
+fn fit_and_write(
+    args: &EvalArgs,
+    path: &Path,
+    manifest_name: &str,
+    files: &[(candor_eval::Label, Vec<candor_core::Segment>)],
+    min_frames: u32,
+) -> Result<()> {
+    let signals = if args.fit_signals.is_empty() {
+        let mut seen: Vec<String> = files
+            .iter()
+            .flat_map(|(_, segs)| segs.iter().flat_map(|s| s.signals.iter()))
+            .map(|s| s.name.clone())
+            .filter(|n| n.ends_with("_fake"))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        seen
+    } else {
+        args.fit_signals.clone()
+    };
+    let opts = SyntheticFitOptions {
+        signals,
+        l2: args.fit_l2,
+        alert_rate: args.fit_alert_rate,
+        suspicious_rate: args.fit_suspicious_rate,
+        min_frames,
+    };
+    let mut fit = fit_synthetic(files, &opts).map_err(anyhow::Error::msg)?;
+    fit.config.provenance = format!(
+        "candor eval --fit-out on {manifest_name}: {} real / {} fake files, l2 {}, \
+         alert for <= {:.1} % of real segments",
+        fit.real_files,
+        fit.fake_files,
+        opts.l2,
+        opts.alert_rate * 100.0
+    );
+    let pct = |v: f64| format!("{:.1} %", v * 100.0);
+    let header = format!(
+        "# Synthetic-face fusion fitted by `candor eval --fit-out` (see README).\n\
+         # Manifest: {manifest_name}\n\
+         # Segments: {} real ({} files), {} fake ({} files); signals: {}\n\
+         # In sample: alert on {} of real and {} of fake segments; suspicious or worse \
+         on {} of real and {} of fake.\n\
+         # Leave-one-file-out fake-vs-real file AUC: {}\n",
+        fit.real_segments,
+        fit.real_files,
+        fit.fake_segments,
+        fit.fake_files,
+        opts.signals.join(", "),
+        pct(fit.real_alert_share),
+        pct(fit.fake_alert_share),
+        pct(fit.real_suspicious_share),
+        pct(fit.fake_suspicious_share),
+        fit.out_of_fold_auc
+            .map_or("n/a".to_string(), |a| format!("{a:.3}")),
+    );
+    #[derive(serde::Serialize)]
+    struct FitFile<'a> {
+        synthetic: &'a candor_core::config::SyntheticConfig,
+    }
+    let body = toml::to_string(&FitFile {
+        synthetic: &fit.config,
+    })?;
+    std::fs::write(path, format!("{header}{body}"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprint!("{header}");
+    eprintln!("fitted synthetic-face rule written to {}", path.display());
+    Ok(())
 }
 
 fn write_outputs(dir: &Path, report: &EvalReport, files: &[FileEval]) -> Result<()> {

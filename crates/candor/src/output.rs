@@ -47,12 +47,13 @@ impl<W: Write> Printer<W> {
             writeln!(self.out, "{}", file.display())?;
             writeln!(
                 self.out,
-                "  {:>3}  {:>13}  {:>15}  {:>8}  {:>11}  {:>5}  {:>6}  {:>6}  {:<12}  reason",
+                "  {:>3}  {:>13}  {:>15}  {:>8}  {:>11}  {:>5}  {:>5}  {:>6}  {:>6}  {:<12}  reason",
                 "seg",
                 "time (s)",
                 "dec/anal/usable",
                 "faces",
                 "live (min)",
+                "synth",
                 "px",
                 "light",
                 "sharp",
@@ -82,12 +83,15 @@ impl<W: Write> Printer<W> {
                     .map_or("", |x| x.message.as_str());
                 writeln!(
                     self.out,
-                    "  {:>3}  {:>13}  {:>15}  {:>8}  {:>11}  {:>5}  {:>6}  {:>6}  {:<12}  {}",
+                    "  {:>3}  {:>13}  {:>15}  {:>8}  {:>11}  {:>5}  {:>5}  {:>6}  {:>6}  {:<12}  {}",
                     s.index,
                     format!("{:.2}-{:.2}", secs(s.start_us), secs(s.end_us)),
                     format!("{}/{}/{}", c.decoded, c.analysed, c.usable),
                     format!("{}/{}/{}", c.one_face, c.no_face, c.several_faces),
                     live,
+                    r.assessment
+                        .synthetic_confidence
+                        .map_or("-".to_string(), |v| format!("{v:.2}")),
                     num(names::FACE_WIDTH_PX),
                     num(names::BRIGHTNESS),
                     num(names::SHARPNESS),

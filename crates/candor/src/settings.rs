@@ -37,6 +37,15 @@ pub struct ModelArgs {
     #[arg(long, env = "CANDOR_INTRA_THREADS", default_value_t = 1)]
     pub intra_threads: usize,
 
+    /// Face-forgery classifiers to run, by manifest name, comma-separated (`none` for
+    /// none). Default: every manifest entry with a `[model.forgery]` table.
+    #[arg(long, env = "CANDOR_FORGERY_MODELS", value_delimiter = ',')]
+    pub forgery_models: Option<Vec<String>>,
+
+    /// Skip the identity checks (SFace embeddings of the main face, about once a second).
+    #[arg(long, env = "CANDOR_NO_IDENTITY")]
+    pub no_identity: bool,
+
     /// Model instances (worker threads) per model.
     #[arg(long, env = "CANDOR_MODEL_WORKERS", default_value_t = 1)]
     pub model_workers: usize,
@@ -87,6 +96,14 @@ impl ModelArgs {
             },
             workers: self.model_workers.max(1),
             queue: 16,
+            identity_model: (!self.no_identity).then(|| "sface".to_owned()),
+            forgery_models: self.forgery_models.as_ref().map(|names| {
+                names
+                    .iter()
+                    .filter(|n| !n.is_empty() && n.as_str() != "none")
+                    .cloned()
+                    .collect()
+            }),
         })
     }
 }
