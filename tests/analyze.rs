@@ -473,3 +473,58 @@ fn a_different_person_after_a_cut_is_an_identity_alert_within_one_segment() {
         }
     }
 }
+
+/// One real frame repeated for 6 s (a frozen feed, or a still sent as video) reads
+/// `frozen_video` in every segment, although the face on it is live; the moving clip it
+/// was taken from never does.
+#[test]
+fn a_frozen_picture_is_flagged_and_a_moving_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let still = dir.path().join("frame.png");
+    let frozen = dir.path().join("frozen.mp4");
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-vf",
+        "select=eq(n\\,10)",
+        "-frames:v",
+        "1",
+        still.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        still.to_str().unwrap(),
+        "-t",
+        "6",
+        "-r",
+        "25",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        frozen.to_str().unwrap(),
+    ]);
+    let (code, lines, stderr) = analyze_json(&[&frozen, &clip], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let has_frozen = |seg: &Value| {
+        seg["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "frozen_video")
+    };
+    let segs = of_kind(&lines, "segment", &frozen);
+    assert_eq!(segs.len(), 3);
+    for seg in &segs {
+        assert!(has_frozen(seg), "{seg}");
+        assert_eq!(state(seg), "suspicious", "{seg}");
+    }
+    for seg in of_kind(&lines, "segment", &clip) {
+        assert!(!has_frozen(seg), "{seg}");
+        let change = signal(seg, "frame_change").unwrap();
+        assert!(change["min"].as_f64().unwrap() > 0.5, "{change}");
+    }
+}

@@ -99,12 +99,17 @@ pub struct PresenceThresholds {
     /// Share of analysed frames showing several faces that makes a segment
     /// `suspicious` (someone else in view, e.g. a helper). Default 0.5.
     pub several_faces_share: f32,
+    /// Median whole-picture change between analysed frames (0-255, `frame_change`)
+    /// below which the video is frozen. Default 0.1: a repeated frame reads under 0.01,
+    /// the stillest real clip of the development data 0.63.
+    pub frozen_change_below: f32,
 }
 
 impl Default for PresenceThresholds {
     fn default() -> Self {
         Self {
             several_faces_share: 0.5,
+            frozen_change_below: 0.1,
         }
     }
 }

@@ -418,11 +418,27 @@ impl RiskRule for PresenceRule {
     }
 
     fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        let mut out = Vec::new();
+        if let Some(change) = s.signal(names::FRAME_CHANGE)
+            && change.frames >= 2
+            && change.median < self.0.frozen_change_below
+        {
+            out.push(Reason::new(
+                "frozen_video",
+                RiskState::Suspicious,
+                Some(names::FRAME_CHANGE),
+                format!(
+                    "the picture did not change over {} analysed frames (median change {:.3} \
+                     of 255, frozen below {}): a frozen feed or a still replayed as video",
+                    change.frames, change.median, self.0.frozen_change_below
+                ),
+            ));
+        }
         let share = s.several_faces_share();
         if s.counts.several_faces == 0 || share < self.0.several_faces_share {
-            return Vec::new();
+            return out;
         }
-        vec![Reason::new(
+        out.push(Reason::new(
             "several_faces",
             RiskState::Suspicious,
             None,
@@ -430,7 +446,8 @@ impl RiskRule for PresenceRule {
                 "several faces on {} of {} analysed frames ({} other face(s) seen)",
                 s.counts.several_faces, s.counts.analysed, s.other_tracks
             ),
-        )]
+        ));
+        out
     }
 }
 
@@ -706,6 +723,30 @@ mod tests {
                 (state, code),
                 "{median} {min}"
             );
+        }
+    }
+
+    #[test]
+    fn frozen_video_is_suspicious() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        // (median change, frames) -> frozen?
+        for (median, frames, frozen) in [
+            (0.0, 4, true),
+            (0.09, 2, true),
+            (0.1, 4, false),
+            (0.0, 1, false),
+            (2.0, 4, false),
+        ] {
+            let mut seg = segment(4, 4, 0, Some(0.95));
+            let mut st = stats(names::FRAME_CHANGE, median, median);
+            st.frames = frames;
+            seg.signals.push(st);
+            let a = fusion.assess(&seg);
+            let got = a.reasons.iter().any(|r| r.code == "frozen_video");
+            assert_eq!(got, frozen, "{median} {frames}");
+            if frozen {
+                assert_eq!(a.state, RiskState::Suspicious);
+            }
         }
     }
 

@@ -29,6 +29,18 @@ pub mod names {
     /// Cosine similarity of the main face to the session's identity (SFace), -1..1;
     /// below 0.363 it is another person.
     pub const IDENTITY_SIMILARITY: &str = "identity_similarity";
+    /// Mean absolute luma change (0-255) of the whole picture since the previous
+    /// analysed frame, on a 48x48 thumbnail: near 0 for frozen video.
+    pub const FRAME_CHANGE: &str = "frame_change";
+    /// Closest match to a frame at least 2 s older, over `frame_change`: near 0 when old
+    /// frames come back while the picture moves (looped video).
+    pub const LOOP_RATIO: &str = "loop_ratio";
+    /// Movement of the main face's box centre since the previous analysed frame, in
+    /// face widths.
+    pub const FACE_MOTION: &str = "face_motion";
+    /// Change of the main face's landmark shape (nose and mouth corners in the frame of
+    /// the eyes) since the previous analysed frame, in inter-ocular distances.
+    pub const SHAPE_CHANGE: &str = "shape_change";
     /// The signals compared with the session's own baseline (`<name>_shift`).
     pub const SESSION_RELATIVE: [&str; 3] =
         [FACE_CONTEXT_SHARPNESS, FACE_CONTEXT_NOISE, CONTOUR_EDGE];

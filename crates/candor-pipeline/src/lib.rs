@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod file;
 pub mod models;
+pub mod motion;
 pub mod stream;
 pub mod tracker;
 

@@ -13,11 +13,12 @@ use candor_core::baseline::SessionBaseline;
 use candor_core::config::IdentityConfig;
 use candor_core::identity::SessionIdentity;
 use candor_core::signal::names;
-use candor_core::{FaceDetection, Signal};
+use candor_core::{FaceDetection, Signal, Source};
 
 use crate::analyser::AnalysisFrame;
 use crate::engine::Engine;
 use crate::error::PipelineError;
+use crate::motion::{FrameMotion, MotionTracker};
 use crate::tracker::{Tracker, TrackerConfig};
 
 /// Wall time spent per model or measurement on the last analysed frame.
@@ -36,7 +37,21 @@ pub struct StreamAnalyser {
     fusion: Fusion,
     baseline: SessionBaseline,
     identity: IdentityCheck,
+    motion: MotionTracker,
+    motion_source: Source,
     summary: SummaryBuilder,
+}
+
+fn motion_signals(m: &FrameMotion, source: &Source) -> Vec<Signal> {
+    [
+        (names::FRAME_CHANGE, Some(m.frame_change)),
+        (names::LOOP_RATIO, m.loop_ratio),
+        (names::FACE_MOTION, m.face_motion),
+        (names::SHAPE_CHANGE, m.shape_change),
+    ]
+    .into_iter()
+    .filter_map(|(name, v)| v.map(|v| Signal::new(name, v, source)))
+    .collect()
 }
 
 /// When to embed the main face, and the session identity the embeddings build.
@@ -81,6 +96,8 @@ impl StreamAnalyser {
             fusion: Fusion::from_config(cfg),
             baseline: SessionBaseline::new(&names::SESSION_RELATIVE),
             identity: IdentityCheck::new(&cfg.identity),
+            motion: MotionTracker::default(),
+            motion_source: Source::new("frame_motion", "1"),
             summary: SummaryBuilder::default(),
         }
     }
@@ -126,6 +143,8 @@ impl StreamAnalyser {
         let detections = self.engine.detect(image.clone())?;
         stages.push((self.engine.detector_name().to_owned(), started.elapsed()));
         let tracked = self.tracker.update(&detections);
+        let main_face = tracked.main.map(|i| &detections[i]);
+        let motion = self.motion.observe(frame.info.pts_us, &image, main_face);
         let af = AnalysisFrame { image, to_source };
         let mut faces = Vec::with_capacity(detections.len());
         for (i, det) in detections.iter().enumerate() {
@@ -135,6 +154,9 @@ impl StreamAnalyser {
                     let t = Instant::now();
                     signals.extend(a.analyse(&af, det)?);
                     stages.push((a.name().to_owned(), t.elapsed()));
+                }
+                if let Some(m) = &motion {
+                    signals.extend(motion_signals(m, &self.motion_source));
                 }
                 let track = Some(tracked.track_ids[i]);
                 if self.identity.due(frame.info.pts_us, track, det) {

@@ -1,0 +1,200 @@
+//! Presence measurements across analysed frames: is the picture frozen, is it a loop
+//! of earlier frames, and does the face move only as a rigid whole (a photo moved in
+//! front of the camera)? Each frame is compared with the previous analysed frame and
+//! with a short history of thumbnails.
+
+use std::collections::VecDeque;
+
+use candor_core::{BgrImage, FaceDetection};
+
+/// Side of the luma thumbnail frames are compared on: small enough to ignore sensor
+/// noise and codec detail, large enough to see a talking face.
+pub const THUMB_SIDE: usize = 48;
+/// A loop replays frames at least this old.
+pub const LOOP_MIN_AGE_US: i64 = 2_000_000;
+/// Thumbnails kept for loop matching (2 fps: 60 s).
+pub const LOOP_HISTORY: usize = 120;
+
+/// Per-frame measurements of one analysed frame against the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameMotion {
+    /// Mean absolute luma difference (0-255) to the previous analysed frame.
+    pub frame_change: f32,
+    /// The smallest such difference to any kept frame at least LOOP_MIN_AGE_US older,
+    /// over `frame_change`: near 0 when an old frame comes back while the picture moves.
+    pub loop_ratio: Option<f32>,
+    /// Main face: movement of the box centre since the previous frame, in face widths.
+    pub face_motion: Option<f32>,
+    /// Main face: change of its landmark shape (nose and mouth corners in the frame of
+    /// the eyes) since the previous frame, in inter-ocular distances.
+    pub shape_change: Option<f32>,
+}
+
+#[derive(Default)]
+pub struct MotionTracker {
+    history: VecDeque<(i64, Vec<f32>)>,
+    last_face: Option<FaceDetection>,
+}
+
+impl MotionTracker {
+    /// Measures `image` (at `pts_us`) with its main face, if any, and remembers it.
+    /// `None` for the first frame.
+    pub fn observe(
+        &mut self,
+        pts_us: i64,
+        image: &BgrImage,
+        face: Option<&FaceDetection>,
+    ) -> Option<FrameMotion> {
+        let thumb = thumbnail(image);
+        let result = self.history.back().map(|(_, prev)| {
+            let frame_change = mean_abs_diff(prev, &thumb);
+            let loop_ratio = self
+                .history
+                .iter()
+                .filter(|(t, _)| pts_us - t >= LOOP_MIN_AGE_US)
+                .map(|(_, old)| mean_abs_diff(old, &thumb))
+                .reduce(f32::min)
+                .map(|best| best / frame_change.max(1e-3));
+            let (face_motion, shape_change) = match (face, &self.last_face) {
+                (Some(now), Some(before)) => (
+                    Some(now.bbox.center().distance(before.bbox.center()) / now.bbox.w.max(1.0)),
+                    shape(now).zip(shape(before)).map(|(a, b)| {
+                        a.iter()
+                            .zip(&b)
+                            .map(|(p, q)| (p.0 - q.0).hypot(p.1 - q.1))
+                            .fold(0.0f32, f32::max)
+                    }),
+                ),
+                _ => (None, None),
+            };
+            FrameMotion {
+                frame_change,
+                loop_ratio,
+                face_motion,
+                shape_change,
+            }
+        });
+        if self.history.len() == LOOP_HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back((pts_us, thumb));
+        self.last_face = face.copied();
+        result
+    }
+}
+
+/// Nose and mouth corners in the frame of the eyes: origin at the image-left eye, x
+/// along the eye line, unit = inter-ocular distance. Invariant to moving, turning in
+/// the picture plane and scaling the face: only a change of expression or a turn of
+/// the head moves them.
+fn shape(face: &FaceDetection) -> Option<[(f32, f32); 3]> {
+    let l = face.landmarks;
+    let (ex, ey) = (l[1].x - l[0].x, l[1].y - l[0].y);
+    let d2 = ex * ex + ey * ey;
+    if !d2.is_finite() || d2 < 1.0 {
+        return None;
+    }
+    let to_eye_frame = |i: usize| {
+        let (px, py) = (l[i].x - l[0].x, l[i].y - l[0].y);
+        ((px * ex + py * ey) / d2, (py * ex - px * ey) / d2)
+    };
+    Some([to_eye_frame(2), to_eye_frame(3), to_eye_frame(4)])
+}
+
+/// Area-averaged BT.601 luma on a THUMB_SIDE x THUMB_SIDE grid.
+fn thumbnail(image: &BgrImage) -> Vec<f32> {
+    let (w, h) = (image.width as usize, image.height as usize);
+    let mut sum = vec![0.0f32; THUMB_SIDE * THUMB_SIDE];
+    let mut count = vec![0u32; THUMB_SIDE * THUMB_SIDE];
+    if w == 0 || h == 0 {
+        return sum;
+    }
+    for (y, row) in image.data.chunks_exact(w * 3).take(h).enumerate() {
+        let ty = y * THUMB_SIDE / h;
+        for (x, p) in row.chunks_exact(3).enumerate() {
+            let i = ty * THUMB_SIDE + x * THUMB_SIDE / w;
+            sum[i] += 0.114 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.299 * f32::from(p[2]);
+            count[i] += 1;
+        }
+    }
+    sum.iter_mut()
+        .zip(&count)
+        .for_each(|(s, &c)| *s /= c.max(1) as f32);
+    sum
+}
+
+fn mean_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len().max(1) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_core::{Point, Rect};
+
+    fn gradient(shift: u32) -> BgrImage {
+        let (w, h) = (96u32, 96u32);
+        let data = (0..h)
+            .flat_map(|y| {
+                (0..w).flat_map(move |x| [((x + shift) * 2 % 256) as u8, (y * 2) as u8, 90])
+            })
+            .collect();
+        BgrImage::new(w, h, data).unwrap()
+    }
+
+    fn face(dx: f32, mouth_drop: f32) -> FaceDetection {
+        FaceDetection {
+            bbox: Rect::new(20.0 + dx, 20.0, 40.0, 50.0),
+            landmarks: [
+                Point::new(30.0 + dx, 35.0),
+                Point::new(50.0 + dx, 35.0),
+                Point::new(40.0 + dx, 45.0),
+                Point::new(32.0 + dx, 55.0 + mouth_drop),
+                Point::new(48.0 + dx, 55.0 + mouth_drop),
+            ],
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn repeated_frames_read_as_no_change_and_moves_as_change() {
+        let mut m = MotionTracker::default();
+        assert_eq!(m.observe(0, &gradient(0), None), None);
+        let same = m.observe(500_000, &gradient(0), None).unwrap();
+        assert_eq!(same.frame_change, 0.0);
+        let moved = m.observe(1_000_000, &gradient(8), None).unwrap();
+        // Blue moved by 16 levels almost everywhere: luma by about 0.114 x 16 = 1.8.
+        assert!(moved.frame_change > 1.5, "{moved:?}");
+        // Nothing is 2 s old yet.
+        assert_eq!(moved.loop_ratio, None);
+    }
+
+    #[test]
+    fn an_old_frame_coming_back_is_a_loop() {
+        let mut m = MotionTracker::default();
+        for (i, s) in [0, 8, 16, 24, 32, 0].into_iter().enumerate() {
+            let r = m.observe(i as i64 * 500_000, &gradient(s), None);
+            if i == 5 {
+                // The frame of t = 0 (2.5 s old) returns exactly, while the picture moved.
+                let r = r.unwrap();
+                assert_eq!(r.loop_ratio, Some(0.0), "{r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_moved_photo_keeps_its_shape_and_a_talking_face_does_not() {
+        let mut m = MotionTracker::default();
+        let img = gradient(0);
+        m.observe(0, &img, Some(&face(0.0, 0.0)));
+        let panned = m.observe(500_000, &img, Some(&face(10.0, 0.0))).unwrap();
+        assert!((panned.face_motion.unwrap() - 0.25).abs() < 1e-6);
+        assert!(panned.shape_change.unwrap() < 1e-6);
+        let talking = m.observe(1_000_000, &img, Some(&face(10.0, 4.0))).unwrap();
+        // The mouth corners dropped 4 px with 20 px between the eyes: 0.2.
+        assert!(
+            (talking.shape_change.unwrap() - 0.2).abs() < 1e-5,
+            "{talking:?}"
+        );
+    }
+}
