@@ -41,9 +41,16 @@ pub mod names {
     /// Change of the main face's landmark shape (nose and mouth corners in the frame of
     /// the eyes) since the previous analysed frame, in inter-ocular distances.
     pub const SHAPE_CHANGE: &str = "shape_change";
+    /// |change of the face's mean luma − change of the background's| since the previous
+    /// analysed frame (0-255).
+    pub const FACE_FLICKER: &str = "face_flicker";
     /// The signals compared with the session's own baseline (`<name>_shift`).
-    pub const SESSION_RELATIVE: [&str; 3] =
-        [FACE_CONTEXT_SHARPNESS, FACE_CONTEXT_NOISE, CONTOUR_EDGE];
+    pub const SESSION_RELATIVE: [&str; 4] = [
+        FACE_CONTEXT_SHARPNESS,
+        FACE_CONTEXT_NOISE,
+        CONTOUR_EDGE,
+        FACE_FLICKER,
+    ];
 }
 
 /// What produced a signal: a model (name + version from the model manifest) or a

@@ -28,12 +28,18 @@ pub struct FrameMotion {
     /// Main face: change of its landmark shape (nose and mouth corners in the frame of
     /// the eyes) since the previous frame, in inter-ocular distances.
     pub shape_change: Option<f32>,
+    /// Main face: |change of the face's mean luma − change of the background's| since
+    /// the previous frame (0-255). A pasted face re-rendered every frame tends to
+    /// flicker against a steady background; lighting changes move both together.
+    pub face_flicker: Option<f32>,
 }
 
 #[derive(Default)]
 pub struct MotionTracker {
     history: VecDeque<(i64, Vec<f32>)>,
     last_face: Option<FaceDetection>,
+    /// Mean luma of the face and of the background on the previous frame.
+    last_levels: Option<(f32, f32)>,
 }
 
 impl MotionTracker {
@@ -72,8 +78,17 @@ impl MotionTracker {
                 loop_ratio,
                 face_motion,
                 shape_change,
+                face_flicker: None,
             }
         });
+        let levels = face.and_then(|f| face_and_background(&thumb, image, f));
+        let result = result.map(|mut r| {
+            r.face_flicker = levels
+                .zip(self.last_levels)
+                .map(|((f, b), (pf, pb))| ((f - pf) - (b - pb)).abs());
+            r
+        });
+        self.last_levels = levels;
         if self.history.len() == LOOP_HISTORY {
             self.history.pop_front();
         }
@@ -99,6 +114,36 @@ fn shape(face: &FaceDetection) -> Option<[(f32, f32); 3]> {
         ((px * ex + py * ey) / d2, (py * ex - px * ey) / d2)
     };
     Some([to_eye_frame(2), to_eye_frame(3), to_eye_frame(4)])
+}
+
+/// Mean thumbnail luma inside the face box and outside 1.6x the box (about its
+/// centre); `None` when either has no cell.
+fn face_and_background(
+    thumb: &[f32],
+    image: &BgrImage,
+    face: &FaceDetection,
+) -> Option<(f32, f32)> {
+    let (sx, sy) = (
+        THUMB_SIDE as f32 / image.width.max(1) as f32,
+        THUMB_SIDE as f32 / image.height.max(1) as f32,
+    );
+    let c = face.bbox.center();
+    let (hw, hh) = (face.bbox.w / 2.0, face.bbox.h / 2.0);
+    let (mut fs, mut fn_, mut bs, mut bn) = (0.0, 0u32, 0.0, 0u32);
+    for ty in 0..THUMB_SIDE {
+        for tx in 0..THUMB_SIDE {
+            // Cell centre in picture pixels, relative to the face centre in half-sizes.
+            let dx = (((tx as f32 + 0.5) / sx) - c.x).abs() / hw;
+            let dy = (((ty as f32 + 0.5) / sy) - c.y).abs() / hh;
+            let v = thumb[ty * THUMB_SIDE + tx];
+            if dx <= 1.0 && dy <= 1.0 {
+                (fs, fn_) = (fs + v, fn_ + 1);
+            } else if dx > 1.6 || dy > 1.6 {
+                (bs, bn) = (bs + v, bn + 1);
+            }
+        }
+    }
+    (fn_ > 0 && bn > 0).then(|| (fs / fn_ as f32, bs / bn as f32))
 }
 
 /// Area-averaged BT.601 luma on a THUMB_SIDE x THUMB_SIDE grid.
@@ -180,6 +225,35 @@ mod tests {
                 assert_eq!(r.loop_ratio, Some(0.0), "{r:?}");
             }
         }
+    }
+
+    #[test]
+    fn face_flicker_is_face_change_against_background_change() {
+        // Face box covers the middle; brighten only the face region on the second frame.
+        let f = face(0.0, 0.0);
+        let plain = BgrImage::filled(96, 96, [100, 100, 100]);
+        let mut lit = plain.clone();
+        for y in 20..70usize {
+            for x in 20..60usize {
+                let i = (y * 96 + x) * 3;
+                lit.data[i..i + 3].copy_from_slice(&[120, 120, 120]);
+            }
+        }
+        let mut m = MotionTracker::default();
+        m.observe(0, &plain, Some(&f));
+        let r = m.observe(500_000, &lit, Some(&f)).unwrap();
+        assert!((r.face_flicker.unwrap() - 20.0).abs() < 1.0, "{r:?}");
+        // The whole picture brightening moves both: no flicker.
+        let mut m = MotionTracker::default();
+        m.observe(0, &plain, Some(&f));
+        let r = m
+            .observe(
+                500_000,
+                &BgrImage::filled(96, 96, [130, 130, 130]),
+                Some(&f),
+            )
+            .unwrap();
+        assert!(r.face_flicker.unwrap() < 1e-3, "{r:?}");
     }
 
     #[test]

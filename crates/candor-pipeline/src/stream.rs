@@ -48,6 +48,7 @@ fn motion_signals(m: &FrameMotion, source: &Source) -> Vec<Signal> {
         (names::LOOP_RATIO, m.loop_ratio),
         (names::FACE_MOTION, m.face_motion),
         (names::SHAPE_CHANGE, m.shape_change),
+        (names::FACE_FLICKER, m.face_flicker),
     ]
     .into_iter()
     .filter_map(|(name, v)| v.map(|v| Signal::new(name, v, source)))
