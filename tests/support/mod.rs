@@ -17,9 +17,9 @@ pub fn repo_root() -> PathBuf {
         .expect("repo root")
 }
 
-/// Labelled development data: CANDOR_DATA_DIR, default ../shared/data beside the checkout.
+/// Labelled development data: CANDOR_TEST_DATA, default ../shared/data beside the checkout.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("CANDOR_DATA_DIR")
+    std::env::var_os("CANDOR_TEST_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/data"))
 }
@@ -28,7 +28,7 @@ pub fn data(rel: &str) -> PathBuf {
     let p = data_dir().join(rel);
     assert!(
         p.is_file(),
-        "test data {} is missing (set CANDOR_DATA_DIR)",
+        "test data {} is missing (set CANDOR_TEST_DATA)",
         p.display()
     );
     p
@@ -54,6 +54,8 @@ pub fn candor(args: &[&str]) -> Output {
         .args(args)
         .current_dir(repo_root())
         .env_remove("CANDOR_LOG")
+        // The caller's result store must never receive test results.
+        .env_remove("CANDOR_DATA_DIR")
         .output()
         .expect("run candor")
 }
