@@ -3,6 +3,7 @@
 
 mod analyze;
 mod annexb;
+mod batch;
 mod eval;
 mod output;
 mod serve;
@@ -28,6 +29,9 @@ struct Cli {
 enum Command {
     /// Analyse recorded videos or still images and print per-segment results.
     Analyze(analyze::AnalyzeArgs),
+    /// Re-score recorded interviews in parallel, resumable: results go to the store and
+    /// to an output folder (JSON Lines and a summary CSV).
+    Batch(Box<batch::BatchArgs>),
     /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
     Eval(eval::EvalArgs),
     /// Run the live gRPC service.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Batch(args) => batch::run(*args),
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),

@@ -64,11 +64,7 @@ impl<W: Write> Printer<W> {
 
     pub fn segment(&mut self, file: &Path, r: &SegmentReport) -> std::io::Result<()> {
         match self.format {
-            Format::JsonLines => {
-                let mut v = serde_json::to_value(r).map_err(std::io::Error::other)?;
-                tag(&mut v, "segment", file);
-                writeln!(self.out, "{v}")
-            }
+            Format::JsonLines => writeln!(self.out, "{}", segment_value(file, r)?),
             Format::Table => {
                 let s = &r.segment;
                 let c = &s.counts;
@@ -102,28 +98,7 @@ impl<W: Write> Printer<W> {
         let s = &o.summary;
         match self.format {
             Format::JsonLines => {
-                let mut v = serde_json::to_value(s).map_err(std::io::Error::other)?;
-                tag(&mut v, "summary", file);
-                if let Value::Object(m) = &mut v {
-                    m.insert(
-                        "stream".into(),
-                        json!({
-                            "container": o.stream.container,
-                            "codec": o.stream.codec,
-                            "width": o.stream.width,
-                            "height": o.stream.height,
-                            "fps": o.stream.fps,
-                            "duration_us": o.stream.duration_us,
-                        }),
-                    );
-                    m.insert(
-                        "models".into(),
-                        serde_json::to_value(&self.models).map_err(std::io::Error::other)?,
-                    );
-                    if let Some(w) = &o.warning {
-                        m.insert("warning".into(), json!(w));
-                    }
-                }
+                let v = summary_value(file, o, &self.models)?;
                 writeln!(self.out, "{v}")
             }
             Format::Table => {
@@ -175,8 +150,7 @@ impl<W: Write> Printer<W> {
     pub fn error(&mut self, file: &Path, e: &PipelineError) -> std::io::Result<()> {
         match self.format {
             Format::JsonLines => {
-                let v = json!({"type": "error", "file": file.display().to_string(), "error": e.to_string()});
-                writeln!(self.out, "{v}")
+                writeln!(self.out, "{}", error_value(file, &e.to_string()))
             }
             Format::Table => {
                 writeln!(self.out, "  error: {e}")?;
@@ -193,8 +167,48 @@ impl<W: Write> Printer<W> {
     }
 }
 
-/// Puts `type` and `file` first-class into a JSON object.
-fn tag(v: &mut Value, kind: &str, file: &Path) {
+/// The `segment` JSON Lines object of a report.
+pub fn segment_value(file: &Path, r: &SegmentReport) -> std::io::Result<Value> {
+    let mut v = serde_json::to_value(r).map_err(std::io::Error::other)?;
+    tag(&mut v, "segment", file);
+    Ok(v)
+}
+
+/// The `summary` JSON Lines object of a file: the summary, its stream and the models.
+pub fn summary_value(file: &Path, o: &FileOutcome, models: &[Source]) -> std::io::Result<Value> {
+    let s = &o.summary;
+    let mut v = serde_json::to_value(s).map_err(std::io::Error::other)?;
+    tag(&mut v, "summary", file);
+    if let Value::Object(m) = &mut v {
+        m.insert(
+            "stream".into(),
+            json!({
+                "container": o.stream.container,
+                "codec": o.stream.codec,
+                "width": o.stream.width,
+                "height": o.stream.height,
+                "fps": o.stream.fps,
+                "duration_us": o.stream.duration_us,
+            }),
+        );
+        m.insert(
+            "models".into(),
+            serde_json::to_value(models).map_err(std::io::Error::other)?,
+        );
+        if let Some(w) = &o.warning {
+            m.insert("warning".into(), json!(w));
+        }
+    }
+    Ok(v)
+}
+
+/// The `error` JSON Lines object of a file that could not be analysed.
+pub fn error_value(file: &Path, error: &str) -> Value {
+    json!({"type": "error", "file": file.display().to_string(), "error": error})
+}
+
+/// Puts `type` and `file` first-class into a JSON object (replacing any already there).
+pub fn tag(v: &mut Value, kind: &str, file: &Path) {
     if let Value::Object(m) = v {
         m.insert("type".into(), json!(kind));
         m.insert("file".into(), json!(file.display().to_string()));
