@@ -683,3 +683,68 @@ async fn the_reference_client_streams_a_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid API key"));
     server.shutdown().await.unwrap();
 }
+
+/// A live session's segments and summary are written to the store as they are
+/// produced: after a restart on the same data directory, GetSession returns exactly
+/// what the live session sent, and only to the session's tenant. The id holds ':',
+/// which the store cannot use as is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_readable_after_a_restart() {
+    let settings = settings(limits());
+    let server = start(settings.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let id = "zoom:call-7:alice";
+    let mut msgs = vec![start_msg(id, MediaFormat::Jpeg)];
+    msgs.extend(
+        jpegs
+            .into_iter()
+            .enumerate()
+            .map(|(i, j)| frame(i as i64 * 40_000, j, 0, 0)),
+    );
+    msgs.push(finish());
+    let mut c = client(server.grpc_addr).await;
+    let live = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(live.code(), Code::Ok, "{:?}", live.status);
+    assert_eq!(live.segments().len(), 2);
+    server.shutdown().await.unwrap();
+
+    // A new server on the same data directory: nothing of the session is in memory.
+    let server = start(settings).await;
+    let mut c = client(server.grpc_addr).await;
+    let get = |key| {
+        let mut c = c.clone();
+        async move {
+            c.get_session(authed(
+                proto::GetSessionRequest {
+                    session_id: id.into(),
+                },
+                key,
+            ))
+            .await
+        }
+    };
+    let stored = get(KEY_A).await.expect("stored session").into_inner();
+    assert_eq!(stored.participant_id, "p1");
+    assert_eq!(stored.candidate_ref.as_deref(), Some("cand-1"));
+    assert_eq!(stored.segments.len(), live.segments().len());
+    for (s, l) in stored.segments.iter().zip(live.segments()) {
+        // Stage timings describe the live run; everything else is the same result.
+        let mut l = l.clone();
+        l.timings = s.timings;
+        assert_eq!(s, &l);
+    }
+    assert_eq!(stored.summary.as_ref(), live.summary());
+    assert_eq!(get(KEY_B).await.unwrap_err().code(), Code::NotFound);
+    let other = c
+        .get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "never-seen".into(),
+            },
+            KEY_A,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), Code::NotFound);
+    server.shutdown().await.unwrap();
+}

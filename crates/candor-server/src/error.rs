@@ -77,6 +77,19 @@ impl From<VisionError> for ServiceError {
     }
 }
 
+impl From<candor_store::StoreError> for ServiceError {
+    fn from(e: candor_store::StoreError) -> Self {
+        use candor_store::StoreError as E;
+        crate::metrics::METRICS.record_store_error(&e);
+        match e {
+            E::NotFound(m) => Self::NotFound(m),
+            E::Conflict(m) => Self::AlreadyExists(m),
+            E::Invalid(m) => Self::InvalidArgument(m),
+            E::Backend(m) => Self::Unavailable(format!("result store: {m}")),
+        }
+    }
+}
+
 impl From<PipelineError> for ServiceError {
     fn from(e: PipelineError) -> Self {
         match e {
@@ -121,6 +134,14 @@ mod tests {
                 Code::Unauthenticated,
             ),
             (ServiceError::NotFound("x".into()), Code::NotFound),
+            (
+                ServiceError::from(candor_store::StoreError::NotFound("x".into())),
+                Code::NotFound,
+            ),
+            (
+                ServiceError::from(candor_store::StoreError::Backend("x".into())),
+                Code::Unavailable,
+            ),
             (ServiceError::Unavailable("x".into()), Code::Unavailable),
         ];
         for (e, code) in cases {

@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::tenant_of;
 use crate::error::ServiceError;
+use crate::persist;
 use crate::proto::{
     self, AnalyzeRequest, AnalyzeResponse, analyze_request, analyze_response::Event,
     candor_server::Candor,
@@ -63,6 +64,13 @@ impl Candor for CandorService {
                 ))
             })?;
         let entry = self.state.registry.open(meta)?;
+        if let Some(p) = &self.state.persistence {
+            p.writer.open(
+                &entry.meta,
+                self.state.settings_json(),
+                &self.state.models(),
+            );
+        }
         let (tx, rx) = mpsc::channel(32);
         let accepted = AnalyzeResponse {
             event: Some(Event::Accepted(proto::SessionAccepted {
@@ -91,10 +99,19 @@ impl Candor for CandorService {
         request: Request<proto::GetSessionRequest>,
     ) -> Result<Response<proto::GetSessionResponse>, Status> {
         let tenant = tenant_of(&request)?;
-        let entry = self
-            .state
-            .registry
-            .get(&tenant.0, &request.get_ref().session_id)?;
+        let id = &request.get_ref().session_id;
+        let entry = match (
+            self.state.registry.get(&tenant.0, id),
+            &self.state.persistence,
+        ) {
+            (Ok(entry), _) => entry,
+            // Not in memory (e.g. after a restart, or evicted): read it from the store.
+            (Err(ServiceError::NotFound(_)), Some(p)) => {
+                let stored = persist::get_session(p.store.clone(), tenant.0, id.clone()).await?;
+                return Ok(Response::new(stored));
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
         let (segments, summary) = entry.snapshot();
         let m = &entry.meta;
         Ok(Response::new(proto::GetSessionResponse {

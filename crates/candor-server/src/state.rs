@@ -6,8 +6,10 @@ use std::time::Duration;
 use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
 use candor_pipeline::Engine;
+use candor_store::Store;
 use tokio::sync::{Semaphore, watch};
 
+use crate::persist::SessionWriter;
 use crate::proto;
 use crate::registry::Registry;
 
@@ -48,6 +50,13 @@ impl Default for Limits {
     }
 }
 
+/// The result store and the writer live sessions persist through.
+#[derive(Clone)]
+pub struct Persistence {
+    pub store: Arc<dyn Store>,
+    pub writer: SessionWriter,
+}
+
 pub struct ServerState {
     engine: OnceLock<Arc<Engine>>,
     pub registry: Registry,
@@ -57,6 +66,8 @@ pub struct ServerState {
     pub decode: DecodeOptions,
     pub shutdown: watch::Receiver<bool>,
     pub execution_provider: String,
+    /// `None` when the server runs without a data directory (nothing is kept).
+    pub persistence: Option<Persistence>,
 }
 
 impl ServerState {
@@ -66,6 +77,7 @@ impl ServerState {
         decode: DecodeOptions,
         shutdown: watch::Receiver<bool>,
         execution_provider: String,
+        persistence: Option<Persistence>,
     ) -> Self {
         Self {
             engine: OnceLock::new(),
@@ -76,7 +88,16 @@ impl ServerState {
             decode,
             shutdown,
             execution_provider,
+            persistence,
         }
+    }
+
+    /// The settings a session runs with, as stored with it.
+    pub fn settings_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "decode": {"sample_fps": self.decode.sample_fps, "max_side": self.decode.max_side},
+            "analysis": self.analysis,
+        })
     }
 
     /// The loaded models, once warm-up has finished.

@@ -29,7 +29,7 @@ pub mod schema;
 pub mod sqlite;
 pub mod store;
 pub mod types;
-mod validate;
+pub mod validate;
 
 pub use error::{Result, StoreError};
 pub use sqlite::{DB_FILE, DEFAULT_DATA_DIR, EVIDENCE_DIR, SqliteStore};
