@@ -1,6 +1,7 @@
 //! The `candor` command: analyse recorded interviews, serve live sessions, and the
 //! reference streaming client.
 
+mod admin;
 mod analyze;
 mod annexb;
 mod batch;
@@ -32,6 +33,8 @@ enum Command {
     /// Re-score recorded interviews in parallel, resumable: results go to the store and
     /// to an output folder (JSON Lines and a summary CSV).
     Batch(Box<batch::BatchArgs>),
+    /// Purge sessions or candidates, run the retention sweep, set tenant settings.
+    Admin(admin::AdminArgs),
     /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
     Eval(eval::EvalArgs),
     /// Run the live gRPC service.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Batch(args) => batch::run(*args),
+        Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),

@@ -133,7 +133,7 @@ fn find_default(rel: &str, ok: impl Fn(&Path) -> bool) -> Option<PathBuf> {
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// Data directory of the result store (created if missing).
-    #[arg(long, env = "CANDOR_DATA_DIR", default_value = candor_store::DEFAULT_DATA_DIR)]
+    #[arg(long, env = "CANDOR_DATA_DIR", default_value = candor_store::DEFAULT_DATA_DIR, global = true)]
     pub data_dir: PathBuf,
 }
 
