@@ -7,6 +7,7 @@ mod annexb;
 mod batch;
 mod eval;
 mod output;
+mod report;
 mod serve;
 mod settings;
 mod stream;
@@ -37,6 +38,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
     Eval(eval::EvalArgs),
+    /// Write an HTML report of a stored session or batch job.
+    Report(report::ReportArgs),
     /// Run the live gRPC service.
     Serve(Box<serve::ServeArgs>),
     /// Send a recorded file to a server as a platform plugin would, printing results.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Batch(args) => batch::run(*args),
         Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(args),
+        Command::Report(args) => report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),
