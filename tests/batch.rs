@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use candor_store::{JobFileStatus, JobRecord, SqliteStore, Store};
 use serde_json::Value;
-use support::{data, data_dir, ffmpeg, repo_root};
+use support::{data, data_dir, repo_root, screen_replay};
 
 const TENANT: &str = "default";
 
@@ -67,23 +67,7 @@ fn killed_batch_resumes_to_one_result_per_file() {
     let tmp = tempfile::tempdir().unwrap();
     let corrupt = tmp.path().join("corrupt.mp4");
     std::fs::write(&corrupt, b"\0\0\0\x18ftypmp42 this is not a video at all").unwrap();
-    let replay = tmp.path().join("replay.mp4");
-    let screen = data("spoof-samples/image_F2.jpg");
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        screen.to_str().unwrap(),
-        "-t",
-        "3",
-        "-r",
-        "15",
-        "-vf",
-        "scale=480:-2",
-        "-pix_fmt",
-        "yuv420p",
-        replay.to_str().unwrap(),
-    ]);
+    screen_replay(tmp.path(), 3, 15);
     let list = tmp.path().join("inputs.txt");
     let stills: Vec<String> = ["image_F1.jpg", "image_F2.jpg", "image_T1.jpg"]
         .iter()

@@ -10,7 +10,7 @@ use std::process::Output;
 use candor_server::proto::{MediaFormat, analyze_request::Message};
 use candor_store::{SessionFilter, SqliteStore, Store};
 use support::server::*;
-use support::{data, ffmpeg};
+use support::{data, screen_replay};
 use tonic::Code;
 
 /// Streams `clip` as JPEG frames into each (key, session id, candidate) session on a
@@ -77,60 +77,35 @@ async fn admin_purge_deletes_exactly_what_it_names() {
     )
     .await;
 
-    let out = candor_in(
-        &data_dir,
-        &[
-            "admin",
-            "purge",
-            "--tenant",
-            "tenant-a",
-            "--session",
-            "call-1",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let printed = text(&out.stdout);
-    assert!(printed.contains("sessions        1\n"), "{printed}");
-    assert!(
-        printed.contains(&format!("segments        {}\n", segs[0])),
-        "{printed}"
-    );
-
-    let again = candor_in(
-        &data_dir,
-        &[
-            "admin",
-            "purge",
-            "--tenant",
-            "tenant-a",
-            "--session",
-            "call-1",
-        ],
-    );
+    let purge = |what: &str, id: &str| {
+        candor_in(
+            &data_dir,
+            &["admin", "purge", "--tenant", "tenant-a", what, id],
+        )
+    };
+    for (what, id, sessions, segments) in [
+        ("--session", "call-1", 1, segs[0]),
+        ("--candidate", "cand-2", 2, segs[1] + segs[2]),
+    ] {
+        // Prints what it deleted: exactly that session, or all the candidate's.
+        let out = purge(what, id);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let printed = text(&out.stdout);
+        assert!(
+            printed.contains(&format!("sessions        {sessions}\n")),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(&format!("segments        {segments}\n")),
+            "{printed}"
+        );
+    }
+    let again = purge("--session", "call-1");
     assert_eq!(again.status.code(), Some(1));
     assert!(
         text(&again.stderr).contains("not found"),
         "{}",
         text(&again.stderr)
-    );
-
-    let out = candor_in(
-        &data_dir,
-        &[
-            "admin",
-            "purge",
-            "--tenant",
-            "tenant-a",
-            "--candidate",
-            "cand-2",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let printed = text(&out.stdout);
-    assert!(printed.contains("sessions        2\n"), "{printed}");
-    assert!(
-        printed.contains(&format!("segments        {}\n", segs[1] + segs[2])),
-        "{printed}"
     );
 
     let store = SqliteStore::open(&data_dir).unwrap();
@@ -153,23 +128,7 @@ async fn admin_purge_deletes_exactly_what_it_names() {
 async fn report_shows_the_chart_and_every_segment_state() {
     let data_dir = support::server::data_dir();
     let dir = tempfile::tempdir().unwrap();
-    let replay = dir.path().join("replay.mp4");
-    let screen = data("spoof-samples/image_F2.jpg");
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        screen.to_str().unwrap(),
-        "-t",
-        "5",
-        "-r",
-        "25",
-        "-vf",
-        "scale=480:-2",
-        "-pix_fmt",
-        "yuv420p",
-        replay.to_str().unwrap(),
-    ]);
+    let replay = screen_replay(dir.path(), 5, 25);
     let segs = live_sessions(&data_dir, &[(KEY_A, "screen-replay", "cand-9")], &replay).await;
     assert!(segs[0] >= 2, "{segs:?}");
 

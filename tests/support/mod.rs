@@ -48,6 +48,29 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// A video replay of the tablet-screen still (a presentation attack), `seconds` long
+/// at `fps`, made in `dir`.
+pub fn screen_replay(dir: &Path, seconds: u32, fps: u32) -> PathBuf {
+    let clip = dir.join("replay.mp4");
+    let screen = data("spoof-samples/image_F2.jpg");
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        screen.to_str().unwrap(),
+        "-t",
+        &seconds.to_string(),
+        "-r",
+        &fps.to_string(),
+        "-vf",
+        "scale=480:-2",
+        "-pix_fmt",
+        "yuv420p",
+        clip.to_str().unwrap(),
+    ]);
+    clip
+}
+
 /// Runs `candor` with `args`.
 pub fn candor(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_candor"))

@@ -130,7 +130,7 @@ impl SessionWriter {
             source: "grpc".into(),
             settings_json: serde_json::to_string(&context).unwrap_or_else(|_| "{}".into()),
             models_json: serde_json::Value::from(models).to_string(),
-            started_at: now_ms(),
+            started_at: candor_store::now_ms(),
         })));
     }
 
@@ -175,7 +175,7 @@ impl SessionWriter {
             summary: summary.map(Box::new),
             ended_by: ended_by.to_owned(),
             max_synthetic_confidence,
-            ended_at: now_ms(),
+            ended_at: candor_store::now_ms(),
         });
     }
 
@@ -364,12 +364,6 @@ fn stored_response(
             client_version: context.client_version,
         }),
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

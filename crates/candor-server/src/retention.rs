@@ -23,7 +23,8 @@ pub async fn sweep_every(
             _ = shutdown.wait_for(|s| *s) => return,
         }
         let store = store.clone();
-        let swept = tokio::task::spawn_blocking(move || store.sweep_expired(now_ms())).await;
+        let swept =
+            tokio::task::spawn_blocking(move || store.sweep_expired(candor_store::now_ms())).await;
         match swept {
             Ok(Ok(report)) => record(&report),
             Ok(Err(e)) => {
@@ -36,12 +37,7 @@ pub async fn sweep_every(
 }
 
 fn record(r: &SweepReport) {
-    for (what, n) in [
-        ("sessions", r.sessions),
-        ("segments", r.segments),
-        ("evidence", r.evidence),
-        ("jobs", r.jobs),
-    ] {
+    for (what, n) in r.counts() {
         METRICS.swept.with_label_values(&[what]).inc_by(n);
     }
     if r.sessions + r.jobs > 0 {
@@ -53,10 +49,4 @@ fn record(r: &SweepReport) {
             "retention sweep deleted expired data"
         );
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -89,7 +89,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
             print_report(&report);
         }
         AdminCommand::Sweep => {
-            let report = store.sweep_expired(crate::batch::now_ms())?;
+            let report = store.sweep_expired(candor_store::now_ms())?;
             println!("retention sweep");
             print_report(&report);
         }
@@ -113,17 +113,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
 }
 
 fn print_report(r: &PurgeReport) {
-    for (what, n) in [
-        ("sessions", r.sessions),
-        ("segments", r.segments),
-        ("state_changes", r.state_changes),
-        ("challenges", r.challenges),
-        ("evidence", r.evidence),
-        ("evidence_files", r.evidence_files),
-        ("enrolments", r.enrolments),
-        ("jobs", r.jobs),
-        ("job_files", r.job_files),
-    ] {
+    for (what, n) in r.counts() {
         println!("  {what:<15} {n}");
     }
 }

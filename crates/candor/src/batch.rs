@@ -129,7 +129,12 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
         None => default_job_id(&args.out, &settings_hash)?,
     };
     store
-        .create_job(&args.tenant, &job_id, &settings_json, now_ms())
+        .create_job(
+            &args.tenant,
+            &job_id,
+            &settings_json,
+            candor_store::now_ms(),
+        )
         .with_context(|| format!("recording batch job {job_id}"))?;
 
     let batch = Batch {
@@ -485,12 +490,6 @@ fn write_atomically(
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]
