@@ -11,7 +11,6 @@ use candor_core::{RiskState, SegmentReport, Summary, SummaryBuilder};
 use candor_store::{NewSession, SessionRecord, Store, StoreError};
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::convert;
 use crate::error::ServiceError;
@@ -46,12 +45,10 @@ pub fn storage_id(session_id: &str) -> String {
     if candor_store::validate::path_id("session id", session_id).is_ok() {
         session_id.to_owned()
     } else {
-        let hash: String = Sha256::digest(session_id.as_bytes())
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("sid-{hash}")
+        format!(
+            "sid-{}",
+            &crate::jobs::sha256_hex(session_id.as_bytes())[..32]
+        )
     }
 }
 

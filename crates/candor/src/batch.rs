@@ -14,22 +14,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use candor_core::{AnalysisConfig, Source};
-use candor_media::DecodeOptions;
-use candor_pipeline::{Engine, analyse_file};
-use candor_store::{FileOutcome, JobFileRecord, JobFileStatus, Store};
+use candor_pipeline::Engine;
+use candor_server::jobs::{FileScorer, Scored, error_value, media_in, sha256_hex, tag};
+use candor_store::{JobFileRecord, JobFileStatus, Store};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 
-use crate::output::{error_value, segment_value, summary_value, tag};
 use crate::settings::{AnalysisArgs, ModelArgs, StoreArgs};
 
-/// Extensions a folder is searched for (lower case).
-const MEDIA_EXTENSIONS: &[&str] = &[
-    "mp4", "m4v", "mov", "webm", "mkv", "h264", "264", "jpg", "jpeg", "png",
-];
 /// Output file names inside `--out`.
 pub const RESULTS_FILE: &str = "results.jsonl";
 pub const SUMMARY_FILE: &str = "summary.csv";
@@ -76,26 +69,12 @@ pub struct BatchArgs {
     pub analysis: AnalysisArgs,
 }
 
-/// Everything a worker needs to score one file.
+/// One batch run: the scorer and the job it records into.
 struct Batch<'a> {
-    store: &'a dyn Store,
-    engine: Arc<Engine>,
-    models: Vec<Source>,
-    decode: DecodeOptions,
-    cfg: AnalysisConfig,
+    scorer: FileScorer,
     tenant: &'a str,
     job_id: String,
-    /// Hash of the models and settings: part of every file's key.
-    settings_hash: String,
     force: bool,
-}
-
-/// How one file went in this run.
-enum Scored {
-    /// Already done with the same key by an earlier run.
-    AlreadyDone,
-    Done,
-    Failed(String),
 }
 
 pub fn run(args: BatchArgs) -> Result<ExitCode> {
@@ -111,41 +90,28 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
     let cfg = args.analysis.analysis_config()?;
     let decode = args.analysis.decode_options();
     tracing::info!(?engine_cfg, ?cfg, ?decode, jobs, "effective configuration");
-    let store = args.store.open()?;
+    let store: Arc<dyn Store> = Arc::new(args.store.open()?);
     let engine = Engine::load(&engine_cfg)?;
-    let models = engine.sources();
-
-    let settings_json = json!({
-        "models": models,
-        "decode": {"sample_fps": decode.sample_fps, "max_side": decode.max_side},
-        "analysis": cfg,
-    })
-    .to_string();
-    let settings_hash = sha256_hex(settings_json.as_bytes());
+    let scorer = FileScorer::new(store.clone(), engine, decode, cfg);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating the output folder {}", args.out.display()))?;
     let job_id = match &args.job {
         Some(id) => id.clone(),
-        None => default_job_id(&args.out, &settings_hash)?,
+        None => default_job_id(&args.out, scorer.settings_hash())?,
     };
     store
         .create_job(
             &args.tenant,
             &job_id,
-            &settings_json,
+            &scorer.settings_json,
             candor_store::now_ms(),
         )
         .with_context(|| format!("recording batch job {job_id}"))?;
 
     let batch = Batch {
-        store: &store,
-        engine,
-        models,
-        decode,
-        cfg,
+        scorer,
         tenant: &args.tenant,
         job_id,
-        settings_hash,
         force: args.force,
     };
     let counts = batch.score_all(&files, jobs)?;
@@ -232,69 +198,25 @@ impl Batch<'_> {
     /// Scores one file unless it is already done, committing its outcome. `Err` only
     /// for store failures.
     fn score(&self, file: &Path, bar: &ProgressBar) -> Result<Scored> {
-        let name = file.display().to_string();
-        let (content_hash, read_error) = match hash_file(file) {
-            Ok(h) => (h, None),
-            // Still recorded (and retried next time), keyed by its path.
-            Err(e) => (
-                format!("unreadable:{}", sha256_hex(name.as_bytes())),
-                Some(format!("cannot read the file: {e}")),
-            ),
-        };
-        let key = sha256_hex(format!("{content_hash}\n{}", self.settings_hash).as_bytes());
+        let prepared = self.scorer.prepare(file);
         let (tenant, job) = (self.tenant, self.job_id.as_str());
-        self.store
-            .add_job_file(tenant, job, &name, &content_hash, &key)?;
-        if !self.force && self.store.job_file_done(tenant, job, &key)?.is_some() {
-            return Ok(Scored::AlreadyDone);
-        }
-        let outcome = match read_error {
-            Some(e) => FileOutcome::Failed { error: e },
-            None => self.analyse(file, bar),
-        };
-        self.store.complete_job_file(tenant, job, &key, &outcome)?;
-        Ok(match outcome {
-            FileOutcome::Done { .. } => Scored::Done,
-            FileOutcome::Failed { error } => Scored::Failed(error),
-        })
-    }
-
-    /// Runs the pipeline on one file; the result is what `analyze --json` prints for
-    /// it, as one JSON document.
-    fn analyse(&self, file: &Path, bar: &ProgressBar) -> FileOutcome {
-        let mut segments = Vec::new();
-        let mut encode_error = None;
-        let analysed = analyse_file(&self.engine, file, &self.decode, &self.cfg, |report| {
-            bar.set_message(format!(
-                "segment {} at {:.0} s",
-                report.segment.index,
-                report.segment.end_us as f64 / 1e6
-            ));
-            match segment_value(file, report) {
-                Ok(v) => segments.push(v),
-                Err(e) => {
-                    encode_error.get_or_insert(e);
-                }
-            }
-        });
-        let summary = analysed
-            .map_err(|e| e.to_string())
-            .and_then(|o| summary_value(file, &o, &self.models).map_err(|e| e.to_string()));
-        match (summary, encode_error) {
-            (Ok(summary), None) => FileOutcome::Done {
-                result_json: json!({"segments": segments, "summary": summary}).to_string(),
-            },
-            (Err(error), _) => FileOutcome::Failed { error },
-            (Ok(_), Some(e)) => FileOutcome::Failed {
-                error: format!("cannot encode the result: {e}"),
-            },
-        }
+        self.scorer.register(tenant, job, &prepared)?;
+        let scored = self
+            .scorer
+            .score(tenant, job, &prepared, self.force, |report| {
+                bar.set_message(format!(
+                    "segment {} at {:.0} s",
+                    report.segment.index,
+                    report.segment.end_us as f64 / 1e6
+                ));
+            })?;
+        Ok(scored)
     }
 
     /// Writes results.jsonl and summary.csv from the store, in input order, each
     /// through a temporary file renamed into place.
     fn write_outputs(&self, files: &[PathBuf], out: &Path) -> Result<()> {
-        let record = self.store.job(self.tenant, &self.job_id)?;
+        let record = self.scorer.store.job(self.tenant, &self.job_id)?;
         let by_path: HashMap<&str, &JobFileRecord> =
             record.files.iter().map(|f| (f.path.as_str(), f)).collect();
         // A file may be done under another path with the same content (moved, copied).
@@ -386,7 +308,9 @@ pub fn expand_inputs(inputs: &[String]) -> Result<Vec<PathBuf>> {
         } else {
             let path = PathBuf::from(input);
             if path.is_dir() {
-                files.extend(media_in(&path)?);
+                files.extend(
+                    media_in(&path).with_context(|| format!("listing {}", path.display()))?,
+                );
             } else {
                 // Missing files are reported as failed, with the others still scored.
                 files.push(path);
@@ -413,28 +337,6 @@ fn read_list(list: &Path) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-/// Video and image files under `dir`, recursively, sorted by path.
-fn media_in(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("listing {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
 /// The job id a plain re-run of the same command finds again: from the output folder
 /// and the settings.
 fn default_job_id(out: &Path, settings_hash: &str) -> Result<String> {
@@ -457,20 +359,6 @@ fn file_bar(file: &Path) -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
-}
-
-fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut File::open(path)?, &mut hasher)?;
-    Ok(hex(&hasher.finalize()))
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn write_atomically(
