@@ -748,3 +748,123 @@ async fn sessions_are_readable_after_a_restart() {
     assert_eq!(other.code(), Code::NotFound);
     server.shutdown().await.unwrap();
 }
+
+/// Batch jobs over gRPC: the files of a folder under the batch root (a live clip, a
+/// screen photo and a corrupt file) are scored in the background and WatchJob follows
+/// the job to its end; resubmitting resumes with the same results; another tenant sees
+/// NOT_FOUND and has jobs of its own; paths that leave the root are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submitted_jobs_are_scored_and_isolated_by_tenant() {
+    let root = tempfile::tempdir().unwrap();
+    let clips = root.path().join("clips");
+    std::fs::create_dir(&clips).unwrap();
+    std::fs::copy(
+        data("talking-heads/grid_bbaf2n.mp4"),
+        clips.join("grid_bbaf2n.mp4"),
+    )
+    .unwrap();
+    std::fs::copy(
+        data("spoof-samples/image_F2.jpg"),
+        clips.join("image_F2.jpg"),
+    )
+    .unwrap();
+    std::fs::write(clips.join("corrupt.mp4"), b"\0\0\0\x18ftypmp42 not a video").unwrap();
+    let mut s = settings(limits());
+    s.batch_root = Some(root.path().to_owned());
+    let server = start(s).await;
+    let c = client(server.grpc_addr).await;
+    let submit = |key, paths: &[&str], job: &str| {
+        let mut c = c.clone();
+        let req = proto::SubmitJobRequest {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            job_id: Some(job.into()),
+            force: false,
+        };
+        async move { c.submit_job(authed(req, key)).await.map(|r| r.into_inner()) }
+    };
+    let watch = |key, job: &str| {
+        let mut c = c.clone();
+        let req = proto::WatchJobRequest { job_id: job.into() };
+        async move {
+            let mut stream = c.watch_job(authed(req, key)).await?.into_inner();
+            let mut seen = Vec::new();
+            while let Some(s) = stream.message().await? {
+                seen.push(s);
+            }
+            Ok::<_, tonic::Status>(seen)
+        }
+    };
+
+    let first = submit(KEY_A, &["clips"], "job-1").await.expect("submitted");
+    assert_eq!(first.total, 3, "{first:?}");
+    let seen = watch(KEY_A, "job-1").await.expect("watch");
+    let finished: Vec<u32> = seen.iter().map(|s| s.done + s.failed).collect();
+    assert!(finished.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
+    let last = seen.last().unwrap();
+    assert!(last.complete && !last.running, "{last:?}");
+    assert_eq!(
+        (last.done, last.failed, last.pending),
+        (2, 1, 0),
+        "{last:?}"
+    );
+    let file = |s: &proto::JobStatus, name: &str| {
+        s.files
+            .iter()
+            .find(|f| f.path == format!("clips/{name}"))
+            .unwrap_or_else(|| panic!("{name} in {s:?}"))
+            .clone()
+    };
+    let grid = file(last, "grid_bbaf2n.mp4");
+    assert_eq!(grid.status, proto::JobFileStatus::Done as i32);
+    assert_eq!(grid.worst_state, proto::RiskState::Clear as i32);
+    assert_eq!(grid.segments, 2);
+    let screen = file(last, "image_F2.jpg");
+    assert_eq!(screen.worst_state, proto::RiskState::Alert as i32);
+    assert!(screen.mean_liveness.is_some_and(|l| l < 0.5), "{screen:?}");
+    let corrupt = file(last, "corrupt.mp4");
+    assert_eq!(corrupt.status, proto::JobFileStatus::Failed as i32);
+    assert!(corrupt.error.contains("input"), "{corrupt:?}");
+
+    // Resubmitting resumes the same job: nothing changes for the files done.
+    submit(KEY_A, &["clips"], "job-1")
+        .await
+        .expect("resubmitted");
+    let again = watch(KEY_A, "job-1").await.unwrap();
+    let again = again.last().unwrap();
+    assert_eq!(file(again, "grid_bbaf2n.mp4"), grid);
+    assert_eq!(file(again, "image_F2.jpg"), screen);
+
+    // Tenant B: not A's job, but a job of its own under the same id.
+    let mut cb = c.clone();
+    let get_b = cb
+        .get_job(authed(
+            proto::GetJobRequest {
+                job_id: "job-1".into(),
+            },
+            KEY_B,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(get_b.code(), Code::NotFound);
+    assert_eq!(
+        watch(KEY_B, "job-1").await.unwrap_err().code(),
+        Code::NotFound
+    );
+    let own = submit(KEY_B, &["clips/image_F2.jpg"], "job-1")
+        .await
+        .unwrap();
+    assert_eq!(own.total, 1);
+    let own = watch(KEY_B, "job-1").await.unwrap();
+    assert_eq!(own.last().unwrap().done, 1);
+
+    for bad in [
+        &["../etc"][..],
+        &["/etc/passwd"],
+        &["clips/missing.mp4"],
+        &[],
+    ] {
+        let err = submit(KEY_A, bad, "job-2").await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{bad:?}: {err:?}");
+    }
+    server.shutdown().await.unwrap();
+}

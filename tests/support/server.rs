@@ -50,6 +50,7 @@ pub fn settings(limits: Limits) -> ServerSettings {
         decode: Default::default(),
         data_dir: Some(data_dir()),
         retention_sweep_every: Duration::from_secs(3600),
+        batch_root: None,
     }
 }
 

@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// Models are not loaded yet, or the server is shutting down.
     #[error("{0}")]
     Unavailable(String),
+    /// The feature is switched off in this server's configuration.
+    #[error("{0}")]
+    NotEnabled(String),
     /// A model failed to run.
     #[error("{0}")]
     Backend(String),
@@ -45,7 +48,7 @@ impl ServiceError {
             Self::Overloaded(_) => Code::ResourceExhausted,
             Self::IdleTimeout(_) => Code::DeadlineExceeded,
             Self::Unavailable(_) => Code::Unavailable,
-            Self::Backend(_) => Code::FailedPrecondition,
+            Self::Backend(_) | Self::NotEnabled(_) => Code::FailedPrecondition,
             Self::Internal(_) => Code::Internal,
         }
     }

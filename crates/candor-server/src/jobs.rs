@@ -37,7 +37,7 @@ pub struct FileScorer {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub path: PathBuf,
-    /// The path as given; how the job names the file.
+    /// How the job names the file (the path as given, or relative to a root).
     pub name: String,
     pub content_hash: String,
     /// Hash of the content, the models and the settings: what identifies a result.
@@ -85,9 +85,9 @@ impl FileScorer {
         &self.settings_hash
     }
 
-    /// Hashes the file (reading it once) and makes its key.
-    pub fn prepare(&self, path: &Path) -> Prepared {
-        let name = path.display().to_string();
+    /// Hashes the file (reading it once) and makes its key; `name` is how the job
+    /// lists it.
+    pub fn prepare(&self, path: &Path, name: String) -> Prepared {
         let (content_hash, read_error) = match hash_file(path) {
             Ok(h) => (h, None),
             // Still recorded (and retried next time), keyed by its name.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod convert;
 pub mod error;
 pub mod ingest;
+pub mod job_service;
 pub mod jobs;
 pub mod metrics;
 pub mod persist;

@@ -50,6 +50,8 @@ pub struct ServerSettings {
     pub data_dir: Option<PathBuf>,
     /// How often expired sessions and jobs are deleted (each tenant's retention).
     pub retention_sweep_every: Duration,
+    /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
+    pub batch_root: Option<PathBuf>,
 }
 
 const SERVICE_NAME: &str = "candor.v1.Candor";
@@ -144,6 +146,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         shutdown_rx.clone(),
         provider,
         persistence,
+        settings.batch_root.clone(),
     ));
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::tenant_of;
 use crate::error::ServiceError;
+use crate::job_service;
 use crate::persist;
 use crate::proto::{
     self, AnalyzeRequest, AnalyzeResponse, analyze_request, analyze_response::Event,
@@ -29,6 +30,7 @@ pub struct CandorService {
 impl Candor for CandorService {
     type AnalyzeStream = EventStream;
     type WatchSessionStream = EventStream;
+    type WatchJobStream = Pin<Box<dyn Stream<Item = Result<proto::JobStatus, Status>> + Send>>;
 
     async fn analyze(
         &self,
@@ -178,6 +180,37 @@ impl Candor for CandorService {
                 }
             }
         });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn submit_job(
+        &self,
+        request: Request<proto::SubmitJobRequest>,
+    ) -> Result<Response<proto::JobStatus>, Status> {
+        let tenant = tenant_of(&request)?;
+        let status = job_service::submit(&self.state, &tenant.0, request.into_inner()).await?;
+        Ok(Response::new(status))
+    }
+
+    async fn get_job(
+        &self,
+        request: Request<proto::GetJobRequest>,
+    ) -> Result<Response<proto::JobStatus>, Status> {
+        let tenant = tenant_of(&request)?;
+        let status = job_service::get(&self.state, &tenant.0, &request.get_ref().job_id).await?;
+        Ok(Response::new(status))
+    }
+
+    async fn watch_job(
+        &self,
+        request: Request<proto::WatchJobRequest>,
+    ) -> Result<Response<Self::WatchJobStream>, Status> {
+        let tenant = tenant_of(&request)?;
+        let job_id = request.into_inner().job_id;
+        // Unknown or another tenant's job: NOT_FOUND now, not in the stream.
+        job_service::get(&self.state, &tenant.0, &job_id).await?;
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(job_service::watch(self.state.clone(), tenant.0, job_id, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 

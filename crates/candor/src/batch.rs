@@ -198,7 +198,7 @@ impl Batch<'_> {
     /// Scores one file unless it is already done, committing its outcome. `Err` only
     /// for store failures.
     fn score(&self, file: &Path, bar: &ProgressBar) -> Result<Scored> {
-        let prepared = self.scorer.prepare(file);
+        let prepared = self.scorer.prepare(file, file.display().to_string());
         let (tenant, job) = (self.tenant, self.job_id.as_str());
         self.scorer.register(tenant, job, &prepared)?;
         let scored = self
