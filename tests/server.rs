@@ -742,6 +742,36 @@ async fn sessions_are_readable_after_a_restart() {
     }
     assert_eq!(stored.summary.as_ref(), live.summary());
     assert_eq!(get(KEY_B).await.unwrap_err().code(), Code::NotFound);
+
+    // Watching it replays the stored segments, then the summary.
+    let watch = |key| {
+        let mut c = c.clone();
+        async move {
+            c.watch_session(authed(
+                proto::WatchSessionRequest {
+                    session_id: id.into(),
+                },
+                key,
+            ))
+            .await
+        }
+    };
+    let mut stream = watch(KEY_A)
+        .await
+        .expect("watch stored session")
+        .into_inner();
+    let mut watched = Vec::new();
+    while let Some(ev) = stream.message().await.unwrap() {
+        watched.push(ev.event.unwrap());
+    }
+    assert_eq!(watched.len(), stored.segments.len() + 1);
+    for (ev, seg) in watched.iter().zip(&stored.segments) {
+        assert!(matches!(ev, Event::Segment(s) if s == seg), "{ev:?}");
+    }
+    assert!(
+        matches!(watched.last(), Some(Event::Summary(s)) if Some(s) == stored.summary.as_ref())
+    );
+    assert_eq!(watch(KEY_B).await.unwrap_err().code(), Code::NotFound);
     let other = c
         .get_session(authed(
             proto::GetSessionRequest {
@@ -872,5 +902,61 @@ async fn submitted_jobs_are_scored_and_isolated_by_tenant() {
         let err = submit(KEY_A, bad, "job-2").await.unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument, "{bad:?}: {err:?}");
     }
+    server.shutdown().await.unwrap();
+}
+
+/// Segments reach the store while the session still runs, not only at its end: once
+/// the client has a segment result, the store has it too (or gets it right after, from
+/// the writer thread), before any summary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn segments_are_stored_while_the_session_runs() {
+    let settings = settings(limits());
+    let data_dir = settings.data_dir.clone().unwrap();
+    let server = start(settings).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let mut c = client(server.grpc_addr).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tx.send(start_msg("in-flight", MediaFormat::Jpeg))
+        .await
+        .unwrap();
+    // 2.4 s of video: the first 2-second segment closes, the session stays open.
+    for (i, j) in jpegs.into_iter().take(60).enumerate() {
+        tx.send(frame(i as i64 * 40_000, j, 0, 0)).await.unwrap();
+    }
+    let mut stream = c
+        .analyze(authed(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            KEY_A,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    loop {
+        match stream.message().await.unwrap().and_then(|m| m.event) {
+            Some(Event::Segment(_)) => break,
+            Some(Event::Summary(s)) => panic!("summary before the first segment: {s:?}"),
+            Some(_) => continue,
+            None => panic!("stream ended without a segment"),
+        }
+    }
+    let store = candor_store::SqliteStore::open(&data_dir).unwrap();
+    // The writer thread commits it independently of the reply: wait for it, bounded
+    // so that a write that never comes fails the test instead of hanging it.
+    let mut tries = 0;
+    let stored = loop {
+        use candor_store::Store;
+        let segs = store.segments("tenant-a", "in-flight").unwrap_or_default();
+        if !segs.is_empty() {
+            break store.get_session("tenant-a", "in-flight").unwrap();
+        }
+        tries += 1;
+        assert!(tries < 3000, "the segment never reached the store");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(stored.ended_at, None, "the session is still open");
+    assert!(stored.summary_json.is_none());
+    drop(tx);
+    while stream.message().await.ok().flatten().is_some() {}
     server.shutdown().await.unwrap();
 }

@@ -131,10 +131,27 @@ impl Candor for CandorService {
         request: Request<proto::WatchSessionRequest>,
     ) -> Result<Response<Self::WatchSessionStream>, Status> {
         let tenant = tenant_of(&request)?;
-        let entry = self
-            .state
-            .registry
-            .get(&tenant.0, &request.get_ref().session_id)?;
+        let id = &request.get_ref().session_id;
+        let entry = match (
+            self.state.registry.get(&tenant.0, id),
+            &self.state.persistence,
+        ) {
+            (Ok(entry), _) => entry,
+            // A session that ended before this server started: its stored segments,
+            // then its summary, as a finished session is watched.
+            (Err(ServiceError::NotFound(_)), Some(p)) => {
+                let stored = persist::get_session(p.store.clone(), tenant.0, id.clone()).await?;
+                let events: Vec<Result<AnalyzeResponse, Status>> = stored
+                    .segments
+                    .into_iter()
+                    .map(Event::Segment)
+                    .chain(stored.summary.map(Event::Summary))
+                    .map(|e| Ok(AnalyzeResponse { event: Some(e) }))
+                    .collect();
+                return Ok(Response::new(Box::pin(tokio_stream::iter(events))));
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
         let (segments, summary, complete, mut events) = entry.watch();
         let (tx, rx) = mpsc::channel(32);
         tokio::spawn(async move {
