@@ -17,6 +17,7 @@ use crate::proto::{
     self, AnalyzeRequest, AnalyzeResponse, analyze_request, analyze_response::Event,
     candor_server::Candor,
 };
+use crate::registry::SessionEntry;
 use crate::session::{Session, validate_start};
 use crate::state::ServerState;
 
@@ -24,6 +25,31 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<AnalyzeResponse, Status>> + 
 
 pub struct CandorService {
     pub state: Arc<ServerState>,
+}
+
+/// Where a session was found.
+enum Found {
+    Live(Arc<SessionEntry>),
+    Stored(Box<proto::GetSessionResponse>),
+}
+
+impl CandorService {
+    /// The session in memory (open or recently finished), else from the store (e.g.
+    /// after a restart, or evicted); the caller's tenant only.
+    async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
+        match (
+            self.state.registry.get(&tenant, id),
+            &self.state.persistence,
+        ) {
+            (Ok(entry), _) => Ok(Found::Live(entry)),
+            (Err(ServiceError::NotFound(_)), Some(p)) => {
+                persist::get_session(p.store.clone(), tenant, id.to_owned())
+                    .await
+                    .map(|s| Found::Stored(Box::new(s)))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -101,18 +127,12 @@ impl Candor for CandorService {
         request: Request<proto::GetSessionRequest>,
     ) -> Result<Response<proto::GetSessionResponse>, Status> {
         let tenant = tenant_of(&request)?;
-        let id = &request.get_ref().session_id;
-        let entry = match (
-            self.state.registry.get(&tenant.0, id),
-            &self.state.persistence,
-        ) {
-            (Ok(entry), _) => entry,
-            // Not in memory (e.g. after a restart, or evicted): read it from the store.
-            (Err(ServiceError::NotFound(_)), Some(p)) => {
-                let stored = persist::get_session(p.store.clone(), tenant.0, id.clone()).await?;
-                return Ok(Response::new(stored));
-            }
-            (Err(e), _) => return Err(e.into()),
+        let entry = match self
+            .find_session(tenant.0, &request.get_ref().session_id)
+            .await?
+        {
+            Found::Live(entry) => entry,
+            Found::Stored(stored) => return Ok(Response::new(*stored)),
         };
         let (segments, summary) = entry.snapshot();
         let m = &entry.meta;
@@ -131,16 +151,14 @@ impl Candor for CandorService {
         request: Request<proto::WatchSessionRequest>,
     ) -> Result<Response<Self::WatchSessionStream>, Status> {
         let tenant = tenant_of(&request)?;
-        let id = &request.get_ref().session_id;
-        let entry = match (
-            self.state.registry.get(&tenant.0, id),
-            &self.state.persistence,
-        ) {
-            (Ok(entry), _) => entry,
+        let entry = match self
+            .find_session(tenant.0, &request.get_ref().session_id)
+            .await?
+        {
+            Found::Live(entry) => entry,
             // A session that ended before this server started: its stored segments,
             // then its summary, as a finished session is watched.
-            (Err(ServiceError::NotFound(_)), Some(p)) => {
-                let stored = persist::get_session(p.store.clone(), tenant.0, id.clone()).await?;
+            Found::Stored(stored) => {
                 let events: Vec<Result<AnalyzeResponse, Status>> = stored
                     .segments
                     .into_iter()
@@ -150,7 +168,6 @@ impl Candor for CandorService {
                     .collect();
                 return Ok(Response::new(Box::pin(tokio_stream::iter(events))));
             }
-            (Err(e), _) => return Err(e.into()),
         };
         let (segments, summary, complete, mut events) = entry.watch();
         let (tx, rx) = mpsc::channel(32);
