@@ -17,9 +17,9 @@ pub fn repo_root() -> PathBuf {
         .expect("repo root")
 }
 
-/// Labelled development data: CANDOR_DATA_DIR, default ../shared/data beside the checkout.
+/// Labelled development data: CANDOR_TEST_DATA, default ../shared/data beside the checkout.
 pub fn data_dir() -> PathBuf {
-    std::env::var_os("CANDOR_DATA_DIR")
+    std::env::var_os("CANDOR_TEST_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("../shared/data"))
 }
@@ -28,7 +28,7 @@ pub fn data(rel: &str) -> PathBuf {
     let p = data_dir().join(rel);
     assert!(
         p.is_file(),
-        "test data {} is missing (set CANDOR_DATA_DIR)",
+        "test data {} is missing (set CANDOR_TEST_DATA)",
         p.display()
     );
     p
@@ -48,12 +48,37 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// A video replay of the tablet-screen still (a presentation attack), `seconds` long
+/// at `fps`, made in `dir`.
+pub fn screen_replay(dir: &Path, seconds: u32, fps: u32) -> PathBuf {
+    let clip = dir.join("replay.mp4");
+    let screen = data("spoof-samples/image_F2.jpg");
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        screen.to_str().unwrap(),
+        "-t",
+        &seconds.to_string(),
+        "-r",
+        &fps.to_string(),
+        "-vf",
+        "scale=480:-2",
+        "-pix_fmt",
+        "yuv420p",
+        clip.to_str().unwrap(),
+    ]);
+    clip
+}
+
 /// Runs `candor` with `args`.
 pub fn candor(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_candor"))
         .args(args)
         .current_dir(repo_root())
         .env_remove("CANDOR_LOG")
+        // The caller's result store must never receive test results.
+        .env_remove("CANDOR_DATA_DIR")
         .output()
         .expect("run candor")
 }

@@ -50,7 +50,18 @@ pub fn settings(limits: Limits) -> ServerSettings {
         engine: engine_config(),
         analysis: Default::default(),
         decode: Default::default(),
+        data_dir: Some(data_dir()),
+        retention_sweep_every: Duration::from_secs(3600),
+        batch_root: None,
     }
+}
+
+/// A fresh data directory for a server's store, under the target folder's scratch
+/// space (kept after the test, for inspection).
+pub fn data_dir() -> std::path::PathBuf {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("scratch data directory")
+        .keep()
 }
 
 /// Test limits: enough frames in flight that nothing is dropped unless a test wants it.

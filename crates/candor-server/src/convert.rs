@@ -2,6 +2,8 @@
 
 use candor_core::{AbstainCode, FrameCounts, Reason, RiskState, SegmentReport, Source, Summary};
 
+use candor_store::{JobFileStatus, JobRecord};
+
 use crate::proto;
 
 pub fn risk_state(s: RiskState) -> proto::RiskState {
@@ -125,6 +127,50 @@ pub fn summary(
             .collect(),
         complete,
         ended_by: ended_by.to_owned(),
+    }
+}
+
+pub fn job_file_status(s: JobFileStatus) -> proto::JobFileStatus {
+    match s {
+        JobFileStatus::Pending => proto::JobFileStatus::Pending,
+        JobFileStatus::Done => proto::JobFileStatus::Done,
+        JobFileStatus::Failed => proto::JobFileStatus::Failed,
+    }
+}
+
+/// A stored job; each done file's summary is read from its result document.
+pub fn job_status(r: &JobRecord, running: bool) -> proto::JobStatus {
+    let p = r.info.progress;
+    proto::JobStatus {
+        job_id: r.info.job_id.clone(),
+        total: p.total,
+        pending: p.pending,
+        done: p.done,
+        failed: p.failed,
+        complete: p.pending == 0,
+        running,
+        files: r
+            .files
+            .iter()
+            .map(|f| {
+                let summary: Option<Summary> = f
+                    .result_json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+                    .and_then(|v| serde_json::from_value(v["summary"].clone()).ok());
+                proto::JobFile {
+                    path: f.path.clone(),
+                    status: job_file_status(f.status) as i32,
+                    worst_state: summary
+                        .as_ref()
+                        .map_or(proto::RiskState::Unspecified, |s| risk_state(s.worst_state))
+                        as i32,
+                    segments: summary.as_ref().map_or(0, |s| s.segments),
+                    mean_liveness: summary.as_ref().and_then(|s| s.mean_liveness),
+                    error: f.error.clone().unwrap_or_default(),
+                }
+            })
+            .collect(),
     }
 }
 

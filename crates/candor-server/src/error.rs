@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// Models are not loaded yet, or the server is shutting down.
     #[error("{0}")]
     Unavailable(String),
+    /// The feature is switched off in this server's configuration.
+    #[error("{0}")]
+    NotEnabled(String),
     /// A model failed to run.
     #[error("{0}")]
     Backend(String),
@@ -45,7 +48,7 @@ impl ServiceError {
             Self::Overloaded(_) => Code::ResourceExhausted,
             Self::IdleTimeout(_) => Code::DeadlineExceeded,
             Self::Unavailable(_) => Code::Unavailable,
-            Self::Backend(_) => Code::FailedPrecondition,
+            Self::Backend(_) | Self::NotEnabled(_) => Code::FailedPrecondition,
             Self::Internal(_) => Code::Internal,
         }
     }
@@ -73,6 +76,19 @@ impl From<VisionError> for ServiceError {
             VisionError::Overloaded => Self::Overloaded("model queue is full, try again".into()),
             VisionError::BadInput(m) => Self::InvalidArgument(m),
             other => Self::Backend(other.to_string()),
+        }
+    }
+}
+
+impl From<candor_store::StoreError> for ServiceError {
+    fn from(e: candor_store::StoreError) -> Self {
+        use candor_store::StoreError as E;
+        crate::metrics::METRICS.record_store_error(&e);
+        match e {
+            E::NotFound(m) => Self::NotFound(m),
+            E::Conflict(m) => Self::AlreadyExists(m),
+            E::Invalid(m) => Self::InvalidArgument(m),
+            E::Backend(m) => Self::Unavailable(format!("result store: {m}")),
         }
     }
 }
@@ -121,6 +137,14 @@ mod tests {
                 Code::Unauthenticated,
             ),
             (ServiceError::NotFound("x".into()), Code::NotFound),
+            (
+                ServiceError::from(candor_store::StoreError::NotFound("x".into())),
+                Code::NotFound,
+            ),
+            (
+                ServiceError::from(candor_store::StoreError::Backend("x".into())),
+                Code::Unavailable,
+            ),
             (ServiceError::Unavailable("x".into()), Code::Unavailable),
         ];
         for (e, code) in cases {

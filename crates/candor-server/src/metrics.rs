@@ -22,6 +22,8 @@ pub struct Metrics {
     pub inference: HistogramVec,
     pub errors: IntCounterVec,
     pub segments: IntCounterVec,
+    pub store_errors: IntCounterVec,
+    pub swept: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -73,6 +75,22 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let store_errors = IntCounterVec::new(
+            Opts::new(
+                "candor_store_errors_total",
+                "Failed writes or reads of the result store, by kind",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let swept = IntCounterVec::new(
+            Opts::new(
+                "candor_retention_deleted_total",
+                "Rows deleted by the retention sweep, by what they were",
+            ),
+            &["what"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(sessions_open.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(frames.clone()),
@@ -80,6 +98,8 @@ impl Metrics {
             Box::new(inference.clone()),
             Box::new(errors.clone()),
             Box::new(segments.clone()),
+            Box::new(store_errors.clone()),
+            Box::new(swept.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -91,7 +111,20 @@ impl Metrics {
             inference,
             errors,
             segments,
+            store_errors,
+            swept,
         }
+    }
+
+    pub fn record_store_error(&self, e: &candor_store::StoreError) {
+        use candor_store::StoreError as E;
+        let kind = match e {
+            E::NotFound(_) => "not_found",
+            E::Conflict(_) => "conflict",
+            E::Invalid(_) => "invalid",
+            E::Backend(_) => "backend",
+        };
+        self.store_errors.with_label_values(&[kind]).inc();
     }
 
     pub fn record_error(&self, code: Code) {

@@ -1,7 +1,8 @@
 //! Starting and stopping the server. `start` is what `candor serve` and the
 //! integration tests both call: it binds the ports, answers health NOT_SERVING while
 //! the models load and warm up, then SERVING; `RunningServer::shutdown` stops
-//! accepting, lets open sessions finish their segments and summaries, and returns.
+//! accepting, lets open sessions finish their segments and summaries, waits until they
+//! are written to the store, and returns.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use anyhow::{Context, Result};
 use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
 use candor_pipeline::{Engine, EngineConfig};
+use candor_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -21,9 +23,10 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 
 use crate::auth::AuthMode;
+use crate::persist::SessionWriter;
 use crate::proto::candor_server::CandorServer;
 use crate::service::CandorService;
-use crate::state::{Limits, ServerState};
+use crate::state::{Limits, Persistence, ServerState};
 
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
@@ -43,6 +46,12 @@ pub struct ServerSettings {
     pub engine: EngineConfig,
     pub analysis: AnalysisConfig,
     pub decode: DecodeOptions,
+    /// Data directory of the result store; `None` keeps nothing beyond memory.
+    pub data_dir: Option<PathBuf>,
+    /// How often expired sessions and jobs are deleted (each tenant's retention).
+    pub retention_sweep_every: Duration,
+    /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
+    pub batch_root: Option<PathBuf>,
 }
 
 const SERVICE_NAME: &str = "candor.v1.Candor";
@@ -57,6 +66,7 @@ pub struct RunningServer {
     grpc: JoinHandle<Result<(), tonic::transport::Error>>,
     metrics: Option<JoinHandle<std::io::Result<()>>>,
     loader: Option<JoinHandle<Result<()>>>,
+    sweeper: Option<JoinHandle<()>>,
     state: Arc<ServerState>,
 }
 
@@ -97,6 +107,15 @@ impl RunningServer {
         if let Some(m) = self.metrics {
             m.await.context("metrics task")??;
         }
+        if let Some(s) = self.sweeper {
+            s.await.context("retention sweep task")?;
+        }
+        // Every session has queued its last writes: wait until they are committed.
+        if let Some(p) = self.state.persistence.clone() {
+            tokio::task::spawn_blocking(move || p.writer.flush_blocking())
+                .await
+                .context("store writer")?;
+        }
         Ok(())
     }
 }
@@ -109,12 +128,25 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         candor_vision::ExecutionProvider::Cpu => "cpu".to_string(),
         candor_vision::ExecutionProvider::Cuda { device_id } => format!("cuda:{device_id}"),
     };
+    let persistence = match &settings.data_dir {
+        Some(dir) => Some(open_store(dir.clone(), &settings.auth).await?),
+        None => None,
+    };
+    let sweeper = persistence.as_ref().map(|p| {
+        tokio::spawn(crate::retention::sweep_every(
+            p.store.clone(),
+            settings.retention_sweep_every,
+            shutdown_rx.clone(),
+        ))
+    });
     let state = Arc::new(ServerState::new(
         settings.limits.clone(),
         settings.analysis.clone(),
         settings.decode.clone(),
         shutdown_rx.clone(),
         provider,
+        persistence,
+        settings.batch_root.clone(),
     ));
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -221,8 +253,30 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         grpc,
         metrics,
         loader: Some(loader),
+        sweeper,
         state,
     })
+}
+
+/// Opens the store (off the runtime) and starts its writer. Every tenant an API key
+/// names must be usable as a store id, so no session fails to persist later.
+async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
+    let tenants: Vec<String> = match auth {
+        AuthMode::Keys(keys) => keys.iter().map(|k| k.tenant.clone()).collect(),
+        AuthMode::InsecureNoAuth => vec![crate::auth::INSECURE_TENANT.to_owned()],
+    };
+    for t in &tenants {
+        candor_store::validate::path_id("tenant", t).context("API key tenant")?;
+    }
+    let store = tokio::task::spawn_blocking(move || {
+        candor_store::SqliteStore::open(&dir)
+            .with_context(|| format!("opening the data directory {}", dir.display()))
+    })
+    .await
+    .context("store open task")??;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let writer = SessionWriter::spawn(store.clone()).context("starting the store writer")?;
+    Ok(Persistence { store, writer })
 }
 
 /// Runs until `signal` resolves, then shuts down gracefully. What `candor serve` calls.

@@ -11,10 +11,13 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::tenant_of;
 use crate::error::ServiceError;
+use crate::job_service;
+use crate::persist;
 use crate::proto::{
     self, AnalyzeRequest, AnalyzeResponse, analyze_request, analyze_response::Event,
     candor_server::Candor,
 };
+use crate::registry::SessionEntry;
 use crate::session::{Session, validate_start};
 use crate::state::ServerState;
 
@@ -24,10 +27,36 @@ pub struct CandorService {
     pub state: Arc<ServerState>,
 }
 
+/// Where a session was found.
+enum Found {
+    Live(Arc<SessionEntry>),
+    Stored(Box<proto::GetSessionResponse>),
+}
+
+impl CandorService {
+    /// The session in memory (open or recently finished), else from the store (e.g.
+    /// after a restart, or evicted); the caller's tenant only.
+    async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
+        match (
+            self.state.registry.get(&tenant, id),
+            &self.state.persistence,
+        ) {
+            (Ok(entry), _) => Ok(Found::Live(entry)),
+            (Err(ServiceError::NotFound(_)), Some(p)) => {
+                persist::get_session(p.store.clone(), tenant, id.to_owned())
+                    .await
+                    .map(|s| Found::Stored(Box::new(s)))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl Candor for CandorService {
     type AnalyzeStream = EventStream;
     type WatchSessionStream = EventStream;
+    type WatchJobStream = Pin<Box<dyn Stream<Item = Result<proto::JobStatus, Status>> + Send>>;
 
     async fn analyze(
         &self,
@@ -63,6 +92,13 @@ impl Candor for CandorService {
                 ))
             })?;
         let entry = self.state.registry.open(meta)?;
+        if let Some(p) = &self.state.persistence {
+            p.writer.open(
+                &entry.meta,
+                self.state.settings_json(),
+                &self.state.models(),
+            );
+        }
         let (tx, rx) = mpsc::channel(32);
         let accepted = AnalyzeResponse {
             event: Some(Event::Accepted(proto::SessionAccepted {
@@ -91,10 +127,13 @@ impl Candor for CandorService {
         request: Request<proto::GetSessionRequest>,
     ) -> Result<Response<proto::GetSessionResponse>, Status> {
         let tenant = tenant_of(&request)?;
-        let entry = self
-            .state
-            .registry
-            .get(&tenant.0, &request.get_ref().session_id)?;
+        let entry = match self
+            .find_session(tenant.0, &request.get_ref().session_id)
+            .await?
+        {
+            Found::Live(entry) => entry,
+            Found::Stored(stored) => return Ok(Response::new(*stored)),
+        };
         let (segments, summary) = entry.snapshot();
         let m = &entry.meta;
         Ok(Response::new(proto::GetSessionResponse {
@@ -112,10 +151,24 @@ impl Candor for CandorService {
         request: Request<proto::WatchSessionRequest>,
     ) -> Result<Response<Self::WatchSessionStream>, Status> {
         let tenant = tenant_of(&request)?;
-        let entry = self
-            .state
-            .registry
-            .get(&tenant.0, &request.get_ref().session_id)?;
+        let entry = match self
+            .find_session(tenant.0, &request.get_ref().session_id)
+            .await?
+        {
+            Found::Live(entry) => entry,
+            // A session that ended before this server started: its stored segments,
+            // then its summary, as a finished session is watched.
+            Found::Stored(stored) => {
+                let events: Vec<Result<AnalyzeResponse, Status>> = stored
+                    .segments
+                    .into_iter()
+                    .map(Event::Segment)
+                    .chain(stored.summary.map(Event::Summary))
+                    .map(|e| Ok(AnalyzeResponse { event: Some(e) }))
+                    .collect();
+                return Ok(Response::new(Box::pin(tokio_stream::iter(events))));
+            }
+        };
         let (segments, summary, complete, mut events) = entry.watch();
         let (tx, rx) = mpsc::channel(32);
         tokio::spawn(async move {
@@ -161,6 +214,37 @@ impl Candor for CandorService {
                 }
             }
         });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn submit_job(
+        &self,
+        request: Request<proto::SubmitJobRequest>,
+    ) -> Result<Response<proto::JobStatus>, Status> {
+        let tenant = tenant_of(&request)?;
+        let status = job_service::submit(&self.state, &tenant.0, request.into_inner()).await?;
+        Ok(Response::new(status))
+    }
+
+    async fn get_job(
+        &self,
+        request: Request<proto::GetJobRequest>,
+    ) -> Result<Response<proto::JobStatus>, Status> {
+        let tenant = tenant_of(&request)?;
+        let status = job_service::get(&self.state, &tenant.0, &request.get_ref().job_id).await?;
+        Ok(Response::new(status))
+    }
+
+    async fn watch_job(
+        &self,
+        request: Request<proto::WatchJobRequest>,
+    ) -> Result<Response<Self::WatchJobStream>, Status> {
+        let tenant = tenant_of(&request)?;
+        let job_id = request.into_inner().job_id;
+        // Unknown or another tenant's job: NOT_FOUND now, not in the stream.
+        job_service::get(&self.state, &tenant.0, &job_id).await?;
+        let (tx, rx) = mpsc::channel(8);
+        tokio::spawn(job_service::watch(self.state.clone(), tenant.0, job_id, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 

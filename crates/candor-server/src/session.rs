@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use candor_core::RiskState;
+use candor_core::{RiskState, Summary};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tonic::{Status, Streaming};
 use tracing::Instrument;
@@ -25,6 +25,24 @@ use crate::registry::{SessionEntry, SessionMeta};
 use crate::state::ServerState;
 
 pub type ResponseTx = mpsc::Sender<Result<AnalyzeResponse, Status>>;
+
+/// How a session ended, as it is stored.
+struct Ended {
+    by: &'static str,
+    /// The analysis' own summary; `None` when it did not get to finish.
+    summary: Option<Summary>,
+    max_synthetic: Option<f32>,
+}
+
+impl Ended {
+    fn early(by: &'static str) -> Self {
+        Self {
+            by,
+            summary: None,
+            max_synthetic: None,
+        }
+    }
+}
 
 /// Checks the opening message and turns it into session metadata.
 pub fn validate_start(
@@ -98,8 +116,18 @@ impl Session {
         let span = tracing::info_span!("session", tenant = %self.entry.meta.tenant, session = %self.entry.meta.session_id, participant = %self.entry.meta.participant_id);
         async {
             tracing::info!(format = ?self.format, "session opened");
-            let ended_by = self.drive(&mut inbound, &tx).await;
-            tracing::info!(ended_by, "session closed");
+            let ended = self.drive(&mut inbound, &tx).await;
+            tracing::info!(ended_by = ended.by, "session closed");
+            // Before the permit is released: a graceful shutdown waits for the permits,
+            // then for the writer, so the summary is on disk when the server stops.
+            if let Some(p) = &self.state.persistence {
+                p.writer.finish(
+                    &self.entry.meta,
+                    ended.summary,
+                    ended.by,
+                    ended.max_synthetic,
+                );
+            }
         }
         .instrument(span)
         .await;
@@ -107,11 +135,7 @@ impl Session {
         METRICS.sessions_open.dec();
     }
 
-    async fn drive(
-        &self,
-        inbound: &mut Streaming<AnalyzeRequest>,
-        tx: &ResponseTx,
-    ) -> &'static str {
+    async fn drive(&self, inbound: &mut Streaming<AnalyzeRequest>, tx: &ResponseTx) -> Ended {
         let Some(engine) = self.state.engine() else {
             let _ = tx
                 .send(Err(ServiceError::Unavailable(
@@ -119,7 +143,7 @@ impl Session {
                 )
                 .into()))
                 .await;
-            return "unavailable";
+            return Ended::early("unavailable");
         };
         let limits = &self.state.limits;
         let mut decode = self.state.decode.clone();
@@ -164,7 +188,7 @@ impl Session {
                     .into()))
                     .await;
                 cancelled.store(true, Ordering::Release);
-                return "internal_error";
+                return Ended::early("internal_error");
             }
         };
 
@@ -175,6 +199,9 @@ impl Session {
         let mut client_gone = false;
         let mut previous_state: Option<RiskState> = None;
         let mut max_synthetic: Option<f32> = None;
+        let mut final_summary = None;
+        let writer = self.state.persistence.as_ref().map(|p| &p.writer);
+        let meta = &self.entry.meta;
         let mut deadline = tokio::time::Instant::now() + idle;
         let sid = self.entry.meta.session_id.clone();
 
@@ -225,7 +252,14 @@ impl Session {
                         };
                         let state = report.assessment.state;
                         let mut events = vec![Event::Segment(seg)];
+                        if let Some(w) = writer {
+                            w.segment(meta, &report);
+                        }
                         if previous_state.is_some_and(|p| p != state) || (previous_state.is_none() && state != RiskState::Clear) {
+                            if let Some(w) = writer {
+                                let reason = report.assessment.reasons.first().map_or("", |r| r.message.as_str());
+                                w.state_change(meta, report.segment.start_us, previous_state, state, reason);
+                            }
                             events.push(Event::StateChange(proto::StateChange {
                                 session_id: sid.clone(),
                                 from: previous_state.map_or(proto::RiskState::Unspecified, convert::risk_state) as i32,
@@ -252,6 +286,7 @@ impl Session {
                             pending_error.get_or_insert(e);
                         }
                         let s = convert::summary(&sid, &summary, summary.counts.decoded, max_synthetic, true, ended_by);
+                        final_summary = Some(*summary);
                         let _ = self.emit(tx, Event::Summary(s)).await;
                         break;
                     }
@@ -278,7 +313,11 @@ impl Session {
         } else if let Some(e) = pending_error {
             let _ = tx.send(Err(e.into())).await;
         }
-        ended_by
+        Ended {
+            by: ended_by,
+            summary: final_summary,
+            max_synthetic,
+        }
     }
 
     /// Publishes to watchers and sends to the client; false when the client is gone.

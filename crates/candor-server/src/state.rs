@@ -1,13 +1,17 @@
 //! What every request handler shares.
 
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
 use candor_pipeline::Engine;
+use candor_store::Store;
 use tokio::sync::{Semaphore, watch};
 
+use crate::job_service::RunningJobs;
+use crate::persist::SessionWriter;
 use crate::proto;
 use crate::registry::Registry;
 
@@ -29,6 +33,8 @@ pub struct Limits {
     pub frames_in_flight: usize,
     /// Finished sessions kept readable by GetSession/WatchSession.
     pub keep_finished: usize,
+    /// Batch jobs scored at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_jobs: usize,
     /// On shutdown, how long open sessions get to send their last segment and summary,
     /// and clients to read them, before the remaining connections are closed.
     pub shutdown_grace: Duration,
@@ -43,9 +49,17 @@ impl Default for Limits {
             max_frame_pixels: 4096 * 4096,
             frames_in_flight: 4,
             keep_finished: 1000,
+            max_jobs: 2,
             shutdown_grace: Duration::from_secs(10),
         }
     }
+}
+
+/// The result store and the writer live sessions persist through.
+#[derive(Clone)]
+pub struct Persistence {
+    pub store: Arc<dyn Store>,
+    pub writer: SessionWriter,
 }
 
 pub struct ServerState {
@@ -57,6 +71,11 @@ pub struct ServerState {
     pub decode: DecodeOptions,
     pub shutdown: watch::Receiver<bool>,
     pub execution_provider: String,
+    /// `None` when the server runs without a data directory (nothing is kept).
+    pub persistence: Option<Persistence>,
+    /// Folder batch job paths are relative to; `None` switches batch jobs off.
+    pub batch_root: Option<PathBuf>,
+    pub jobs: RunningJobs,
 }
 
 impl ServerState {
@@ -66,17 +85,30 @@ impl ServerState {
         decode: DecodeOptions,
         shutdown: watch::Receiver<bool>,
         execution_provider: String,
+        persistence: Option<Persistence>,
+        batch_root: Option<PathBuf>,
     ) -> Self {
         Self {
             engine: OnceLock::new(),
             registry: Registry::new(limits.keep_finished),
             sessions: Arc::new(Semaphore::new(limits.max_sessions)),
+            jobs: RunningJobs::new(limits.max_jobs.max(1)),
             limits,
             analysis,
             decode,
             shutdown,
             execution_provider,
+            persistence,
+            batch_root,
         }
+    }
+
+    /// The settings a session runs with, as stored with it.
+    pub fn settings_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "decode": {"sample_fps": self.decode.sample_fps, "max_side": self.decode.max_side},
+            "analysis": self.analysis,
+        })
     }
 
     /// The loaded models, once warm-up has finished.

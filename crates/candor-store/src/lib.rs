@@ -29,12 +29,19 @@ pub mod schema;
 pub mod sqlite;
 pub mod store;
 pub mod types;
-mod validate;
+pub mod validate;
 
 pub use error::{Result, StoreError};
 pub use sqlite::{DB_FILE, DEFAULT_DATA_DIR, EVIDENCE_DIR, SqliteStore};
 pub use store::Store;
 pub use types::*;
+
+/// The wall clock in unix milliseconds, as every `*_at` value is.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 /// A fresh random id (UUID v4, hyphenated lower case), valid as a session or job id.
 pub fn new_id() -> String {

@@ -22,7 +22,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use candor_core::RiskState;
 use rusqlite::types::Type;
@@ -31,6 +31,7 @@ use rusqlite::{params, params_from_iter};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
+use crate::now_ms;
 use crate::schema::{LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::store::Store;
 use crate::types::*;
@@ -270,12 +271,6 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 fn long_text(what: &str, s: &str) -> Result<()> {
     if s.len() > MAX_LONG_TEXT {

@@ -307,6 +307,21 @@ pub struct PurgeReport {
 }
 
 impl PurgeReport {
+    /// Every count with its name, in a fixed order (for printing and metrics).
+    pub fn counts(&self) -> [(&'static str, u64); 9] {
+        [
+            ("sessions", self.sessions),
+            ("segments", self.segments),
+            ("state_changes", self.state_changes),
+            ("challenges", self.challenges),
+            ("evidence", self.evidence),
+            ("evidence_files", self.evidence_files),
+            ("enrolments", self.enrolments),
+            ("jobs", self.jobs),
+            ("job_files", self.job_files),
+        ]
+    }
+
     pub(crate) fn add(&mut self, o: &PurgeReport) {
         self.sessions += o.sessions;
         self.segments += o.segments;

@@ -1,10 +1,13 @@
 //! The `candor` command: analyse recorded interviews, serve live sessions, and the
 //! reference streaming client.
 
+mod admin;
 mod analyze;
 mod annexb;
+mod batch;
 mod eval;
 mod output;
+mod report;
 mod serve;
 mod settings;
 mod stream;
@@ -28,8 +31,15 @@ struct Cli {
 enum Command {
     /// Analyse recorded videos or still images and print per-segment results.
     Analyze(analyze::AnalyzeArgs),
+    /// Re-score recorded interviews in parallel, resumable: results go to the store and
+    /// to an output folder (JSON Lines and a summary CSV).
+    Batch(Box<batch::BatchArgs>),
+    /// Purge sessions or candidates, run the retention sweep, set tenant settings.
+    Admin(admin::AdminArgs),
     /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
     Eval(eval::EvalArgs),
+    /// Write an HTML report of a stored session or batch job.
+    Report(report::ReportArgs),
     /// Run the live gRPC service.
     Serve(Box<serve::ServeArgs>),
     /// Send a recorded file to a server as a platform plugin would, printing results.
@@ -58,7 +68,10 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Batch(args) => batch::run(*args),
+        Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(args),
+        Command::Report(args) => report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),

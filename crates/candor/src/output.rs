@@ -7,7 +7,7 @@ use std::path::Path;
 use candor_core::signal::names;
 use candor_core::{RiskState, SegmentReport, Source};
 use candor_pipeline::{FileOutcome, PipelineError};
-use serde_json::{Value, json};
+use candor_server::jobs::{error_value, segment_value, summary_value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -65,11 +65,11 @@ impl<W: Write> Printer<W> {
 
     pub fn segment(&mut self, file: &Path, r: &SegmentReport) -> std::io::Result<()> {
         match self.format {
-            Format::JsonLines => {
-                let mut v = serde_json::to_value(r).map_err(std::io::Error::other)?;
-                tag(&mut v, "segment", file);
-                writeln!(self.out, "{v}")
-            }
+            Format::JsonLines => writeln!(
+                self.out,
+                "{}",
+                segment_value(file, r).map_err(std::io::Error::other)?
+            ),
             Format::Table => {
                 let s = &r.segment;
                 let c = &s.counts;
@@ -106,28 +106,7 @@ impl<W: Write> Printer<W> {
         let s = &o.summary;
         match self.format {
             Format::JsonLines => {
-                let mut v = serde_json::to_value(s).map_err(std::io::Error::other)?;
-                tag(&mut v, "summary", file);
-                if let Value::Object(m) = &mut v {
-                    m.insert(
-                        "stream".into(),
-                        json!({
-                            "container": o.stream.container,
-                            "codec": o.stream.codec,
-                            "width": o.stream.width,
-                            "height": o.stream.height,
-                            "fps": o.stream.fps,
-                            "duration_us": o.stream.duration_us,
-                        }),
-                    );
-                    m.insert(
-                        "models".into(),
-                        serde_json::to_value(&self.models).map_err(std::io::Error::other)?,
-                    );
-                    if let Some(w) = &o.warning {
-                        m.insert("warning".into(), json!(w));
-                    }
-                }
+                let v = summary_value(file, o, &self.models).map_err(std::io::Error::other)?;
                 writeln!(self.out, "{v}")
             }
             Format::Table => {
@@ -179,8 +158,7 @@ impl<W: Write> Printer<W> {
     pub fn error(&mut self, file: &Path, e: &PipelineError) -> std::io::Result<()> {
         match self.format {
             Format::JsonLines => {
-                let v = json!({"type": "error", "file": file.display().to_string(), "error": e.to_string()});
-                writeln!(self.out, "{v}")
+                writeln!(self.out, "{}", error_value(file, &e.to_string()))
             }
             Format::Table => {
                 writeln!(self.out, "  error: {e}")?;
@@ -194,13 +172,5 @@ impl<W: Write> Printer<W> {
 
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
-    }
-}
-
-/// Puts `type` and `file` first-class into a JSON object.
-fn tag(v: &mut Value, kind: &str, file: &Path) {
-    if let Value::Object(m) = v {
-        m.insert("type".into(), json!(kind));
-        m.insert("file".into(), json!(file.display().to_string()));
     }
 }

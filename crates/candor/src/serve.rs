@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use candor_server::{ApiKey, AuthMode, Limits, ServerSettings, TlsFiles};
 use clap::Args;
 
-use crate::settings::{AnalysisArgs, ModelArgs};
+use crate::settings::{AnalysisArgs, ModelArgs, StoreArgs};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -70,6 +70,23 @@ pub struct ServeArgs {
     /// segment and summary before connections are closed.
     #[arg(long, env = "CANDOR_SHUTDOWN_GRACE_S", default_value_t = 10)]
     pub shutdown_grace_s: u64,
+
+    /// Folder whose files SubmitJob may re-score (paths are relative to it). Batch
+    /// jobs over gRPC are off without it.
+    #[arg(long, env = "CANDOR_BATCH_ROOT")]
+    pub batch_root: Option<PathBuf>,
+
+    /// Batch jobs scored at once over gRPC; more get RESOURCE_EXHAUSTED.
+    #[arg(long, env = "CANDOR_MAX_JOBS", default_value_t = 2)]
+    pub max_jobs: usize,
+
+    /// Seconds between retention sweeps, which delete sessions and batch jobs older
+    /// than their tenant's retention period (default 30 days; `candor admin tenant`).
+    #[arg(long, env = "CANDOR_RETENTION_SWEEP_S", default_value_t = 3600)]
+    pub retention_sweep_s: u64,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(flatten)]
     pub models: ModelArgs,
@@ -136,11 +153,15 @@ impl ServeArgs {
                 max_frame_pixels: self.max_frame_pixels,
                 frames_in_flight: self.frames_in_flight.max(1),
                 shutdown_grace: Duration::from_secs(self.shutdown_grace_s),
+                max_jobs: self.max_jobs.max(1),
                 ..Limits::default()
             },
             engine: self.models.engine_config()?,
             analysis: self.analysis.analysis_config()?,
             decode: self.analysis.decode_options(),
+            data_dir: Some(self.store.data_dir.clone()),
+            retention_sweep_every: Duration::from_secs(self.retention_sweep_s.max(1)),
+            batch_root: self.batch_root.clone(),
         })
     }
 }

@@ -145,3 +145,18 @@ fn find_default(rel: &str, ok: impl Fn(&Path) -> bool) -> Option<PathBuf> {
         .map(|dir| dir.join(rel))
         .find(|p| ok(p))
 }
+
+/// Where results are kept (the embedded store: SQLite in WAL mode plus evidence files).
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Data directory of the result store (created if missing).
+    #[arg(long, env = "CANDOR_DATA_DIR", default_value = candor_store::DEFAULT_DATA_DIR, global = true)]
+    pub data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    pub fn open(&self) -> Result<candor_store::SqliteStore> {
+        candor_store::SqliteStore::open(&self.data_dir)
+            .with_context(|| format!("opening the data directory {}", self.data_dir.display()))
+    }
+}

@@ -1,0 +1,279 @@
+//! Batch jobs over gRPC: SubmitJob checks the paths (they must stay inside the batch
+//! root), records the job and its files, and scores them on a dedicated thread;
+//! GetJob and WatchJob read the store, scoped to the caller's tenant. Store calls run
+//! through `spawn_blocking`, scoring on its own OS thread.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::convert;
+use crate::error::ServiceError;
+use crate::jobs::{FileScorer, Prepared, Scored, media_in};
+use crate::proto;
+use crate::state::ServerState;
+
+type Key = (String, String);
+
+/// Jobs being scored on this server, each with a counter bumped after every file.
+pub struct RunningJobs {
+    running: Mutex<HashMap<Key, watch::Sender<u32>>>,
+    permits: Arc<Semaphore>,
+    max: usize,
+}
+
+impl RunningJobs {
+    pub fn new(max_jobs: usize) -> Self {
+        Self {
+            running: Mutex::new(HashMap::new()),
+            permits: Arc::new(Semaphore::new(max_jobs)),
+            max: max_jobs,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Key, watch::Sender<u32>>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn progress(&self, tenant: &str, job: &str) -> Option<watch::Receiver<u32>> {
+        self.lock()
+            .get(&(tenant.to_owned(), job.to_owned()))
+            .map(|tx| tx.subscribe())
+    }
+}
+
+pub async fn submit(
+    state: &Arc<ServerState>,
+    tenant: &str,
+    req: proto::SubmitJobRequest,
+) -> Result<proto::JobStatus, ServiceError> {
+    let (Some(p), Some(root)) = (&state.persistence, &state.batch_root) else {
+        return Err(ServiceError::NotEnabled(
+            "batch jobs are off: start the server with --batch-root (and a --data-dir)".into(),
+        ));
+    };
+    let engine = state
+        .engine()
+        .ok_or_else(|| ServiceError::Unavailable("models are still loading".into()))?;
+    if req.paths.is_empty() {
+        return Err(ServiceError::InvalidArgument("paths is empty".into()));
+    }
+    let job_id = req.job_id.unwrap_or_else(candor_store::new_id);
+    candor_store::validate::path_id("job_id", &job_id)?;
+    let key = (tenant.to_owned(), job_id.clone());
+    if state.jobs.lock().contains_key(&key) {
+        return Err(ServiceError::AlreadyExists(format!(
+            "job {job_id:?} is already running"
+        )));
+    }
+    let permit = state
+        .jobs
+        .permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ServiceError::Overloaded(format!(
+                "server is at its limit of {} running jobs",
+                state.jobs.max
+            ))
+        })?;
+
+    let scorer = Arc::new(FileScorer::new(
+        p.store.clone(),
+        engine,
+        state.decode.clone(),
+        state.analysis.clone(),
+    ));
+    let root = root.clone();
+    let (t, j, s) = (tenant.to_owned(), job_id.clone(), scorer.clone());
+    let files = tokio::task::spawn_blocking(move || -> Result<Vec<Prepared>, ServiceError> {
+        let files = resolve(&root, &req.paths)?;
+        s.store
+            .create_job(&t, &j, &s.settings_json, candor_store::now_ms())?;
+        let prepared: Vec<Prepared> = files
+            .iter()
+            .map(|(path, name)| s.prepare(path, name.clone()))
+            .collect();
+        for f in &prepared {
+            s.register(&t, &j, f)?;
+        }
+        Ok(prepared)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("job set-up task: {e}")))??;
+
+    {
+        let mut running = state.jobs.lock();
+        if running.contains_key(&key) {
+            return Err(ServiceError::AlreadyExists(format!(
+                "job {job_id:?} is already running"
+            )));
+        }
+        running.insert(key.clone(), watch::channel(0).0);
+    }
+    let run = JobRun {
+        state: state.clone(),
+        scorer,
+        tenant: tenant.to_owned(),
+        job_id: job_id.clone(),
+        files,
+        force: req.force,
+        _permit: permit,
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("candor-job".into())
+        .spawn(move || run.run())
+    {
+        state.jobs.lock().remove(&key);
+        return Err(ServiceError::Internal(format!(
+            "cannot start the job thread: {e}"
+        )));
+    }
+    get(state, tenant, &job_id).await
+}
+
+/// The job's status from the store.
+pub async fn get(
+    state: &Arc<ServerState>,
+    tenant: &str,
+    job_id: &str,
+) -> Result<proto::JobStatus, ServiceError> {
+    let Some(p) = &state.persistence else {
+        return Err(ServiceError::NotFound(format!("no job {job_id:?}")));
+    };
+    let store = p.store.clone();
+    let (t, j) = (tenant.to_owned(), job_id.to_owned());
+    let record = tokio::task::spawn_blocking(move || store.job(&t, &j))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("store read task: {e}")))?
+        .map_err(|e| match e {
+            candor_store::StoreError::NotFound(_) => {
+                ServiceError::NotFound(format!("no job {job_id:?}"))
+            }
+            other => other.into(),
+        })?;
+    let running = state.jobs.progress(tenant, job_id).is_some();
+    Ok(convert::job_status(&record, running))
+}
+
+/// Sends the status now and after each file until the job stops running.
+pub async fn watch(
+    state: Arc<ServerState>,
+    tenant: String,
+    job_id: String,
+    tx: tokio::sync::mpsc::Sender<Result<proto::JobStatus, tonic::Status>>,
+) {
+    let mut progress = state.jobs.progress(&tenant, &job_id);
+    loop {
+        let status = get(&state, &tenant, &job_id).await;
+        let last = match &status {
+            Ok(s) => !s.running,
+            Err(_) => true,
+        };
+        if tx.send(status.map_err(Into::into)).await.is_err() || last {
+            return;
+        }
+        match progress.as_mut() {
+            // A closed channel means the job stopped: one more status, then the end.
+            Some(rx) => {
+                if rx.changed().await.is_err() {
+                    progress = None;
+                }
+            }
+            None => return,
+        }
+    }
+}
+
+/// Checks and expands the submitted paths: relative, inside the root, existing;
+/// folders become their media files. Each file comes with its name in the job (the
+/// path relative to the root).
+fn resolve(root: &Path, paths: &[String]) -> Result<Vec<(PathBuf, String)>, ServiceError> {
+    let root = root
+        .canonicalize()
+        .map_err(|e| ServiceError::Internal(format!("batch root {}: {e}", root.display())))?;
+    let mut files = Vec::new();
+    for p in paths {
+        let rel = Path::new(p);
+        if p.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(ServiceError::InvalidArgument(format!(
+                "path {p:?} must be relative to the batch root, without '..'"
+            )));
+        }
+        let full = root
+            .join(rel)
+            .canonicalize()
+            .map_err(|e| ServiceError::InvalidArgument(format!("path {p:?}: {e}")))?;
+        // A symbolic link may still point outside.
+        if !full.starts_with(&root) {
+            return Err(ServiceError::InvalidArgument(format!(
+                "path {p:?} leaves the batch root"
+            )));
+        }
+        let found = if full.is_dir() {
+            media_in(&full)
+                .map_err(|e| ServiceError::InvalidArgument(format!("path {p:?}: {e}")))?
+        } else {
+            vec![full]
+        };
+        for f in found {
+            let name = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+            if !files.iter().any(|(_, n)| n == &name) {
+                files.push((f, name));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(ServiceError::InvalidArgument(
+            "no video or image files in the given paths".into(),
+        ));
+    }
+    Ok(files)
+}
+
+/// One job being scored, file after file, on its own thread.
+struct JobRun {
+    state: Arc<ServerState>,
+    scorer: Arc<FileScorer>,
+    tenant: String,
+    job_id: String,
+    files: Vec<Prepared>,
+    force: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl JobRun {
+    fn run(self) {
+        let key = (self.tenant.clone(), self.job_id.clone());
+        let span = tracing::info_span!("job", tenant = %self.tenant, job = %self.job_id);
+        let _enter = span.enter();
+        tracing::info!(files = self.files.len(), "job started");
+        for (i, f) in self.files.iter().enumerate() {
+            // Stop between files on shutdown; resubmitting the job finishes it.
+            if *self.state.shutdown.borrow() {
+                tracing::info!(left = self.files.len() - i, "job paused by shutdown");
+                break;
+            }
+            match self
+                .scorer
+                .score(&self.tenant, &self.job_id, f, self.force, |_| {})
+            {
+                Ok(Scored::Failed(error)) => tracing::warn!(file = %f.name, %error, "file failed"),
+                Ok(_) => {}
+                Err(e) => {
+                    crate::metrics::METRICS.record_store_error(&e);
+                    tracing::error!(error = %e, "job stopped: the store failed");
+                    break;
+                }
+            }
+            if let Some(tx) = self.state.jobs.lock().get(&key) {
+                tx.send_modify(|n| *n += 1);
+            }
+        }
+        // Dropping the sender ends every watcher after one last status.
+        self.state.jobs.lock().remove(&key);
+        tracing::info!("job finished");
+    }
+}

@@ -1,0 +1,379 @@
+//! Live sessions written to the store as they run: the session when it opens, each
+//! segment and state change as it is judged, the summary when it ends. Writes go to one
+//! dedicated writer thread through an unbounded channel, so a session task never waits
+//! on the disk; each write is its own transaction, so a crash loses at most the write
+//! in flight. Reads for GetSession run through `spawn_blocking`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use candor_core::{RiskState, SegmentReport, Summary, SummaryBuilder};
+use candor_store::{NewSession, SessionRecord, Store, StoreError};
+use crossbeam_channel::{Receiver, Sender};
+use serde::{Deserialize, Serialize};
+
+use crate::convert;
+use crate::error::ServiceError;
+use crate::proto;
+use crate::registry::SessionMeta;
+
+/// What a session's summary is stored as: the core summary plus how the session ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredSummary {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub ended_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_synthetic_confidence: Option<f32>,
+}
+
+/// Session context kept in `settings_json`: what the session record has no column for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct StoredContext {
+    /// The client's session id, when the store had to use another (see `storage_id`).
+    session_id: String,
+    device_label: String,
+    platform: String,
+    client_version: String,
+    settings: serde_json::Value,
+}
+
+/// The id a session is stored under. Client ids may hold `:` or start with `.`, which
+/// the store refuses (its ids name directories); those are stored under a hash of the
+/// id, and the client's id is kept in the record.
+pub fn storage_id(session_id: &str) -> String {
+    if candor_store::validate::path_id("session id", session_id).is_ok() {
+        session_id.to_owned()
+    } else {
+        format!(
+            "sid-{}",
+            &crate::jobs::sha256_hex(session_id.as_bytes())[..32]
+        )
+    }
+}
+
+enum Write {
+    Open(Box<NewSession>),
+    Segment {
+        tenant: String,
+        session_id: String,
+        report: Box<SegmentReport>,
+    },
+    StateChange {
+        tenant: String,
+        session_id: String,
+        at_us: i64,
+        from: Option<RiskState>,
+        to: RiskState,
+        reason: String,
+    },
+    Finish {
+        tenant: String,
+        session_id: String,
+        summary: Option<Box<Summary>>,
+        ended_by: String,
+        max_synthetic_confidence: Option<f32>,
+        ended_at: i64,
+    },
+    /// Answers once every write sent before it is done.
+    Flush(Sender<()>),
+}
+
+/// The handle sessions write through. Cheap to clone; never blocks.
+#[derive(Clone)]
+pub struct SessionWriter {
+    tx: Sender<Write>,
+}
+
+impl SessionWriter {
+    /// Starts the writer thread.
+    pub fn spawn(store: Arc<dyn Store>) -> std::io::Result<Self> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::thread::Builder::new()
+            .name("candor-store-writer".into())
+            .spawn(move || write_loop(store.as_ref(), rx))?;
+        Ok(Self { tx })
+    }
+
+    fn send(&self, w: Write) {
+        if self.tx.send(w).is_err() {
+            tracing::error!("store writer thread is gone: session results are not persisted");
+        }
+    }
+
+    pub fn open(
+        &self,
+        meta: &SessionMeta,
+        settings: serde_json::Value,
+        models: &[proto::ModelInfo],
+    ) {
+        let context = StoredContext {
+            session_id: meta.session_id.clone(),
+            device_label: meta.capture.device_label.clone(),
+            platform: meta.capture.platform.clone(),
+            client_version: meta.capture.client_version.clone(),
+            settings,
+        };
+        let models: Vec<serde_json::Value> = models
+            .iter()
+            .map(|m| serde_json::json!({"name": m.name, "version": m.version}))
+            .collect();
+        self.send(Write::Open(Box::new(NewSession {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            participant_id: meta.participant_id.clone(),
+            interview_ref: meta.interview_ref.clone(),
+            candidate_ref: meta.candidate_ref.clone(),
+            source: "grpc".into(),
+            settings_json: serde_json::to_string(&context).unwrap_or_else(|_| "{}".into()),
+            models_json: serde_json::Value::from(models).to_string(),
+            started_at: candor_store::now_ms(),
+        })));
+    }
+
+    pub fn segment(&self, meta: &SessionMeta, report: &SegmentReport) {
+        self.send(Write::Segment {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            report: Box::new(report.clone()),
+        });
+    }
+
+    pub fn state_change(
+        &self,
+        meta: &SessionMeta,
+        at_us: i64,
+        from: Option<RiskState>,
+        to: RiskState,
+        reason: &str,
+    ) {
+        self.send(Write::StateChange {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            at_us,
+            from,
+            to,
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Records how the session ended. Without a summary (the client left before the
+    /// analysis finished) one is built from the stored segments.
+    pub fn finish(
+        &self,
+        meta: &SessionMeta,
+        summary: Option<Summary>,
+        ended_by: &str,
+        max_synthetic_confidence: Option<f32>,
+    ) {
+        self.send(Write::Finish {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            summary: summary.map(Box::new),
+            ended_by: ended_by.to_owned(),
+            max_synthetic_confidence,
+            ended_at: candor_store::now_ms(),
+        });
+    }
+
+    /// Waits until every write sent so far is committed. Blocking: call it from
+    /// `spawn_blocking`.
+    pub fn flush_blocking(&self) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Write::Flush(tx));
+        let _ = rx.recv();
+    }
+}
+
+fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
+    // Sessions whose record could not be created (e.g. an id reused while the old
+    // session is still stored): their later writes would land on the old record.
+    let mut refused: HashSet<(String, String)> = HashSet::new();
+    for w in rx {
+        let result = match w {
+            Write::Open(s) => {
+                let r = store.create_session(&s);
+                if r.is_err() {
+                    refused.insert((s.tenant.clone(), s.session_id.clone()));
+                } else {
+                    refused.remove(&(s.tenant.clone(), s.session_id.clone()));
+                }
+                r.map_err(|e| (s.tenant, s.session_id, e))
+            }
+            Write::Segment {
+                tenant,
+                session_id,
+                report,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                store.append_report(t, s, &report)
+            }),
+            Write::StateChange {
+                tenant,
+                session_id,
+                at_us,
+                from,
+                to,
+                reason,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                store.append_state_change(t, s, at_us, from, to, &reason)
+            }),
+            Write::Finish {
+                tenant,
+                session_id,
+                summary,
+                ended_by,
+                max_synthetic_confidence,
+                ended_at,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                let summary = match summary {
+                    Some(s) => *s,
+                    None => summary_of(&store.segments(t, s)?),
+                };
+                let stored = StoredSummary {
+                    summary,
+                    ended_by,
+                    max_synthetic_confidence,
+                };
+                let json = serde_json::to_string(&stored)
+                    .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
+                store.finish_session(t, s, &json, ended_at)
+            }),
+            Write::Flush(done) => {
+                let _ = done.send(());
+                Ok(())
+            }
+        };
+        if let Err((tenant, session, error)) = result {
+            crate::metrics::METRICS.record_store_error(&error);
+            tracing::warn!(%tenant, %session, %error, "session result not persisted");
+        }
+    }
+}
+
+type WriteResult = Result<(), (String, String, StoreError)>;
+
+fn skip_or(
+    refused: &HashSet<(String, String)>,
+    tenant: String,
+    session_id: String,
+    write: impl FnOnce(&str, &str) -> Result<(), StoreError>,
+) -> WriteResult {
+    if refused.contains(&(tenant.clone(), session_id.clone())) {
+        return Ok(());
+    }
+    write(&tenant, &session_id).map_err(|e| (tenant, session_id, e))
+}
+
+fn summary_of(segments: &[candor_store::SegmentRecord]) -> Summary {
+    let mut builder = SummaryBuilder::default();
+    for s in segments {
+        match s.report() {
+            Ok(r) => builder.add(&r),
+            Err(e) => tracing::warn!(index = s.index, error = %e, "stored segment unreadable"),
+        }
+    }
+    builder.build()
+}
+
+/// A stored session as GetSession returns it, read off the async runtime.
+pub async fn get_session(
+    store: Arc<dyn Store>,
+    tenant: String,
+    session_id: String,
+) -> Result<proto::GetSessionResponse, ServiceError> {
+    tokio::task::spawn_blocking(move || load_session(store.as_ref(), &tenant, &session_id))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("store read task: {e}")))?
+}
+
+/// A stored session as GetSession returns it. Blocking.
+pub fn load_session(
+    store: &dyn Store,
+    tenant: &str,
+    session_id: &str,
+) -> Result<proto::GetSessionResponse, ServiceError> {
+    let sid = storage_id(session_id);
+    let record = store.get_session(tenant, &sid).map_err(|e| match e {
+        // The store's message names the storage id; answer with the client's.
+        StoreError::NotFound(_) => ServiceError::NotFound(format!("no session {session_id:?}")),
+        other => other.into(),
+    })?;
+    let reports: Vec<SegmentReport> = store
+        .segments(tenant, &sid)?
+        .iter()
+        .map(|s| s.report())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ServiceError::Internal(format!("stored segment unreadable: {e}")))?;
+    Ok(stored_response(session_id, &record, &reports))
+}
+
+fn stored_response(
+    session_id: &str,
+    record: &SessionRecord,
+    reports: &[SegmentReport],
+) -> proto::GetSessionResponse {
+    let context: StoredContext = serde_json::from_str(&record.settings_json).unwrap_or_default();
+    let stored: Option<StoredSummary> = record
+        .summary_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let segments: Vec<proto::SegmentResult> = reports
+        .iter()
+        .map(|r| convert::segment(session_id, r, r.segment.counts.decoded, Default::default()))
+        .collect();
+    let summary = match stored {
+        Some(s) => convert::summary(
+            session_id,
+            &s.summary,
+            s.summary.counts.decoded,
+            s.max_synthetic_confidence,
+            true,
+            &s.ended_by,
+        ),
+        // Never finished: the server stopped (or crashed) while it ran.
+        None => {
+            let mut b = SummaryBuilder::default();
+            reports.iter().for_each(|r| b.add(r));
+            let s = b.build();
+            let max_synthetic = reports
+                .iter()
+                .filter_map(|r| r.assessment.attack_score)
+                .reduce(f32::max);
+            convert::summary(
+                session_id,
+                &s,
+                s.counts.decoded,
+                max_synthetic,
+                true,
+                "interrupted",
+            )
+        }
+    };
+    proto::GetSessionResponse {
+        summary: Some(summary),
+        segments,
+        participant_id: record.participant_id.clone(),
+        interview_ref: record.interview_ref.clone(),
+        candidate_ref: record.candidate_ref.clone(),
+        capture: Some(proto::CaptureInfo {
+            device_label: context.device_label,
+            platform: context.platform,
+            client_version: context.client_version,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_ids_are_store_safe_and_stable() {
+        assert_eq!(storage_id("call-42_a.b"), "call-42_a.b");
+        let odd = storage_id("zoom:123:alice");
+        assert!(odd.starts_with("sid-") && odd.len() == 36, "{odd}");
+        assert_eq!(odd, storage_id("zoom:123:alice"));
+        assert_ne!(odd, storage_id("zoom:123:bob"));
+        assert!(storage_id(".hidden").starts_with("sid-"));
+    }
+}
