@@ -136,6 +136,8 @@ def main(argv=None):
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     faces = data.load_dfdc(args.dfdc) if args.dfdc else []
     if args.studio:
+        if not args.studio_mesh:
+            raise SystemExit("--studio needs --studio-mesh (python -m candor_sbi.mesh)")
         faces += data.load_studio(args.studio, args.studio_mesh)
     train_faces = pick(faces, "train", args.limit_train, args.seed)
     val_faces = pick(faces, "val", args.limit_val, args.seed + 1)
