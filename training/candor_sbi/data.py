@@ -84,7 +84,8 @@ def crop_face(img, face, size, rng=None):
 
 
 def make_pair(face, size, rng, train=True, img=None):
-    """(real, fake, mask): both images RGB uint8 (size, size, 3), degraded alike."""
+    """(real, fake, mask): both images RGB uint8 (size, size, 3), degraded alike.
+    The mask is the blend weight before the degradations (so not flipped)."""
     if img is None:
         img = read_rgb(face.path)
     aligned, points = crop_face(img, face, size, rng if train else None)
