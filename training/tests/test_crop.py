@@ -37,3 +37,9 @@ def test_border_is_reflected_not_black():
     lm = LM * 100 / 240
     out = crop.aligned_crop(img, lm, 128)
     assert out.min() == 200  # the crop runs past the image; no constant fill
+
+
+def test_golden_matrix():
+    # The worked example in README.md; the Rust port checks against the same numbers.
+    want = [[1.066954, 0.177826, -29.460319], [-0.177826, 1.066954, -6.431895]]
+    assert np.allclose(crop.crop_matrix(LM, 224), want, atol=1e-6)
