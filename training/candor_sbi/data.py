@@ -9,6 +9,10 @@ import numpy as np
 
 from . import crop, degrade, sbi
 
+# Each DataLoader worker makes one pair at a time; OpenCV's own thread pool in
+# every worker would only oversubscribe the cores.
+cv2.setNumThreads(1)
+
 LM_COLUMNS = (
     "right_eye_x", "right_eye_y", "left_eye_x", "left_eye_y", "nose_x", "nose_y",
     "mouth_right_x", "mouth_right_y", "mouth_left_x", "mouth_left_y",
