@@ -19,7 +19,7 @@ LM_COLUMNS = (
 )
 # Same default as the Rust side: ../shared/data next to the checkout.
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DATA_DIR = os.environ.get("CANDOR_DATA_DIR", os.path.join(REPO, "..", "shared", "data"))
+DATA_DIR = os.environ.get("CANDOR_TEST_DATA", os.path.join(REPO, "..", "shared", "data"))
 GREY_WEIGHT = 0.3  # greyscale studio prints: far from the webcam domain
 
 

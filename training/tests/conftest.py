@@ -12,5 +12,5 @@ def dfdc_faces():
 
     root = os.path.join(data.DATA_DIR, "train-faces-dfdc")
     if not os.path.exists(os.path.join(root, "landmarks.tsv")):
-        pytest.skip(f"no DFDC crops at {root} (set CANDOR_DATA_DIR)")
+        pytest.skip(f"no DFDC crops at {root} (set CANDOR_TEST_DATA)")
     return data.load_dfdc(root)
