@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use candor_core::signal::names;
 use candor_core::{BgrImage, FaceDetection, Signal, Source};
-use candor_vision::{FaceQuality, ForgeryModel, LivenessModel, WorkerPool};
+use candor_vision::{FaceQuality, ForgeryModel, LivenessModel, Model, WorkerPool};
 
 use crate::error::PipelineError;
 
@@ -34,60 +34,59 @@ pub trait FaceAnalyser: Send + Sync {
     ) -> Result<Vec<Signal>, PipelineError>;
 }
 
-/// Passive liveness from the MiniFASNet V2 + V1SE pair.
-pub struct LivenessAnalyser {
-    pool: WorkerPool<LivenessModel>,
+/// A model pool run on the main face, its output turned into signals: every model
+/// analyser (liveness, face forgery) has this shape.
+pub struct PooledAnalyser<M: Model> {
+    pool: WorkerPool<M>,
     source: Source,
+    to_signals: SignalMap<M::Output>,
 }
 
-impl LivenessAnalyser {
-    pub fn new(pool: WorkerPool<LivenessModel>, source: Source) -> Self {
-        Self { pool, source }
-    }
-}
+type SignalMap<T> = Box<dyn Fn(T, &Source) -> Vec<Signal> + Send + Sync>;
 
-impl FaceAnalyser for LivenessAnalyser {
-    fn name(&self) -> &str {
-        &self.source.name
-    }
-
-    fn sources(&self) -> Vec<Source> {
-        vec![self.source.clone()]
-    }
-
-    fn healthy(&self) -> bool {
-        self.pool.healthy()
-    }
-
-    fn analyse(
-        &self,
-        frame: &AnalysisFrame,
-        face: &FaceDetection,
-    ) -> Result<Vec<Signal>, PipelineError> {
-        let score = self.pool.call((frame.image.clone(), *face))?;
-        Ok(vec![Signal::new(names::LIVENESS, score.live, &self.source)])
-    }
-}
-
-/// One face-forgery classifier: P(fake) of the aligned face crop, under the signal
-/// name its manifest entry gives.
-pub struct ForgeryAnalyser {
-    pool: WorkerPool<ForgeryModel>,
-    source: Source,
-    signal: String,
-}
-
-impl ForgeryAnalyser {
-    pub fn new(pool: WorkerPool<ForgeryModel>, source: Source, signal: String) -> Self {
+impl<M> PooledAnalyser<M>
+where
+    M: Model<Input = (Arc<BgrImage>, FaceDetection)>,
+{
+    pub fn new(
+        pool: WorkerPool<M>,
+        source: Source,
+        to_signals: impl Fn(M::Output, &Source) -> Vec<Signal> + Send + Sync + 'static,
+    ) -> Self {
         Self {
             pool,
             source,
-            signal,
+            to_signals: Box::new(to_signals),
         }
     }
 }
 
-impl FaceAnalyser for ForgeryAnalyser {
+/// Passive liveness from the MiniFASNet V2 + V1SE pair.
+pub fn liveness_analyser(
+    pool: WorkerPool<LivenessModel>,
+    source: Source,
+) -> PooledAnalyser<LivenessModel> {
+    PooledAnalyser::new(pool, source, |score, s| {
+        vec![Signal::new(names::LIVENESS, score.live, s)]
+    })
+}
+
+/// One face-forgery classifier: P(fake) of the aligned face crop, under the signal
+/// name its manifest entry gives.
+pub fn forgery_analyser(
+    pool: WorkerPool<ForgeryModel>,
+    source: Source,
+    signal: String,
+) -> PooledAnalyser<ForgeryModel> {
+    PooledAnalyser::new(pool, source, move |fake, s| {
+        vec![Signal::new(&signal, fake, s)]
+    })
+}
+
+impl<M> FaceAnalyser for PooledAnalyser<M>
+where
+    M: Model<Input = (Arc<BgrImage>, FaceDetection)>,
+{
     fn name(&self) -> &str {
         &self.source.name
     }
@@ -105,8 +104,8 @@ impl FaceAnalyser for ForgeryAnalyser {
         frame: &AnalysisFrame,
         face: &FaceDetection,
     ) -> Result<Vec<Signal>, PipelineError> {
-        let fake = self.pool.call((frame.image.clone(), *face))?;
-        Ok(vec![Signal::new(&self.signal, fake, &self.source)])
+        let out = self.pool.call((frame.image.clone(), *face))?;
+        Ok((self.to_signals)(out, &self.source))
     }
 }
 

@@ -12,7 +12,7 @@ use candor_vision::{
 };
 
 use crate::analyser::{
-    BlendAnalyser, FaceAnalyser, ForgeryAnalyser, LivenessAnalyser, QualityAnalyser,
+    BlendAnalyser, FaceAnalyser, QualityAnalyser, forgery_analyser, liveness_analyser,
 };
 use crate::error::PipelineError;
 use crate::models::ModelCatalog;
@@ -90,7 +90,7 @@ impl Engine {
         );
         let mut analysers: Vec<Box<dyn FaceAnalyser>> = vec![
             Box::new(QualityAnalyser::default()),
-            Box::new(LivenessAnalyser::new(liveness_pool, liveness_source)),
+            Box::new(liveness_analyser(liveness_pool, liveness_source)),
             Box::new(BlendAnalyser::default()),
         ];
         for (spec, forgery) in catalog.forgery_models(cfg.forgery_models.as_deref())? {
@@ -102,7 +102,7 @@ impl Engine {
                 workers,
                 queue,
             )?;
-            analysers.push(Box::new(ForgeryAnalyser::new(pool, source, signal)));
+            analysers.push(Box::new(forgery_analyser(pool, source, signal)));
         }
         let embedder = match &cfg.identity_model {
             Some(name) => {
