@@ -35,9 +35,20 @@ pub enum CropCentre {
     FaceCentre,
 }
 
+/// Which way the crop is turned upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CropRotation {
+    /// The eyes-to-mouth axis vertical (MesoNet's pipeline).
+    #[default]
+    EyesToMouth,
+    /// The eye line horizontal (the project's SBI training crop).
+    EyeLine,
+}
+
 /// How a forgery model's input is cut from the frame, given YuNet's 5 landmarks:
 /// a square of side `factor × max(inter-ocular distance, eyes-to-mouth distance)`,
-/// centred as `centre` says, turned so the eyes-to-mouth axis is vertical, resampled
+/// centred as `crop_centre` says, turned upright as `crop_rotation` says, resampled
 /// to `input_side` pixels (bilinear, edge pixels repeated outside the frame).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,6 +68,8 @@ pub struct ForgeryConfig {
     pub std: [f32; 3],
     pub crop_factor: f64,
     pub crop_centre: CropCentre,
+    #[serde(default)]
+    pub crop_rotation: CropRotation,
     /// Name of the output holding P(fake) per face, shape [N, 1].
     pub output: String,
 }
@@ -78,12 +91,13 @@ impl ForgeryConfig {
             CropCentre::Nose => p[2],
             CropCentre::FaceCentre => mid(eyes, mouth),
         };
-        // The crop's y axis maps to (-sin r, cos r) in the picture: make it run along
-        // eyes -> mouth, so the face stands upright in the crop.
-        let rotation = if vx == 0.0 && vy == 0.0 {
-            0.0
-        } else {
-            (-vx).atan2(vy)
+        // The crop's x axis maps to (cos r, sin r) in the picture and its y axis to
+        // (-sin r, cos r): run y along eyes -> mouth, or x along the eye line.
+        let (ex, ey) = (p[1].0 - p[0].0, p[1].1 - p[0].1);
+        let rotation = match self.crop_rotation {
+            CropRotation::EyesToMouth if vx != 0.0 || vy != 0.0 => (-vx).atan2(vy),
+            CropRotation::EyeLine if ex != 0.0 || ey != 0.0 => ey.atan2(ex),
+            _ => 0.0,
         };
         let square = RotatedSquare {
             cx: centre.0,
@@ -256,6 +270,7 @@ mod tests {
             std: [1.0; 3],
             crop_factor: 2.86,
             crop_centre: centre,
+            crop_rotation: CropRotation::EyesToMouth,
             output: "fake_prob".into(),
         }
     }
@@ -304,6 +319,30 @@ mod tests {
             "{}",
             sq.rotation
         );
+    }
+
+    #[test]
+    fn eye_line_rotation_levels_the_eyes() {
+        // Eyes tilted 45 degrees (image-right eye lower): the crop turns by +45 degrees.
+        let f = face([
+            (80.0, 100.0),
+            (100.0, 120.0),
+            (85.0, 125.0),
+            (70.0, 140.0),
+            (90.0, 160.0),
+        ]);
+        let c = ForgeryConfig {
+            crop_rotation: CropRotation::EyeLine,
+            ..cfg(CropCentre::FaceCentre)
+        };
+        let sq = c.crop_square(&f).unwrap();
+        assert!(
+            (sq.rotation - std::f64::consts::FRAC_PI_4).abs() < 1e-9,
+            "{}",
+            sq.rotation
+        );
+        // Centre between the eyes' midpoint (90, 110) and the mouth's (80, 150).
+        assert_eq!((sq.cx, sq.cy), (85.0, 130.0));
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use align::{Affine, Border, RotatedSquare, warp_affine_bilinear};
 pub use blend::{BlendMeasures, blend_measures};
 pub use error::VisionError;
 pub use face_metrics::FaceMetrics;
-pub use forgery::{ColourOrder, CropCentre, ForgeryConfig, ForgeryModel};
+pub use forgery::{ColourOrder, CropCentre, CropRotation, ForgeryConfig, ForgeryModel};
 pub use identity::{Embedding, FaceEmbedder, FaceEmbedding, cosine};
 pub use iris::{EyeLandmarks, EyeRoi, IrisModel, IrisResult};
 pub use liveness::{LivenessModel, LivenessScore};
