@@ -970,3 +970,74 @@ async fn segments_are_stored_while_the_session_runs() {
     while stream.message().await.ok().flatten().is_some() {}
     server.shutdown().await.unwrap();
 }
+
+/// Evidence is off by default and kept only for alerting segments of tenants that
+/// turned it on: a few JPEG face crops per segment, never for clear segments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_is_kept_only_for_alerts_of_tenants_that_turned_it_on() {
+    use candor_store::{SqliteStore, Store, TenantSettings};
+    let settings = settings(limits());
+    let data_dir = settings.data_dir.clone().unwrap();
+    {
+        let store = SqliteStore::open(&data_dir).unwrap();
+        let mut a = TenantSettings::new("tenant-a");
+        a.evidence_capture = true;
+        store.upsert_tenant(&a).unwrap();
+    }
+    let server = start(settings).await;
+    let mut c = client(server.grpc_addr).await;
+    // A tablet-screen still sent as 4 s of frames: a presentation attack, `alert`.
+    let screen = std::fs::read(data("spoof-samples/image_F2.jpg")).unwrap();
+    let replay = |id: &str| {
+        let mut msgs = vec![start_msg(id, MediaFormat::Jpeg)];
+        msgs.extend((0..20).map(|i| frame(i * 200_000, screen.clone(), 0, 0)));
+        msgs.push(finish());
+        msgs
+    };
+    for (id, key) in [("ev-a", KEY_A), ("ev-b", KEY_B)] {
+        let out = analyze(&mut c, key, replay(id), NO_GAP).await;
+        assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+        assert!(
+            out.segments()
+                .iter()
+                .all(|s| s.state == proto::RiskState::Alert as i32)
+        );
+    }
+    // A real face for tenant A: clear, so nothing is kept.
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let mut msgs = vec![start_msg("ev-real", MediaFormat::Jpeg)];
+    msgs.extend(
+        jpegs
+            .into_iter()
+            .enumerate()
+            .map(|(i, j)| frame(i as i64 * 40_000, j, 0, 0)),
+    );
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    server.shutdown().await.unwrap();
+
+    let store = SqliteStore::open(&data_dir).unwrap();
+    let kept = store.evidence("tenant-a", "ev-a").unwrap();
+    assert!(!kept.is_empty());
+    let mut per_segment = std::collections::BTreeMap::new();
+    for e in &kept {
+        assert_eq!(e.kind, "face_keyframe");
+        *per_segment.entry(e.segment_index).or_insert(0) += 1;
+        let bytes = store.read_evidence("tenant-a", &e.id).unwrap();
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
+        let img = image::load_from_memory(&bytes).unwrap();
+        // A face region, not the whole 480x640 picture.
+        assert!(
+            img.width() < 480 && img.height() < 640,
+            "{}x{}",
+            img.width(),
+            img.height()
+        );
+    }
+    assert_eq!(per_segment.keys().copied().collect::<Vec<_>>(), vec![0, 1]);
+    assert!(per_segment.values().all(|&n| n <= 3), "{per_segment:?}");
+    assert!(store.evidence("tenant-b", "ev-b").unwrap().is_empty());
+    assert!(store.evidence("tenant-a", "ev-real").unwrap().is_empty());
+}

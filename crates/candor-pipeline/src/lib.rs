@@ -7,6 +7,7 @@
 pub mod analyser;
 pub mod engine;
 pub mod error;
+pub mod evidence;
 pub mod file;
 pub mod models;
 pub mod motion;

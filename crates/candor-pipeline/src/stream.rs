@@ -18,6 +18,7 @@ use candor_core::{FaceDetection, Signal, Source};
 use crate::analyser::AnalysisFrame;
 use crate::engine::Engine;
 use crate::error::PipelineError;
+use crate::evidence::{EvidenceBuffer, KeyFrame};
 use crate::motion::{FrameMotion, MotionTracker};
 use crate::tracker::{Tracker, TrackerConfig};
 
@@ -39,6 +40,8 @@ pub struct StreamAnalyser {
     identity: IdentityCheck,
     motion: MotionTracker,
     motion_source: Source,
+    /// Face key frames, only while evidence capture is on.
+    evidence: Option<EvidenceBuffer>,
     summary: SummaryBuilder,
 }
 
@@ -99,8 +102,24 @@ impl StreamAnalyser {
             identity: IdentityCheck::new(&cfg.identity),
             motion: MotionTracker::default(),
             motion_source: Source::new("frame_motion", "1"),
+            evidence: None,
             summary: SummaryBuilder::default(),
         }
+    }
+
+    /// Keeps face key frames from now on, for [`StreamAnalyser::take_evidence`].
+    pub fn capture_evidence(&mut self) {
+        self.evidence.get_or_insert_with(EvidenceBuffer::default);
+    }
+
+    /// The face key frames of a judged segment (none unless capture is on). Call it
+    /// for every segment, so crops of segments nobody wants are let go.
+    pub fn take_evidence(&mut self, report: &SegmentReport) -> Vec<KeyFrame> {
+        let s = &report.segment;
+        self.evidence
+            .as_mut()
+            .map(|b| b.take(s.start_us, s.end_us))
+            .unwrap_or_default()
     }
 
     /// A decoded frame that the sampling policy did not pick.
@@ -122,8 +141,14 @@ impl StreamAnalyser {
 
     /// Closes the last segment and returns it with the summary.
     pub fn finish(mut self) -> (Option<SegmentReport>, Summary) {
-        let last = self.segmenter.finish().map(|s| self.judge(s));
+        let last = self.close();
         (last, self.summary.build())
+    }
+
+    /// Closes and judges the last segment, keeping the analyser (for its summary and
+    /// evidence).
+    pub fn close(&mut self) -> Option<SegmentReport> {
+        self.segmenter.finish().map(|s| self.judge(s))
     }
 
     /// Where the time went on the last analysed frame.
@@ -146,6 +171,9 @@ impl StreamAnalyser {
         let tracked = self.tracker.update(&detections);
         let main_face = tracked.main.map(|i| &detections[i]);
         let motion = self.motion.observe(frame.info.pts_us, &image, main_face);
+        if let (Some(buf), Some(face)) = (&mut self.evidence, main_face) {
+            buf.offer(frame.info.pts_us, &image, &face.bbox);
+        }
         let af = AnalysisFrame { image, to_source };
         let mut faces = Vec::with_capacity(detections.len());
         for (i, det) in detections.iter().enumerate() {

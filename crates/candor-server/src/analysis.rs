@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use candor_core::{AnalysisConfig, SegmentReport, Summary};
+use candor_core::{AnalysisConfig, RiskState, SegmentReport, Summary};
 use candor_pipeline::{Engine, StreamAnalyser};
 use crossbeam_channel::Receiver;
 use tokio::sync::mpsc;
@@ -23,6 +23,8 @@ pub enum Output {
         analysis: Duration,
         /// From receiving the frame that closed the segment to the result.
         latency: Duration,
+        /// JPEG face key frames of an alerting segment, when evidence capture is on.
+        evidence: Vec<Vec<u8>>,
     },
     /// The stream is over; `error` is set when it ended because the input broke.
     Finished {
@@ -36,6 +38,8 @@ pub struct AnalysisThread {
     pub out: mpsc::Sender<Output>,
     pub in_flight: InFlight,
     pub cancelled: Arc<AtomicBool>,
+    /// Keep face key frames of alerting segments (the tenant's evidence capture).
+    pub evidence: bool,
 }
 
 /// Accumulates analysis time between segment results.
@@ -60,6 +64,9 @@ impl Timer {
 impl AnalysisThread {
     pub fn run(self, engine: Arc<Engine>, cfg: AnalysisConfig) {
         let mut analyser = StreamAnalyser::new(engine, &cfg);
+        if self.evidence {
+            analyser.capture_evidence();
+        }
         let mut timer = Timer::default();
         let mut error = None;
         loop {
@@ -109,25 +116,33 @@ impl AnalysisThread {
                     break;
                 }
             };
-            if let Some(report) = report
-                && !self.send_segment(report, &mut timer, at)
-            {
+            if let Some(report) = report {
+                let evidence = key_frames(&mut analyser, &report);
+                if !self.send_segment(report, evidence, &mut timer, at) {
+                    return;
+                }
+            }
+        }
+        if let Some(report) = analyser.close() {
+            let evidence = key_frames(&mut analyser, &report);
+            if !self.send_segment(report, evidence, &mut timer, Instant::now()) {
                 return;
             }
         }
-        let (last, summary) = analyser.finish();
-        if let Some(report) = last
-            && !self.send_segment(report, &mut timer, Instant::now())
-        {
-            return;
-        }
+        let summary = analyser.summary();
         let _ = self.out.blocking_send(Output::Finished {
             summary: Box::new(summary),
             error,
         });
     }
 
-    fn send_segment(&self, report: SegmentReport, timer: &mut Timer, at: Instant) -> bool {
+    fn send_segment(
+        &self,
+        report: SegmentReport,
+        evidence: Vec<Vec<u8>>,
+        timer: &mut Timer,
+        at: Instant,
+    ) -> bool {
         let latency = at.elapsed();
         METRICS
             .segment_latency
@@ -142,7 +157,36 @@ impl AnalysisThread {
                 report: Box::new(report),
                 analysis: timer.take_mean(),
                 latency,
+                evidence,
             })
             .is_ok()
     }
+}
+
+/// JPEG key frames of an alerting segment; crops of other segments are let go.
+fn key_frames(analyser: &mut StreamAnalyser, report: &SegmentReport) -> Vec<Vec<u8>> {
+    let frames = analyser.take_evidence(report);
+    if report.assessment.state != RiskState::Alert {
+        return Vec::new();
+    }
+    frames.iter().filter_map(|k| jpeg(&k.image)).collect()
+}
+
+fn jpeg(image: &candor_core::BgrImage) -> Option<Vec<u8>> {
+    let rgb: Vec<u8> = image
+        .data
+        .chunks_exact(3)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(
+            &rgb,
+            image.width,
+            image.height,
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| tracing::warn!(error = %e, "evidence frame not encoded"))
+        .ok()?;
+    Some(out)
 }

@@ -52,6 +52,9 @@ pub fn storage_id(session_id: &str) -> String {
     }
 }
 
+/// Evidence kind of the face key frames of alerting segments (JPEG).
+pub const EVIDENCE_KIND: &str = "face_keyframe";
+
 enum Write {
     Open(Box<NewSession>),
     Segment {
@@ -74,6 +77,12 @@ enum Write {
         ended_by: String,
         max_synthetic_confidence: Option<f32>,
         ended_at: i64,
+    },
+    Evidence {
+        tenant: String,
+        session_id: String,
+        segment_index: u32,
+        jpegs: Vec<Vec<u8>>,
     },
     /// Answers once every write sent before it is done.
     Flush(Sender<()>),
@@ -157,6 +166,16 @@ impl SessionWriter {
         });
     }
 
+    /// Keeps JPEG face key frames of one segment (the tenant's evidence capture).
+    pub fn evidence(&self, meta: &SessionMeta, segment_index: u32, jpegs: Vec<Vec<u8>>) {
+        self.send(Write::Evidence {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            segment_index,
+            jpegs,
+        });
+    }
+
     /// Records how the session ended. Without a summary (the client left before the
     /// analysis finished) one is built from the stored segments.
     pub fn finish(
@@ -237,6 +256,18 @@ fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
                 let json = serde_json::to_string(&stored)
                     .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
                 store.finish_session(t, s, &json, ended_at)
+            }),
+            Write::Evidence {
+                tenant,
+                session_id,
+                segment_index,
+                jpegs,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                jpegs.iter().try_for_each(|j| {
+                    store
+                        .add_evidence(t, s, segment_index, EVIDENCE_KIND, j)
+                        .map(|_| ())
+                })
             }),
             Write::Flush(done) => {
                 let _ = done.send(());

@@ -135,6 +135,23 @@ impl Session {
         METRICS.sessions_open.dec();
     }
 
+    /// Whether the tenant keeps evidence (face key frames of alerting segments). Off
+    /// without a store, and when the tenant's settings cannot be read.
+    async fn evidence_capture(&self) -> bool {
+        let Some(p) = &self.state.persistence else {
+            return false;
+        };
+        let (store, tenant) = (p.store.clone(), self.entry.meta.tenant.clone());
+        match tokio::task::spawn_blocking(move || store.tenant_settings(&tenant)).await {
+            Ok(Ok(t)) => t.evidence_capture,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "tenant settings unreadable: no evidence capture");
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
     async fn drive(&self, inbound: &mut Streaming<AnalyzeRequest>, tx: &ResponseTx) -> Ended {
         let Some(engine) = self.state.engine() else {
             let _ = tx
@@ -159,6 +176,7 @@ impl Session {
             out: out_tx,
             in_flight: in_flight.clone(),
             cancelled: cancelled.clone(),
+            evidence: self.evidence_capture().await,
         };
         let cfg = self.state.analysis.clone();
         let started =
@@ -239,7 +257,7 @@ impl Session {
                     input = None;
                 }
                 out = out_rx.recv() => match out {
-                    Some(Output::Segment { report, analysis, latency }) => {
+                    Some(Output::Segment { report, analysis, latency, evidence }) => {
                         let decoded = report.segment.counts.decoded;
                         let timings = proto::StageTimings {
                             analysis_ms: analysis.as_secs_f32() * 1000.0,
@@ -254,6 +272,9 @@ impl Session {
                         let mut events = vec![Event::Segment(seg)];
                         if let Some(w) = writer {
                             w.segment(meta, &report);
+                            if !evidence.is_empty() {
+                                w.evidence(meta, report.segment.index, evidence);
+                            }
                         }
                         if previous_state.is_some_and(|p| p != state) || (previous_state.is_none() && state != RiskState::Clear) {
                             if let Some(w) = writer {
