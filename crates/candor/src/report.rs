@@ -265,8 +265,12 @@ fn state_colour(s: RiskState) -> &'static str {
     }
 }
 
-/// The live score (mean and minimum per segment) over time, the liveness thresholds,
-/// and a band coloured by each segment's state. Segments without duration (stills) are
+/// Reads one score of a segment, if it was measured.
+type ScoreOf = fn(&SegmentReport) -> Option<f32>;
+
+/// The live score (mean and minimum per segment), the synthetic-face confidence and
+/// the identity similarity over time, the liveness thresholds, and a band coloured by
+/// each segment's state. Segments without duration (stills) are
 /// drawn one unit wide each.
 pub fn timeline_svg(reports: &[SegmentReport], cfg: &AnalysisConfig) -> String {
     let spans: Vec<(f64, f64)> = {
@@ -353,6 +357,34 @@ pub fn timeline_svg(reports: &[SegmentReport], cfg: &AnalysisConfig) -> String {
             );
         }
     }
+    // The other scores a state can come from, on the same 0-1 axis.
+    let others: [(&str, &str, &str, ScoreOf); 2] = [
+        ("synthetic", "#D55E00", "synthetic-face confidence", |r| {
+            r.assessment.synthetic_confidence
+        }),
+        ("identity", "#009E73", "identity similarity (median)", |r| {
+            r.segment
+                .signal(names::IDENTITY_SIMILARITY)
+                .map(|s| s.median)
+        }),
+    ];
+    for (class, colour, label, value) in others {
+        let points: Vec<String> = reports
+            .iter()
+            .zip(&spans)
+            .filter_map(|(r, (a, b))| {
+                let v = value(r)?;
+                Some(format!("{:.1},{:.1}", x((a + b) / 2.0), y(f64::from(v))))
+            })
+            .collect();
+        if !points.is_empty() {
+            let _ = writeln!(
+                o,
+                r##"<polyline class="{class}" fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{label}</title></polyline>"##,
+                points.join(" ")
+            );
+        }
+    }
     for (r, (a, b)) in reports.iter().zip(&spans) {
         let state = r.assessment.state;
         let reason = r
@@ -390,8 +422,8 @@ pub fn timeline_svg(reports: &[SegmentReport], cfg: &AnalysisConfig) -> String {
     }
     let _ = writeln!(
         o,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{unit}; band: state of each segment</text>
-<text x="12" y="{:.1}" text-anchor="middle" transform="rotate(-90 12 {:.1})">live score</text>
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{unit}; band: state of each segment; blue: live score (dotted: lowest), red: synthetic-face confidence, green: identity similarity</text>
+<text x="12" y="{:.1}" text-anchor="middle" transform="rotate(-90 12 {:.1})">score</text>
 </svg>"#,
         LEFT + plot_w / 2.0,
         CHART_H - 8.0,
