@@ -1041,3 +1041,53 @@ async fn evidence_is_kept_only_for_alerts_of_tenants_that_turned_it_on() {
     assert!(store.evidence("tenant-b", "ev-b").unwrap().is_empty());
     assert!(store.evidence("tenant-a", "ev-real").unwrap().is_empty());
 }
+
+/// TLS (rustls) with a certificate the test makes: the reference client streams over
+/// https trusting that certificate, and a plaintext client is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_the_reference_client_and_refuses_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.signing_key.serialize_pem()).unwrap();
+    let mut settings = settings(limits());
+    settings.tls = Some(candor_server::TlsFiles {
+        cert: cert_pem.clone(),
+        key: key_pem,
+    });
+    let server = start(settings).await;
+    let port = server.grpc_addr.port();
+
+    let clip = data("talking-heads/grid_brbk7n.mp4");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args([
+            "stream",
+            clip.to_str().unwrap(),
+            "--api-key",
+            KEY_A,
+            "--fast",
+        ])
+        .args(["--server", &format!("https://localhost:{port}")])
+        .args(["--ca-cert", cert_pem.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("accepted") && stdout.contains("summary:"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The same port without TLS: no gRPC answer.
+    let plain = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(ch) = plain {
+        let mut c = proto::candor_client::CandorClient::new(ch);
+        assert!(c.info(authed(proto::InfoRequest {}, KEY_A)).await.is_err());
+    }
+    server.shutdown().await.unwrap();
+}
