@@ -528,3 +528,28 @@ fn a_frozen_picture_is_flagged_and_a_moving_one_is_not() {
         assert!(change["min"].as_f64().unwrap() > 0.5, "{change}");
     }
 }
+
+/// Head pose from the face mesh matches the model manifest's reference on the stills
+/// (solvePnP there: T1 -25 degrees, F1 +28), and the eye and mouth ratios lie in the
+/// ranges it measured (open eyes 0.22-0.45, closed mouths 0.01-0.06).
+#[test]
+fn mesh_signals_match_the_reference_head_pose() {
+    let t1 = data("spoof-samples/image_T1.jpg");
+    let f1 = data("spoof-samples/image_F1.jpg");
+    let (code, lines, stderr) = analyze_json(&[&t1, &f1], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    for (file, yaw_ref) in [(&t1, -25.0), (&f1, 28.0)] {
+        let seg = of_kind(&lines, "segment", file)[0];
+        let yaw = signal(seg, "head_yaw").unwrap();
+        assert_eq!(yaw["source"]["name"], "face_mesh");
+        let y = yaw["mean"].as_f64().unwrap();
+        assert!((y - yaw_ref).abs() < 4.0, "{}: yaw {y}", file.display());
+        let ear = signal(seg, "eye_openness").unwrap()["mean"]
+            .as_f64()
+            .unwrap();
+        assert!((0.2..=0.46).contains(&ear), "{ear}");
+        let mouth = signal(seg, "mouth_open").unwrap()["mean"].as_f64().unwrap();
+        assert!((0.0..=0.08).contains(&mouth), "{mouth}");
+        assert!(!seg["reasons"].to_string().contains("looking_away"));
+    }
+}

@@ -34,6 +34,7 @@ pub fn engine_config() -> EngineConfig {
         queue: 16,
         forgery_models: None,
         identity_model: Some("sface".into()),
+        mesh_model: Some("face_mesh".into()),
     }
 }
 

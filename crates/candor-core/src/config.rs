@@ -103,6 +103,10 @@ pub struct PresenceThresholds {
     /// below which the video is frozen. Default 0.1: a repeated frame reads under 0.01,
     /// the stillest real clip of the development data 0.63.
     pub frozen_change_below: f32,
+    /// Median |head yaw| in degrees (face mesh) at or above which the candidate is
+    /// looking away. Default 40: the real clips of the development data stay within
+    /// 31 degrees.
+    pub looking_away_yaw_deg: f32,
 }
 
 impl Default for PresenceThresholds {
@@ -110,6 +114,7 @@ impl Default for PresenceThresholds {
         Self {
             several_faces_share: 0.5,
             frozen_change_below: 0.1,
+            looking_away_yaw_deg: 40.0,
         }
     }
 }

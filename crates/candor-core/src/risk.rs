@@ -434,6 +434,20 @@ impl RiskRule for PresenceRule {
                 ),
             ));
         }
+        if let Some(yaw) = s.signal(names::HEAD_YAW)
+            && yaw.median.abs() >= self.0.looking_away_yaw_deg
+        {
+            out.push(Reason::new(
+                "looking_away",
+                RiskState::Suspicious,
+                Some(names::HEAD_YAW),
+                format!(
+                    "the candidate looked away from the camera: median head yaw {:.0} degrees \
+                     over {} frames (looking away from {:.0})",
+                    yaw.median, yaw.frames, self.0.looking_away_yaw_deg
+                ),
+            ));
+        }
         let share = s.several_faces_share();
         if s.counts.several_faces == 0 || share < self.0.several_faces_share {
             return out;
@@ -723,6 +737,22 @@ mod tests {
                 (state, code),
                 "{median} {min}"
             );
+        }
+    }
+
+    #[test]
+    fn looking_away_is_suspicious() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        for (yaw, away) in [(0.0, false), (-39.9, false), (40.0, true), (-55.0, true)] {
+            let mut seg = segment(4, 4, 0, Some(0.95));
+            seg.signals.push(stats(names::HEAD_YAW, yaw, yaw));
+            let a = fusion.assess(&seg);
+            assert_eq!(
+                a.reasons.iter().any(|r| r.code == "looking_away"),
+                away,
+                "{yaw}"
+            );
+            assert_eq!(a.state == RiskState::Suspicious, away, "{yaw}");
         }
     }
 

@@ -44,6 +44,16 @@ pub mod names {
     /// |change of the face's mean luma − change of the background's| since the previous
     /// analysed frame (0-255).
     pub const FACE_FLICKER: &str = "face_flicker";
+    /// Head yaw in degrees from the face mesh (PnP against the canonical face); 0 =
+    /// facing the camera, negative = turned toward the picture's right.
+    pub const HEAD_YAW: &str = "head_yaw";
+    /// Head pitch in degrees; its level varies by person, its changes are meaningful.
+    pub const HEAD_PITCH: &str = "head_pitch";
+    /// Mean eye aspect ratio of both eyes from the mesh: open eyes about 0.2-0.4, a
+    /// blink drops toward 0.
+    pub const EYE_OPENNESS: &str = "eye_openness";
+    /// Inner-lip gap over mouth width from the mesh: closed 0.01-0.06, speaking more.
+    pub const MOUTH_OPEN: &str = "mouth_open";
     /// The signals compared with the session's own baseline (`<name>_shift`).
     pub const SESSION_RELATIVE: [&str; 4] = [
         FACE_CONTEXT_SHARPNESS,

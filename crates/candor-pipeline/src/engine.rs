@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use candor_core::{BgrImage, FaceDetection, Source};
 use candor_vision::{
-    DetectorOptions, FaceDetector, FaceEmbedder, ForgeryModel, LivenessModel, RuntimeOptions,
-    WorkerPool,
+    DetectorOptions, FaceDetector, FaceEmbedder, FaceMesh, ForgeryModel, HeadPoseEstimator,
+    LivenessModel, RuntimeOptions, WorkerPool,
 };
 
 use crate::analyser::{
-    BlendAnalyser, FaceAnalyser, QualityAnalyser, forgery_analyser, liveness_analyser,
+    BlendAnalyser, FaceAnalyser, MeshAnalyser, QualityAnalyser, forgery_analyser, liveness_analyser,
 };
 use crate::error::PipelineError;
 use crate::models::ModelCatalog;
@@ -41,7 +41,13 @@ pub struct EngineConfig {
     pub forgery_models: Option<Vec<String>>,
     /// Face identity model by manifest name (`None`: no identity checks).
     pub identity_model: Option<String>,
+    /// Face mesh model by manifest name, for head pose, eyes and mouth (`None`: off).
+    /// Head pose also needs the manifest's `face_geometry` (the canonical face).
+    pub mesh_model: Option<String>,
 }
+
+/// Manifest name of the canonical face model head pose is solved against.
+const FACE_GEOMETRY: &str = "face_geometry";
 
 pub struct Engine {
     detector: WorkerPool<FaceDetector>,
@@ -93,6 +99,15 @@ impl Engine {
             Box::new(liveness_analyser(liveness_pool, liveness_source)),
             Box::new(BlendAnalyser::default()),
         ];
+        if let Some(name) = &cfg.mesh_model {
+            let spec = catalog.resolve(name)?;
+            let geometry = catalog.resolve(FACE_GEOMETRY)?;
+            let pose = HeadPoseEstimator::load(&geometry.path)?;
+            let source = Source::new(&spec.name, &spec.version);
+            let runtime = cfg.runtime.clone();
+            let pool = WorkerPool::spawn(move || FaceMesh::load(&spec, &runtime), workers, queue)?;
+            analysers.push(Box::new(MeshAnalyser::new(pool, pose, source)));
+        }
         for (spec, forgery) in catalog.forgery_models(cfg.forgery_models.as_deref())? {
             let runtime = cfg.runtime.clone();
             let source = Source::new(&spec.name, &spec.version);

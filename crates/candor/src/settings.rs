@@ -46,6 +46,10 @@ pub struct ModelArgs {
     #[arg(long, env = "CANDOR_NO_IDENTITY")]
     pub no_identity: bool,
 
+    /// Skip the face mesh (head pose, eye openness, mouth opening).
+    #[arg(long, env = "CANDOR_NO_MESH")]
+    pub no_mesh: bool,
+
     /// Model instances (worker threads) per model.
     #[arg(long, env = "CANDOR_MODEL_WORKERS", default_value_t = 1)]
     pub model_workers: usize,
@@ -97,6 +101,7 @@ impl ModelArgs {
             workers: self.model_workers.max(1),
             queue: 16,
             identity_model: (!self.no_identity).then(|| "sface".to_owned()),
+            mesh_model: (!self.no_mesh).then(|| "face_mesh".to_owned()),
             forgery_models: self.forgery_models.as_ref().map(|names| {
                 names
                     .iter()
