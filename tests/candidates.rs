@@ -36,17 +36,21 @@ fn settings_with_enrolment(tenants: &[&str]) -> ServerSettings {
     s
 }
 
-/// One session: `start` for `candidate`, the JPEG frames at 25 fps, `finish`.
-fn session(id: &str, candidate: &str, jpegs: &[Vec<u8>]) -> Vec<AnalyzeRequest> {
-    let mut msgs = vec![AnalyzeRequest {
+fn start_for(id: &str, candidate: &str, format: MediaFormat) -> AnalyzeRequest {
+    AnalyzeRequest {
         message: Some(Message::Start(proto::SessionStart {
             session_id: id.into(),
             participant_id: "p1".into(),
-            format: MediaFormat::Jpeg as i32,
+            format: format as i32,
             candidate_ref: Some(candidate.into()),
             ..Default::default()
         })),
-    }];
+    }
+}
+
+/// One session: `start` for `candidate`, the JPEG frames at 25 fps, `finish`.
+fn session(id: &str, candidate: &str, jpegs: &[Vec<u8>]) -> Vec<AnalyzeRequest> {
+    let mut msgs = vec![start_for(id, candidate, MediaFormat::Jpeg)];
     msgs.extend(
         jpegs
             .iter()
@@ -116,8 +120,14 @@ async fn a_first_round_enrols_and_later_rounds_verify_the_candidate() {
     let store = SqliteStore::open(&data_dir).unwrap();
     assert_eq!(enrolled_from(&store, "tenant-a", "cand-7"), vec!["round-1"]);
 
-    // Round 2, the same person: verified on every segment, no mismatch.
-    let r2 = run(&mut c, KEY_A, session("round-2", "cand-7", &same)).await;
+    // Round 2, the same person, now as the H.264 stream of a meeting bot: verified on
+    // every segment, no mismatch.
+    let dir = tempfile::tempdir().unwrap();
+    let h264 = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "a.h264");
+    let mut msgs = vec![start_for("round-2", "cand-7", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&h264, 4096));
+    msgs.push(finish());
+    let r2 = run(&mut c, KEY_A, msgs).await;
     let sims = candidate_medians(&r2);
     eprintln!("same person, per-segment medians: {sims:?}");
     assert_eq!(sims.len(), r2.segments().len());
