@@ -18,7 +18,7 @@ use crate::registry::SessionMeta;
 use crate::state::ServerState;
 
 /// What a live session does about its candidate's identity.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub enum CandidatePlan {
     /// No candidate, no store, no identity model, or enrolment is off for the tenant.
     #[default]
@@ -27,6 +27,17 @@ pub enum CandidatePlan {
     Verify(Vec<f32>),
     /// A first round: enrol the session identity if the session ends normally.
     Enrol,
+}
+
+/// Biometric data stays out of logs: the embedding is never printed.
+impl std::fmt::Debug for CandidatePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Nothing => f.write_str("Nothing"),
+            Self::Verify(e) => write!(f, "Verify({}-d embedding)", e.len()),
+            Self::Enrol => f.write_str("Enrol"),
+        }
+    }
 }
 
 /// The key enrolments are stored under: embeddings of different identity models (or
@@ -221,5 +232,11 @@ mod tests {
         let e = check_photo(b"GIF89a").unwrap_err();
         assert_eq!(tonic::Status::from(e).code(), tonic::Code::InvalidArgument);
         assert!(check_candidate_ref("").is_err());
+    }
+
+    #[test]
+    fn plans_never_print_embeddings() {
+        let shown = format!("{:?}", CandidatePlan::Verify(vec![0.123, 0.456]));
+        assert_eq!(shown, "Verify(2-d embedding)");
     }
 }
