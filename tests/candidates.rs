@@ -149,6 +149,27 @@ async fn a_first_round_enrols_and_later_rounds_verify_the_candidate() {
     );
     // Verifying rounds do not replace the enrolment.
     assert_eq!(enrolled_from(&store, "tenant-a", "cand-7"), vec!["round-1"]);
+    // The stored session's report shows the verification.
+    let dir = data_dir.to_str().unwrap();
+    let out = support::candor(&[
+        "report",
+        "round-3",
+        "--tenant",
+        "tenant-a",
+        "--data-dir",
+        dir,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        html.contains("similarity to the enrolled candidate "),
+        "verdict line missing"
+    );
+    assert!(html.contains("candidate_mismatch") || html.contains("not the enrolled candidate"));
 
     // Another tenant with the same candidate ref neither sees nor uses tenant A's
     // enrolment: its session is its own first round.
@@ -180,7 +201,6 @@ async fn a_first_round_enrols_and_later_rounds_verify_the_candidate() {
     server.shutdown().await.unwrap();
 
     // `candor admin purge --candidate` deletes the enrolment too.
-    let dir = data_dir.to_str().unwrap();
     let out = support::candor(&[
         "admin",
         "purge",
