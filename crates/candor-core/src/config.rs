@@ -134,6 +134,11 @@ pub struct IdentityConfig {
     /// Faces narrower than this (working-size pixels) are not embedded: similarity
     /// degrades below it.
     pub min_face_width_px: f32,
+    /// Median cosine similarity of a segment's checks to the candidate's enrolled
+    /// identity (an earlier round, or a reference photo) below which the face is not
+    /// the enrolled candidate (`candidate_mismatch`). Default 0.363: SFace's
+    /// same-person threshold, as within a session.
+    pub candidate_mismatch_below: f32,
 }
 
 impl Default for IdentityConfig {
@@ -143,6 +148,7 @@ impl Default for IdentityConfig {
             enrol_embeddings: 3,
             interval_ms: 1000,
             min_face_width_px: 64.0,
+            candidate_mismatch_below: 0.363,
         }
     }
 }
@@ -285,9 +291,12 @@ impl AnalysisConfig {
                 "synthetic weights must be finite".into(),
             ));
         }
-        if !(-1.0..=1.0).contains(&self.identity.different_below) {
+        if !(-1.0..=1.0).contains(&self.identity.different_below)
+            || !(-1.0..=1.0).contains(&self.identity.candidate_mismatch_below)
+        {
             return Err(ConfigError::Invalid(
-                "identity.different_below must lie in [-1, 1]".into(),
+                "identity.different_below and identity.candidate_mismatch_below must lie in [-1, 1]"
+                    .into(),
             ));
         }
         if self.segment.length_ms == 0 {

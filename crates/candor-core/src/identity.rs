@@ -10,7 +10,8 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-fn normalised(mut v: Vec<f32>) -> Option<Vec<f32>> {
+/// `v` scaled to unit length; `None` for a zero or non-finite vector.
+pub fn normalised(mut v: Vec<f32>) -> Option<Vec<f32>> {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if !norm.is_finite() || norm < 1e-6 {
         return None;
@@ -47,6 +48,12 @@ impl SessionIdentity {
     /// True once enough embeddings formed a reference.
     pub fn is_enrolled(&self) -> bool {
         self.reference.is_some()
+    }
+
+    /// The session identity: the mean of the consistent embeddings that formed it and
+    /// of every later one that matched it, as a unit vector. `None` before enrolment.
+    pub fn reference(&self) -> Option<&[f32]> {
+        self.reference.as_deref()
     }
 
     /// Takes one unit embedding of the main face; returns its similarity to the session
@@ -112,6 +119,7 @@ mod tests {
         assert_eq!(id.observe(&unit(0.0)), None);
         assert_eq!(id.observe(&unit(20.0)), None);
         assert!(id.is_enrolled());
+        assert!((cosine(id.reference().unwrap(), &unit(10.0)) - 1.0).abs() < 1e-6);
         // Reference = unit(10°): a face at 10° matches exactly, one at 100° is cos 90° = 0.
         assert!((id.observe(&unit(10.0)).unwrap() - 1.0).abs() < 1e-6);
         assert!(id.observe(&unit(100.0)).unwrap().abs() < 1e-6);

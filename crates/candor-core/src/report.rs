@@ -40,6 +40,11 @@ pub struct Summary {
     /// Mean live score over every usable frame, when any was scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_liveness: Option<f32>,
+    /// Median, over the segments that verified it, of each segment's median similarity
+    /// to the candidate's enrolled identity; absent when the session was not verified
+    /// against an enrolment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_similarity: Option<f32>,
     /// Reasons, most severe first, then most frequent.
     pub reasons: Vec<ReasonTally>,
 }
@@ -53,6 +58,7 @@ pub struct SummaryBuilder {
     counts: FrameCounts,
     liveness_sum: f64,
     liveness_frames: u64,
+    candidate_medians: Vec<f32>,
     reasons: Vec<ReasonTally>,
     worst: Option<RiskState>,
 }
@@ -76,6 +82,9 @@ impl SummaryBuilder {
         if let Some(l) = s.signal(names::LIVENESS) {
             self.liveness_sum += f64::from(l.mean) * f64::from(l.frames);
             self.liveness_frames += u64::from(l.frames);
+        }
+        if let Some(c) = s.signal(names::CANDIDATE_SIMILARITY) {
+            self.candidate_medians.push(c.median);
         }
         for r in &report.assessment.reasons {
             self.tally(r);
@@ -125,8 +134,20 @@ impl SummaryBuilder {
             counts: self.counts,
             mean_liveness: (self.liveness_frames > 0)
                 .then(|| (self.liveness_sum / self.liveness_frames as f64) as f32),
+            candidate_similarity: median(&self.candidate_medians),
             reasons,
         }
+    }
+}
+
+fn median(values: &[f32]) -> Option<f32> {
+    let mut v = values.to_vec();
+    v.sort_by(f32::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
     }
 }
 
@@ -191,6 +212,22 @@ mod tests {
             (s.reasons[1].code.as_str(), s.reasons[1].segments),
             ("live_face", 2)
         );
+    }
+
+    #[test]
+    fn candidate_similarity_is_the_median_of_segment_medians() {
+        let mut b = SummaryBuilder::default();
+        b.add(&report(0, 2_000_000, 0.9));
+        assert_eq!(b.build().candidate_similarity, None);
+        for (i, m) in [0.7, 0.2, 0.6].into_iter().enumerate() {
+            let mut r = report(i as u32 + 1, 2_000_000, 0.9);
+            let mut st = r.segment.signals[0].clone();
+            st.name = names::CANDIDATE_SIMILARITY.into();
+            st.median = m;
+            r.segment.signals.push(st);
+            b.add(&r);
+        }
+        assert_eq!(b.build().candidate_similarity, Some(0.6));
     }
 
     #[test]

@@ -127,6 +127,7 @@ impl Fusion {
                 Box::new(PresenceRule(cfg.presence.clone())),
                 Box::new(SyntheticRule(cfg.synthetic.clone())),
                 Box::new(IdentityRule(cfg.identity.clone())),
+                Box::new(CandidateRule(cfg.identity.clone())),
             ],
         }
     }
@@ -409,6 +410,36 @@ impl RiskRule for IdentityRule {
     }
 }
 
+/// Someone other than the enrolled candidate (of an earlier round, or a reference
+/// photo) on camera. Judged on the segment's median, so one poor check does not alert.
+pub struct CandidateRule(pub IdentityConfig);
+
+impl RiskRule for CandidateRule {
+    fn name(&self) -> &'static str {
+        "candidate"
+    }
+
+    fn evaluate(&self, s: &Segment) -> Vec<Reason> {
+        let Some(sim) = s.signal(names::CANDIDATE_SIMILARITY) else {
+            return Vec::new();
+        };
+        let t = self.0.candidate_mismatch_below;
+        if sim.median >= t {
+            return Vec::new();
+        }
+        vec![Reason::new(
+            "candidate_mismatch",
+            RiskState::Alert,
+            Some(names::CANDIDATE_SIMILARITY),
+            format!(
+                "the person on camera is not the enrolled candidate: similarity {:.2} \
+                 (median of {} checks; same person at {t:.2} or more)",
+                sim.median, sim.frames
+            ),
+        )]
+    }
+}
+
 /// Other people in view.
 pub struct PresenceRule(pub PresenceThresholds);
 
@@ -613,6 +644,7 @@ mod tests {
                 "presence",
                 "synthetic",
                 "identity",
+                "candidate",
                 "always"
             ]
         );
@@ -753,6 +785,40 @@ mod tests {
                 "{yaw}"
             );
             assert_eq!(a.state == RiskState::Suspicious, away, "{yaw}");
+        }
+    }
+
+    #[test]
+    fn candidate_rule_table() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        // (median similarity to the enrolment) -> state, reason code. None: the
+        // session is not verified against an enrolment.
+        let cases = [
+            (None, RiskState::Clear, "live_face"),
+            (Some(0.72), RiskState::Clear, "live_face"),
+            (Some(0.363), RiskState::Clear, "live_face"),
+            (Some(0.362), RiskState::Alert, "candidate_mismatch"),
+            (Some(0.05), RiskState::Alert, "candidate_mismatch"),
+            (Some(-0.2), RiskState::Alert, "candidate_mismatch"),
+        ];
+        for (median, state, code) in cases {
+            let mut seg = segment(4, 4, 0, Some(0.95));
+            if let Some(m) = median {
+                seg.signals
+                    .push(stats(names::CANDIDATE_SIMILARITY, m, m - 0.1));
+            }
+            let a = fusion.assess(&seg);
+            assert_eq!(
+                (a.state, a.reasons[0].code.as_str()),
+                (state, code),
+                "{median:?}"
+            );
+            if state == RiskState::Alert {
+                assert_eq!(
+                    a.reasons[0].signal.as_deref(),
+                    Some(names::CANDIDATE_SIMILARITY)
+                );
+            }
         }
     }
 

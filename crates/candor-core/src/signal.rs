@@ -29,6 +29,9 @@ pub mod names {
     /// Cosine similarity of the main face to the session's identity (SFace), -1..1;
     /// below 0.363 it is another person.
     pub const IDENTITY_SIMILARITY: &str = "identity_similarity";
+    /// Cosine similarity of the main face to the candidate's enrolled identity (SFace),
+    /// -1..1; present only when the session verifies against an enrolment.
+    pub const CANDIDATE_SIMILARITY: &str = "candidate_similarity";
     /// Mean absolute luma change (0-255) of the whole picture since the previous
     /// analysed frame, on a 48x48 thumbnail: near 0 for frozen video.
     pub const FRAME_CHANGE: &str = "frame_change";

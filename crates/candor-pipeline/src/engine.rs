@@ -164,6 +164,12 @@ impl Engine {
         Ok(Some((e.embedding.as_slice().to_vec(), source)))
     }
 
+    /// The identity model, when one is loaded. Embeddings of different models (or
+    /// versions) are not comparable, so enrolments are kept per model version.
+    pub fn identity_source(&self) -> Option<&Source> {
+        self.embedder.as_ref().map(|(_, s)| s)
+    }
+
     pub fn detector_name(&self) -> &str {
         &self.detector_source.name
     }

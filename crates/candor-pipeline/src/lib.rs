@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod file;
 pub mod models;
 pub mod motion;
+pub mod photo;
 pub mod stream;
 pub mod tracker;
 
@@ -19,5 +20,6 @@ pub use engine::{Engine, EngineConfig};
 pub use error::PipelineError;
 pub use file::{FileOutcome, analyse_file};
 pub use models::ModelCatalog;
+pub use photo::{PhotoIdentity, photo_identity};
 pub use stream::{FrameTimings, StreamAnalyser};
 pub use tracker::{Tracker, TrackerConfig};

@@ -11,7 +11,7 @@ use candor_core::{
 
 use candor_core::baseline::SessionBaseline;
 use candor_core::config::IdentityConfig;
-use candor_core::identity::SessionIdentity;
+use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::signal::names;
 use candor_core::{FaceDetection, Signal, Source};
 
@@ -61,6 +61,9 @@ fn motion_signals(m: &FrameMotion, source: &Source) -> Vec<Signal> {
 /// When to embed the main face, and the session identity the embeddings build.
 struct IdentityCheck {
     session: SessionIdentity,
+    /// The candidate's enrolled identity (unit vector), when the session verifies
+    /// against one.
+    candidate: Option<Vec<f32>>,
     cfg: IdentityConfig,
     last_at_us: Option<i64>,
     last_track: Option<u32>,
@@ -70,6 +73,7 @@ impl IdentityCheck {
     fn new(cfg: &IdentityConfig) -> Self {
         Self {
             session: SessionIdentity::new(cfg.enrol_embeddings as usize, cfg.different_below),
+            candidate: None,
             cfg: cfg.clone(),
             last_at_us: None,
             last_track: None,
@@ -105,6 +109,20 @@ impl StreamAnalyser {
             evidence: None,
             summary: SummaryBuilder::default(),
         }
+    }
+
+    /// Compares every embedded face with `reference`, the candidate's enrolled identity
+    /// embedding (same identity model), from now on: each check adds a
+    /// `candidate_similarity` signal. A zero or non-finite reference is ignored.
+    pub fn verify_against(&mut self, reference: Vec<f32>) {
+        self.identity.candidate = normalised(reference);
+    }
+
+    /// The session's identity so far: the unit mean of its consistent embeddings (see
+    /// [`SessionIdentity`]), what a first round enrols. `None` until enough good faces
+    /// were embedded, or without an identity model.
+    pub fn session_identity(&self) -> Option<Vec<f32>> {
+        self.identity.session.reference().map(<[f32]>::to_vec)
     }
 
     /// Keeps face key frames from now on, for [`StreamAnalyser::take_evidence`].
@@ -195,6 +213,10 @@ impl StreamAnalyser {
                         (id.last_at_us, id.last_track) = (Some(frame.info.pts_us), track);
                         if let Some(sim) = id.session.observe(&embedding) {
                             signals.push(Signal::new(names::IDENTITY_SIMILARITY, sim, source));
+                        }
+                        if let Some(reference) = &id.candidate {
+                            let sim = cosine(reference, &embedding);
+                            signals.push(Signal::new(names::CANDIDATE_SIMILARITY, sim, source));
                         }
                         stages.push((source.name.clone(), t.elapsed()));
                     }

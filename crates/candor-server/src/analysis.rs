@@ -11,6 +11,7 @@ use candor_pipeline::{Engine, StreamAnalyser};
 use crossbeam_channel::Receiver;
 use tokio::sync::mpsc;
 
+use crate::candidate::CandidatePlan;
 use crate::error::ServiceError;
 use crate::ingest::{InFlight, Work};
 use crate::metrics::METRICS;
@@ -30,6 +31,9 @@ pub enum Output {
     Finished {
         summary: Box<Summary>,
         error: Option<ServiceError>,
+        /// The session identity, for a first round that enrols it; `None` otherwise or
+        /// when no face was embedded well enough.
+        identity: Option<Vec<f32>>,
     },
 }
 
@@ -40,6 +44,9 @@ pub struct AnalysisThread {
     pub cancelled: Arc<AtomicBool>,
     /// Keep face key frames of alerting segments (the tenant's evidence capture).
     pub evidence: bool,
+    /// Verify against the candidate's enrolment, or hand the session identity back
+    /// for enrolling.
+    pub candidate: CandidatePlan,
 }
 
 /// Accumulates analysis time between segment results.
@@ -66,6 +73,10 @@ impl AnalysisThread {
         let mut analyser = StreamAnalyser::new(engine, &cfg);
         if self.evidence {
             analyser.capture_evidence();
+        }
+        let enrols = self.candidate == CandidatePlan::Enrol;
+        if let CandidatePlan::Verify(reference) = &self.candidate {
+            analyser.verify_against(reference.clone());
         }
         let mut timer = Timer::default();
         let mut error = None;
@@ -130,9 +141,11 @@ impl AnalysisThread {
             }
         }
         let summary = analyser.summary();
+        let identity = enrols.then(|| analyser.session_identity()).flatten();
         let _ = self.out.blocking_send(Output::Finished {
             summary: Box::new(summary),
             error,
+            identity,
         });
     }
 

@@ -127,6 +127,7 @@ pub fn summary(
             .collect(),
         complete,
         ended_by: ended_by.to_owned(),
+        candidate_similarity: s.candidate_similarity,
     }
 }
 

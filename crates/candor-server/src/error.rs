@@ -146,6 +146,11 @@ mod tests {
                 Code::Unavailable,
             ),
             (ServiceError::Unavailable("x".into()), Code::Unavailable),
+            // e.g. EnrollCandidate for a tenant with enrolment off
+            (
+                ServiceError::NotEnabled("x".into()),
+                Code::FailedPrecondition,
+            ),
         ];
         for (e, code) in cases {
             assert_eq!(Status::from(e).code(), code);

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod candidate;
 pub mod convert;
 pub mod error;
 pub mod ingest;

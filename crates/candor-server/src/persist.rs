@@ -84,6 +84,14 @@ enum Write {
         segment_index: u32,
         jpegs: Vec<Vec<u8>>,
     },
+    /// A first round's session identity, unless the candidate got enrolled meanwhile.
+    Enrol {
+        tenant: String,
+        session_id: String,
+        candidate_ref: String,
+        embedding: Vec<f32>,
+        model_version: String,
+    },
     /// Answers once every write sent before it is done.
     Flush(Sender<()>),
 }
@@ -173,6 +181,22 @@ impl SessionWriter {
             session_id: storage_id(&meta.session_id),
             segment_index,
             jpegs,
+        });
+    }
+
+    /// Enrols the session identity as the candidate's (the tenant's enrolment setting
+    /// is checked again by the store). An enrolment made meanwhile, e.g. from a
+    /// reference photo, is kept.
+    pub fn enrol(&self, meta: &SessionMeta, embedding: Vec<f32>, model_version: String) {
+        let Some(candidate_ref) = meta.candidate_ref.clone() else {
+            return;
+        };
+        self.send(Write::Enrol {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            candidate_ref,
+            embedding,
+            model_version,
         });
     }
 
@@ -268,6 +292,21 @@ fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
                         .add_evidence(t, s, segment_index, EVIDENCE_KIND, j)
                         .map(|_| ())
                 })
+            }),
+            Write::Enrol {
+                tenant,
+                session_id,
+                candidate_ref,
+                embedding,
+                model_version,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                match store.enrolment(t, &candidate_ref, &model_version) {
+                    Ok(_) => Ok(()),
+                    Err(StoreError::NotFound(_)) => {
+                        store.enrol(t, &candidate_ref, &embedding, &model_version, Some(s))
+                    }
+                    Err(e) => Err(e),
+                }
             }),
             Write::Flush(done) => {
                 let _ = done.send(());

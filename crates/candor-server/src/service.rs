@@ -10,6 +10,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::tenant_of;
+use crate::candidate;
 use crate::error::ServiceError;
 use crate::job_service;
 use crate::persist;
@@ -246,6 +247,24 @@ impl Candor for CandorService {
         let (tx, rx) = mpsc::channel(8);
         tokio::spawn(job_service::watch(self.state.clone(), tenant.0, job_id, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn enroll_candidate(
+        &self,
+        request: Request<proto::EnrollCandidateRequest>,
+    ) -> Result<Response<proto::EnrollCandidateResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let done = candidate::enrol_photo(&self.state, &tenant.0, request.into_inner()).await?;
+        Ok(Response::new(done))
+    }
+
+    async fn delete_candidate(
+        &self,
+        request: Request<proto::DeleteCandidateRequest>,
+    ) -> Result<Response<proto::DeleteCandidateResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let done = candidate::delete(&self.state, &tenant.0, request.into_inner()).await?;
+        Ok(Response::new(done))
     }
 
     async fn info(

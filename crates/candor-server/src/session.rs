@@ -13,6 +13,7 @@ use tonic::{Status, Streaming};
 use tracing::Instrument;
 
 use crate::analysis::{AnalysisThread, Output};
+use crate::candidate::{self, CandidatePlan};
 use crate::convert;
 use crate::error::ServiceError;
 use crate::ingest::{self, InFlight, IncomingFrame};
@@ -171,12 +172,17 @@ impl Session {
         let (out_tx, mut out_rx) = mpsc::channel(16);
         let in_flight = InFlight::new(limits.frames_in_flight);
         let cancelled = Arc::new(AtomicBool::new(false));
+        let plan = candidate::plan(&self.state, &engine, &self.entry.meta).await;
+        let enrol_as = (plan == CandidatePlan::Enrol)
+            .then(|| candidate::model_version(&engine))
+            .flatten();
         let analysis = AnalysisThread {
             work: work_rx,
             out: out_tx,
             in_flight: in_flight.clone(),
             cancelled: cancelled.clone(),
             evidence: self.evidence_capture().await,
+            candidate: plan,
         };
         let cfg = self.state.analysis.clone();
         let started =
@@ -301,10 +307,19 @@ impl Session {
                             break;
                         }
                     }
-                    Some(Output::Finished { summary, error }) => {
+                    Some(Output::Finished { summary, error, identity }) => {
                         if let Some(e) = error {
                             ended_by = "bad_media";
                             pending_error.get_or_insert(e);
+                        }
+                        // Only a session that ended normally enrols (round 1); the
+                        // summary waits for the enrolment, so a next round sees it.
+                        if let (Some(w), Some(model), Some(identity), "finished") =
+                            (writer, enrol_as.clone(), identity, ended_by)
+                        {
+                            w.enrol(meta, identity, model);
+                            let w = w.clone();
+                            let _ = tokio::task::spawn_blocking(move || w.flush_blocking()).await;
                         }
                         let s = convert::summary(&sid, &summary, summary.counts.decoded, max_synthetic, true, ended_by);
                         final_summary = Some(*summary);

@@ -202,14 +202,19 @@ fn section(
         .collect();
     let _ = writeln!(
         o,
-        "<p class=\"verdict\">{} &nbsp; {} segments, {:.1} s; {}{}</p>",
+        "<p class=\"verdict\">{} &nbsp; {} segments, {:.1} s; {}{}{}</p>",
         badge(summary.worst_state),
         summary.segments,
         summary.duration_us as f64 / 1e6,
         shares.join(", "),
         summary
             .mean_liveness
-            .map_or(String::new(), |l| format!("; mean live score {l:.3}"))
+            .map_or(String::new(), |l| format!("; mean live score {l:.3}")),
+        summary
+            .candidate_similarity
+            .map_or(String::new(), |c| format!(
+                "; similarity to the enrolled candidate {c:.2}"
+            ))
     );
     let _ = writeln!(
         o,

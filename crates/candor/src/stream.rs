@@ -210,6 +210,11 @@ async fn stream(args: StreamArgs) -> Result<ExitCode> {
                     s.frames.as_ref().map_or(0, |f| f.dropped),
                     s.ended_by
                 );
+                if let Some(sim) = s.candidate_similarity {
+                    println!(
+                        "candidate: similarity to the enrolment {sim:.2} (median over segments)"
+                    );
+                }
             }
             _ => {}
         }
