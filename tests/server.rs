@@ -1091,3 +1091,36 @@ async fn tls_serves_the_reference_client_and_refuses_plaintext() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// A virtual camera named in the capture information is context on every segment
+/// (a `clear`-level reason, first in a clear segment's reasons), never an alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_virtual_camera_is_context_not_an_alert() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let h264 = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "c.h264");
+    let mut c = client(server.grpc_addr).await;
+    let mut start = start_msg("obs", MediaFormat::H264Annexb);
+    if let Some(proto::analyze_request::Message::Start(s)) = &mut start.message {
+        s.capture = Some(proto::CaptureInfo {
+            device_label: "OBS Virtual Camera".into(),
+            platform: "browser".into(),
+            client_version: "1".into(),
+        });
+    }
+    let mut msgs = vec![start];
+    msgs.extend(chunks(&h264, 8192));
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    let segs = out.segments();
+    assert_eq!(segs.len(), 2);
+    for s in segs {
+        assert_eq!(s.state, proto::RiskState::Clear as i32, "{s:?}");
+        let r = &s.reasons[0];
+        assert_eq!(r.code, "virtual_camera");
+        assert_eq!(r.state, proto::RiskState::Clear as i32);
+        assert!(r.message.contains("OBS Virtual Camera"), "{}", r.message);
+    }
+    server.shutdown().await.unwrap();
+}

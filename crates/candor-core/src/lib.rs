@@ -9,6 +9,7 @@
 //! a [`SummaryBuilder`] sums a recording or session up.
 
 pub mod baseline;
+pub mod capture;
 pub mod config;
 pub mod face;
 mod fitted;

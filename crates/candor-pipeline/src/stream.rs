@@ -125,6 +125,12 @@ impl StreamAnalyser {
         self.identity.session.reference().map(<[f32]>::to_vec)
     }
 
+    /// Adds a rule to this stream's fusion (e.g. session context the stream alone
+    /// cannot see).
+    pub fn add_rule(&mut self, rule: Box<dyn candor_core::RiskRule>) {
+        self.fusion.push(rule);
+    }
+
     /// Keeps face key frames from now on, for [`StreamAnalyser::take_evidence`].
     pub fn capture_evidence(&mut self) {
         self.evidence.get_or_insert_with(EvidenceBuffer::default);

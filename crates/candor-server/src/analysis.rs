@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use candor_core::capture::CaptureContextRule;
 use candor_core::{AnalysisConfig, RiskState, SegmentReport, Summary};
 use candor_pipeline::{Engine, StreamAnalyser};
 use crossbeam_channel::Receiver;
@@ -47,6 +48,8 @@ pub struct AnalysisThread {
     /// Verify against the candidate's enrolment, or hand the session identity back
     /// for enrolling.
     pub candidate: CandidatePlan,
+    /// The capture context (a virtual camera) every segment carries as a reason.
+    pub context: Option<CaptureContextRule>,
 }
 
 /// Accumulates analysis time between segment results.
@@ -69,8 +72,11 @@ impl Timer {
 }
 
 impl AnalysisThread {
-    pub fn run(self, engine: Arc<Engine>, cfg: AnalysisConfig) {
+    pub fn run(mut self, engine: Arc<Engine>, cfg: AnalysisConfig) {
         let mut analyser = StreamAnalyser::new(engine, &cfg);
+        if let Some(rule) = self.context.take() {
+            analyser.add_rule(Box::new(rule));
+        }
         if self.evidence {
             analyser.capture_evidence();
         }

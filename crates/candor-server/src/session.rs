@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use candor_core::capture::CaptureContextRule;
 use candor_core::{RiskState, Summary};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tonic::{Status, Streaming};
@@ -183,6 +184,7 @@ impl Session {
             cancelled: cancelled.clone(),
             evidence: self.evidence_capture().await,
             candidate: plan,
+            context: CaptureContextRule::for_device(&self.entry.meta.capture.device_label),
         };
         let cfg = self.state.analysis.clone();
         let started =
