@@ -57,6 +57,10 @@ pub mod names {
     pub const EYE_OPENNESS: &str = "eye_openness";
     /// Inner-lip gap over mouth width from the mesh: closed 0.01-0.06, speaking more.
     pub const MOUTH_OPEN: &str = "mouth_open";
+    /// Change of the face mesh's shape since the previous analysed frame, with moving,
+    /// in-plane turning and scaling removed (2-D Procrustes), in face radii: a photo
+    /// moved in front of the camera barely deforms.
+    pub const MESH_DEFORMATION: &str = "mesh_deformation";
     /// The signals compared with the session's own baseline (`<name>_shift`).
     pub const SESSION_RELATIVE: [&str; 4] = [
         FACE_CONTEXT_SHARPNESS,

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use candor_core::signal::names;
 use candor_core::{BgrImage, FaceDetection, Signal, Source};
 use candor_vision::{
-    FaceMesh, FaceMetrics, FaceQuality, ForgeryModel, HeadPoseEstimator, LivenessModel, MeshRoi,
-    Model, WorkerPool,
+    FaceMetrics, FaceQuality, ForgeryModel, HeadPose, LivenessModel, MeshResult, Model, WorkerPool,
 };
 
 use crate::error::PipelineError;
@@ -112,62 +111,19 @@ where
     }
 }
 
-/// Head pose, eye openness and mouth opening from the 468-point face mesh: where the
-/// candidate looks, and the blinks and speech a photo or a frozen frame lacks.
-pub struct MeshAnalyser {
-    pool: WorkerPool<FaceMesh>,
-    pose: HeadPoseEstimator,
-    source: Source,
-}
-
-/// Below this mesh presence the model says the crop holds no face.
-const MESH_PRESENCE: f32 = 0.5;
-
-impl MeshAnalyser {
-    pub fn new(pool: WorkerPool<FaceMesh>, pose: HeadPoseEstimator, source: Source) -> Self {
-        Self { pool, pose, source }
+/// Head pose, eye openness and mouth opening of one face mesh: where the candidate
+/// looks, and the blinks and speech a photo or a frozen frame lacks.
+pub fn mesh_signals(mesh: &MeshResult, pose: Option<HeadPose>, source: &Source) -> Vec<Signal> {
+    let mut out = Vec::with_capacity(4);
+    if let Some(m) = FaceMetrics::from_mesh(&mesh.points) {
+        out.push(Signal::new(names::EYE_OPENNESS, m.ear_mean(), source));
+        out.push(Signal::new(names::MOUTH_OPEN, m.mouth_open, source));
     }
-}
-
-impl FaceAnalyser for MeshAnalyser {
-    fn name(&self) -> &str {
-        &self.source.name
+    if let Some(p) = pose {
+        out.push(Signal::new(names::HEAD_YAW, p.yaw, source));
+        out.push(Signal::new(names::HEAD_PITCH, p.pitch, source));
     }
-
-    fn sources(&self) -> Vec<Source> {
-        vec![self.source.clone()]
-    }
-
-    fn healthy(&self) -> bool {
-        self.pool.healthy()
-    }
-
-    fn analyse(
-        &self,
-        frame: &AnalysisFrame,
-        face: &FaceDetection,
-    ) -> Result<Vec<Signal>, PipelineError> {
-        let roi = MeshRoi::from_detection(face);
-        let mesh = self.pool.call((frame.image.clone(), roi))?;
-        if mesh.presence < MESH_PRESENCE {
-            return Ok(Vec::new());
-        }
-        let s = &self.source;
-        let mut out = Vec::with_capacity(4);
-        if let Some(m) = FaceMetrics::from_mesh(&mesh.points) {
-            out.push(Signal::new(names::EYE_OPENNESS, m.ear_mean(), s));
-            out.push(Signal::new(names::MOUTH_OPEN, m.mouth_open, s));
-        }
-        // A pose that does not converge is no measurement, not an error.
-        if let Ok(p) = self
-            .pose
-            .estimate(&mesh.points, frame.image.width, frame.image.height)
-        {
-            out.push(Signal::new(names::HEAD_YAW, p.pose.yaw, s));
-            out.push(Signal::new(names::HEAD_PITCH, p.pose.pitch, s));
-        }
-        Ok(out)
-    }
+    out
 }
 
 /// Face-versus-surroundings sharpness and noise, and contour edges: what a pasted face

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use candor_core::{BgrImage, FaceDetection, Source};
 use candor_vision::{
-    DetectorOptions, FaceDetector, FaceEmbedder, FaceMesh, ForgeryModel, HeadPoseEstimator,
-    LivenessModel, RuntimeOptions, WorkerPool,
+    DetectorOptions, FaceDetector, FaceEmbedder, FaceMesh, ForgeryModel, HeadPose,
+    HeadPoseEstimator, LivenessModel, MeshResult, MeshRoi, RuntimeOptions, WorkerPool,
 };
 
 use crate::analyser::{
-    BlendAnalyser, FaceAnalyser, MeshAnalyser, QualityAnalyser, forgery_analyser, liveness_analyser,
+    BlendAnalyser, FaceAnalyser, QualityAnalyser, forgery_analyser, liveness_analyser,
 };
 use crate::error::PipelineError;
 use crate::models::ModelCatalog;
@@ -56,7 +56,22 @@ pub struct Engine {
     /// Identity embeddings are not a per-frame signal: the stream analyser asks for
     /// them at its own pace and keeps the session identity.
     embedder: Option<(WorkerPool<FaceEmbedder>, Source)>,
+    /// The mesh is per-frame but also compared across frames (rigid motion), so the
+    /// stream analyser asks for it, like the embeddings.
+    mesh: Option<MeshModels>,
 }
+
+/// A face's mesh, its head pose when the solve converged, and the mesh model.
+pub type FaceMeshReading<'a> = (MeshResult, Option<HeadPose>, &'a Source);
+
+struct MeshModels {
+    pool: WorkerPool<FaceMesh>,
+    pose: HeadPoseEstimator,
+    source: Source,
+}
+
+/// Below this mesh presence the model says the crop holds no face.
+const MESH_PRESENCE: f32 = 0.5;
 
 impl Engine {
     /// Loads every model and warms each instance up with a real inference, so that a
@@ -99,15 +114,19 @@ impl Engine {
             Box::new(liveness_analyser(liveness_pool, liveness_source)),
             Box::new(BlendAnalyser::default()),
         ];
-        if let Some(name) = &cfg.mesh_model {
-            let spec = catalog.resolve(name)?;
-            let geometry = catalog.resolve(FACE_GEOMETRY)?;
-            let pose = HeadPoseEstimator::load(&geometry.path)?;
-            let source = Source::new(&spec.name, &spec.version);
-            let runtime = cfg.runtime.clone();
-            let pool = WorkerPool::spawn(move || FaceMesh::load(&spec, &runtime), workers, queue)?;
-            analysers.push(Box::new(MeshAnalyser::new(pool, pose, source)));
-        }
+        let mesh = match &cfg.mesh_model {
+            Some(name) => {
+                let spec = catalog.resolve(name)?;
+                let geometry = catalog.resolve(FACE_GEOMETRY)?;
+                let pose = HeadPoseEstimator::load(&geometry.path)?;
+                let source = Source::new(&spec.name, &spec.version);
+                let runtime = cfg.runtime.clone();
+                let pool =
+                    WorkerPool::spawn(move || FaceMesh::load(&spec, &runtime), workers, queue)?;
+                Some(MeshModels { pool, pose, source })
+            }
+            None => None,
+        };
         for (spec, forgery) in catalog.forgery_models(cfg.forgery_models.as_deref())? {
             let runtime = cfg.runtime.clone();
             let source = Source::new(&spec.name, &spec.version);
@@ -135,6 +154,7 @@ impl Engine {
             detector_source: Source::new(det_spec.name, det_spec.version),
             analysers,
             embedder,
+            mesh,
         }))
     }
 
@@ -143,6 +163,7 @@ impl Engine {
         std::iter::once(self.detector_source.clone())
             .chain(self.analysers.iter().flat_map(|a| a.sources()))
             .chain(self.embedder.iter().map(|(_, s)| s.clone()))
+            .chain(self.mesh.iter().map(|m| m.source.clone()))
             .collect()
     }
 
@@ -164,6 +185,27 @@ impl Engine {
         Ok(Some((e.embedding.as_slice().to_vec(), source)))
     }
 
+    /// The 468-point mesh of `face` and its head pose (when the solve converges), with
+    /// the model that made it; `None` without a mesh model or when the mesh finds no
+    /// face in the detector's ROI.
+    pub fn mesh(
+        &self,
+        image: Arc<BgrImage>,
+        face: &FaceDetection,
+    ) -> Result<Option<FaceMeshReading<'_>>, PipelineError> {
+        let Some(m) = &self.mesh else {
+            return Ok(None);
+        };
+        let (w, h) = (image.width, image.height);
+        let mesh = m.pool.call((image, MeshRoi::from_detection(face)))?;
+        if mesh.presence < MESH_PRESENCE {
+            return Ok(None);
+        }
+        // A pose that does not converge is no measurement, not an error.
+        let pose = m.pose.estimate(&mesh.points, w, h).ok().map(|p| p.pose);
+        Ok(Some((mesh, pose, &m.source)))
+    }
+
     /// The identity model, when one is loaded. Embeddings of different models (or
     /// versions) are not comparable, so enrolments are kept per model version.
     pub fn identity_source(&self) -> Option<&Source> {
@@ -182,6 +224,7 @@ impl Engine {
     pub fn healthy(&self) -> bool {
         self.detector.healthy()
             && self.analysers.iter().all(|a| a.healthy())
+            && self.mesh.as_ref().is_none_or(|m| m.pool.healthy())
             && self.embedder.as_ref().is_none_or(|(p, _)| p.healthy())
     }
 }

@@ -272,3 +272,83 @@ mod tests {
         );
     }
 }
+
+/// How much a face changed shape between two meshes, with moving, turning in the
+/// picture plane and scaling taken out (2-D Procrustes on x, y): the RMS distance of
+/// the aligned points in units of the face's RMS radius. A photo moved in front of the
+/// camera stays near the mesh's own noise; speech, blinks and expressions move it.
+/// `None` for meshes of different sizes or with no extent.
+pub fn mesh_deformation(a: &[[f32; 3]], b: &[[f32; 3]]) -> Option<f32> {
+    if a.len() != b.len() || a.is_empty() {
+        return None;
+    }
+    let normalise = |pts: &[[f32; 3]]| -> Option<Vec<(f64, f64)>> {
+        let n = pts.len() as f64;
+        let (cx, cy) = pts.iter().fold((0.0, 0.0), |(x, y), p| {
+            (x + f64::from(p[0]) / n, y + f64::from(p[1]) / n)
+        });
+        let centred: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|p| (f64::from(p[0]) - cx, f64::from(p[1]) - cy))
+            .collect();
+        let rms = (centred.iter().map(|(x, y)| x * x + y * y).sum::<f64>() / n).sqrt();
+        (rms > 1e-9 && rms.is_finite())
+            .then(|| centred.iter().map(|(x, y)| (x / rms, y / rms)).collect())
+    };
+    let (p, q) = (normalise(a)?, normalise(b)?);
+    // The rotation that best maps p onto q.
+    let (dot, cross) = p.iter().zip(&q).fold((0.0, 0.0), |(d, c), (u, v)| {
+        (d + u.0 * v.0 + u.1 * v.1, c + u.0 * v.1 - u.1 * v.0)
+    });
+    let (sin, cos) = cross.atan2(dot).sin_cos();
+    let sq: f64 = p
+        .iter()
+        .zip(&q)
+        .map(|(u, v)| {
+            let (rx, ry) = (cos * u.0 - sin * u.1, sin * u.0 + cos * u.1);
+            (rx - v.0).powi(2) + (ry - v.1).powi(2)
+        })
+        .sum();
+    Some((sq / p.len() as f64).sqrt() as f32)
+}
+
+#[cfg(test)]
+mod deformation_tests {
+    use super::*;
+
+    fn shape() -> Vec<[f32; 3]> {
+        vec![
+            [0.0, 0.0, 0.0],
+            [4.0, 0.0, 0.0],
+            [2.0, 3.0, 0.0],
+            [1.0, 5.0, 0.0],
+            [3.0, 5.0, 0.0],
+        ]
+    }
+
+    #[test]
+    fn moving_turning_and_scaling_is_no_deformation() {
+        let (s, c) = 0.3f32.sin_cos();
+        let moved: Vec<[f32; 3]> = shape()
+            .iter()
+            .map(|p| {
+                [
+                    2.0 * (c * p[0] - s * p[1]) + 50.0,
+                    2.0 * (s * p[0] + c * p[1]) - 7.0,
+                    0.0,
+                ]
+            })
+            .collect();
+        assert!(mesh_deformation(&shape(), &moved).unwrap() < 1e-5);
+    }
+
+    #[test]
+    fn a_moving_mouth_is_deformation() {
+        let mut open = shape();
+        open[3][1] += 1.0;
+        open[4][1] += 1.0;
+        let d = mesh_deformation(&shape(), &open).unwrap();
+        assert!(d > 0.1, "{d}");
+        assert_eq!(mesh_deformation(&shape(), &shape()[..2]), None);
+    }
+}

@@ -15,11 +15,11 @@ use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::signal::names;
 use candor_core::{FaceDetection, Signal, Source};
 
-use crate::analyser::AnalysisFrame;
+use crate::analyser::{AnalysisFrame, mesh_signals};
 use crate::engine::Engine;
 use crate::error::PipelineError;
 use crate::evidence::{EvidenceBuffer, KeyFrame};
-use crate::motion::{FrameMotion, MotionTracker};
+use crate::motion::{FrameMotion, MotionTracker, mesh_deformation};
 use crate::tracker::{Tracker, TrackerConfig};
 
 /// Wall time spent per model or measurement on the last analysed frame.
@@ -40,6 +40,8 @@ pub struct StreamAnalyser {
     identity: IdentityCheck,
     motion: MotionTracker,
     motion_source: Source,
+    /// The main face's mesh on the previous analysed frame, for rigid motion.
+    last_mesh: Option<Vec<[f32; 3]>>,
     /// Face key frames, only while evidence capture is on.
     evidence: Option<EvidenceBuffer>,
     summary: SummaryBuilder,
@@ -107,6 +109,7 @@ impl StreamAnalyser {
             motion: MotionTracker::default(),
             motion_source: Source::new("frame_motion", "1"),
             evidence: None,
+            last_mesh: None,
             summary: SummaryBuilder::default(),
         }
     }
@@ -210,6 +213,19 @@ impl StreamAnalyser {
                 }
                 if let Some(m) = &motion {
                     signals.extend(motion_signals(m, &self.motion_source));
+                }
+                if let Some((mesh, pose, source)) = self.engine.mesh(af.image.clone(), det)? {
+                    signals.extend(mesh_signals(&mesh, pose, source));
+                    if let Some(d) = self
+                        .last_mesh
+                        .as_ref()
+                        .and_then(|prev| mesh_deformation(prev, &mesh.points))
+                    {
+                        signals.push(Signal::new(names::MESH_DEFORMATION, d, source));
+                    }
+                    self.last_mesh = Some(mesh.points);
+                } else {
+                    self.last_mesh = None;
                 }
                 let track = Some(tracked.track_ids[i]);
                 if self.identity.due(frame.info.pts_us, track, det) {
