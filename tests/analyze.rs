@@ -291,7 +291,7 @@ fn containers_analyse_end_to_end() {
 /// A camera showing nothing (black frames) cannot be judged: inconclusive, with the
 /// reason "no face", never clear and never an error.
 #[test]
-fn black_frames_are_inconclusive_not_clear() {
+fn black_frames_read_as_camera_off_not_clear() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("black.webm");
     ffmpeg(&[
@@ -315,8 +315,15 @@ fn black_frames_are_inconclusive_not_clear() {
     assert_eq!(segs.len(), 2);
     for s in &segs {
         assert_eq!(state(s), "inconclusive", "{s}");
-        assert_eq!(s["abstain"], "no_face");
-        assert_eq!(s["reasons"][0]["code"], "no_face");
+        assert_eq!(s["abstain"], "camera_off");
+        assert_eq!(s["reasons"][0]["code"], "camera_off");
+        assert!(
+            s["reasons"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("camera off"),
+            "{s}"
+        );
         assert_eq!(s["counts"]["no_face"], s["counts"]["analysed"]);
     }
     assert_eq!(

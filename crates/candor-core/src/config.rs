@@ -53,6 +53,10 @@ pub struct QualityThresholds {
     /// Share of analysed frames that must be usable for the segment to be judged.
     /// Default 0.5; below it the segment is `inconclusive`.
     pub min_usable_share: f32,
+    /// Mean picture luma (0-255) below which a frame without a face counts as camera
+    /// off rather than no face. Default 12: a black feed reads about 0-2 after video
+    /// coding (limited range), a dim room well above.
+    pub camera_off_luma_below: f32,
 }
 
 impl Default for QualityThresholds {
@@ -63,6 +67,7 @@ impl Default for QualityThresholds {
             max_brightness: 225.0,
             min_sharpness: 15.0,
             min_usable_share: 0.5,
+            camera_off_luma_below: 12.0,
         }
     }
 }

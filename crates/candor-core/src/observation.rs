@@ -22,6 +22,10 @@ pub struct FrameObservation {
     pub faces: Vec<FaceObservation>,
     /// Track id of the main subject when it is on this frame.
     pub main_track: Option<u32>,
+    /// Mean luma (0-255) of the whole picture, when measured: tells a camera that is
+    /// off (black) from an empty room.
+    #[serde(default)]
+    pub picture_luma: Option<f32>,
 }
 
 impl FrameObservation {

@@ -10,6 +10,8 @@ use crate::signal::{find, names};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AbstainCode {
+    /// The whole picture is black: the camera is off or covered.
+    CameraOff,
     NoFace,
     FaceTooSmall,
     TooDark,
@@ -21,6 +23,7 @@ pub enum AbstainCode {
 impl AbstainCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::CameraOff => "camera_off",
             Self::NoFace => "no_face",
             Self::FaceTooSmall => "face_too_small",
             Self::TooDark => "too_dark",
@@ -32,6 +35,7 @@ impl AbstainCode {
 
     pub fn describe(self) -> &'static str {
         match self {
+            Self::CameraOff => "camera off or covered (black picture)",
             Self::NoFace => "no face on camera",
             Self::FaceTooSmall => "face too small to judge",
             Self::TooDark => "face too dark",
@@ -45,7 +49,16 @@ impl AbstainCode {
 /// `Ok` when the main face of `frame` is good enough to judge. Quality signals that an
 /// analyser did not produce are not held against the frame.
 pub fn frame_usability(frame: &FrameObservation, t: &QualityThresholds) -> Result<(), AbstainCode> {
-    let face = frame.main_face().ok_or(AbstainCode::NoFace)?;
+    let Some(face) = frame.main_face() else {
+        let black = frame
+            .picture_luma
+            .is_some_and(|l| l < t.camera_off_luma_below);
+        return Err(if black {
+            AbstainCode::CameraOff
+        } else {
+            AbstainCode::NoFace
+        });
+    };
     let value = |name| find(&face.signals, name).map(|s| s.value);
     if value(names::FACE_WIDTH_PX).is_some_and(|w| w < t.min_face_width_px) {
         return Err(AbstainCode::FaceTooSmall);
@@ -80,6 +93,7 @@ mod tests {
                 source_width: 640,
                 source_height: 480,
             },
+            picture_luma: None,
             faces: vec![FaceObservation {
                 track_id: 1,
                 detection: FaceDetection {
@@ -93,6 +107,24 @@ mod tests {
                     .collect(),
             }],
             main_track: Some(1),
+        }
+    }
+
+    #[test]
+    fn a_black_picture_without_a_face_is_camera_off() {
+        let t = QualityThresholds::default();
+        let mut frame = frame_with(&[]);
+        frame.faces.clear();
+        frame.main_track = None;
+        for (luma, want) in [
+            (Some(1.0), AbstainCode::CameraOff),
+            (Some(11.9), AbstainCode::CameraOff),
+            (Some(12.0), AbstainCode::NoFace),
+            (Some(80.0), AbstainCode::NoFace),
+            (None, AbstainCode::NoFace),
+        ] {
+            frame.picture_luma = luma;
+            assert_eq!(frame_usability(&frame, &t), Err(want), "{luma:?}");
         }
     }
 

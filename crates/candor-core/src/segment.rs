@@ -361,6 +361,7 @@ mod tests {
             info: info(pts, i),
             faces,
             main_track,
+            picture_luma: None,
         })
     }
 

@@ -98,6 +98,14 @@ impl MotionTracker {
     }
 }
 
+impl MotionTracker {
+    /// Mean luma (0-255) of the last observed picture.
+    pub fn picture_luma(&self) -> Option<f32> {
+        let (_, thumb) = self.history.back()?;
+        Some(thumb.iter().sum::<f32>() / thumb.len().max(1) as f32)
+    }
+}
+
 /// Nose and mouth corners in the frame of the eyes: origin at the image-left eye, x
 /// along the eye line, unit = inter-ocular distance. Invariant to moving, turning in
 /// the picture plane and scaling the face: only a change of expression or a turn of

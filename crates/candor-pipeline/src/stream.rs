@@ -259,6 +259,7 @@ impl StreamAnalyser {
             info: frame.info,
             main_track: tracked.main.map(|i| tracked.track_ids[i]),
             faces,
+            picture_luma: self.motion.picture_luma(),
         })
     }
 

@@ -18,6 +18,7 @@ pub fn risk_state(s: RiskState) -> proto::RiskState {
 pub fn abstain(code: Option<AbstainCode>) -> proto::AbstainCode {
     match code {
         None => proto::AbstainCode::Unspecified,
+        Some(AbstainCode::CameraOff) => proto::AbstainCode::CameraOff,
         Some(AbstainCode::NoFace) => proto::AbstainCode::NoFace,
         Some(AbstainCode::FaceTooSmall) => proto::AbstainCode::FaceTooSmall,
         Some(AbstainCode::TooDark) => proto::AbstainCode::TooDark,
