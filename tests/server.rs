@@ -1124,3 +1124,127 @@ async fn a_virtual_camera_is_context_not_an_alert() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// A head-turn challenge asked by a second client while a session runs: it passes on a
+/// clip where the head turns and fails on a still face, and the result reaches the
+/// Analyze stream. Bad requests get clear codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn challenges_pass_on_a_turning_head_and_fail_on_a_still() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let turning = annexb(
+        &data("deepfake-samples/dfdcstyle_gl_real.mp4"),
+        dir.path(),
+        "t.h264",
+    );
+    let still = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path()).swap_remove(10);
+    let c = client(server.grpc_addr).await;
+    let cases: [(
+        &str,
+        MediaFormat,
+        Vec<proto::AnalyzeRequest>,
+        proto::ChallengeOutcome,
+    ); 2] = [
+        (
+            "turning",
+            MediaFormat::H264Annexb,
+            chunks(&turning, 16 * 1024),
+            proto::ChallengeOutcome::Pass,
+        ),
+        (
+            "still",
+            MediaFormat::Jpeg,
+            (0..30)
+                .map(|i| frame(i * 200_000, still.clone(), 0, 0))
+                .collect(),
+            proto::ChallengeOutcome::Fail,
+        ),
+    ];
+    for (id, format, media, want) in cases {
+        let (tx, rx) = tokio::sync::mpsc::channel(512);
+        tx.send(start_msg(id, format)).await.unwrap();
+        let call = c
+            .clone()
+            .analyze(authed(
+                tokio_stream::wrappers::ReceiverStream::new(rx),
+                KEY_A,
+            ))
+            .await;
+        // The recruiter's side, on another connection.
+        let mut recruiter = client(server.grpc_addr).await;
+        let asked = recruiter
+            .challenge(authed(
+                proto::ChallengeRequest {
+                    session_id: id.into(),
+                    kind: proto::ChallengeKind::TurnHead as i32,
+                    window_ms: None,
+                },
+                KEY_A,
+            ))
+            .await
+            .expect("challenge accepted")
+            .into_inner();
+        assert!(asked.instruction.contains("turn your head"), "{asked:?}");
+        assert_eq!(asked.window_ms, 5000);
+        for m in media {
+            tx.send(m).await.unwrap();
+        }
+        tx.send(finish()).await.unwrap();
+        drop(tx);
+        let out = collect(call).await;
+        assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+        let result = out
+            .events
+            .iter()
+            .find_map(|e| match &e.event {
+                Some(Event::Challenge(ch)) => Some(ch.clone()),
+                _ => None,
+            })
+            .expect("a challenge result on the Analyze stream");
+        assert_eq!(result.challenge_id, asked.challenge_id);
+        assert_eq!(result.outcome, want as i32, "{id}: {result:?}");
+        let yaw = result
+            .measurements
+            .iter()
+            .find(|m| m.name == "yaw_change_deg")
+            .expect("yaw measured");
+        eprintln!("{id}: {} ({})", result.message, yaw.value);
+        assert!(result.end_us - result.start_us <= 5_000_000);
+    }
+
+    // Bad requests: unknown kind, another tenant's or an unknown session, an ended one.
+    let ask = |session: &str, kind: proto::ChallengeKind, key: &'static str| {
+        let mut c = c.clone();
+        let session = session.to_owned();
+        async move {
+            c.challenge(authed(
+                proto::ChallengeRequest {
+                    session_id: session,
+                    kind: kind as i32,
+                    window_ms: None,
+                },
+                key,
+            ))
+            .await
+            .map(|r| r.into_inner())
+        }
+    };
+    let code = |r: Result<proto::ChallengeResponse, tonic::Status>| r.unwrap_err().code();
+    assert_eq!(
+        code(ask("still", proto::ChallengeKind::Unspecified, KEY_A).await),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        code(ask("still", proto::ChallengeKind::TurnHead, KEY_B).await),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(ask("nobody", proto::ChallengeKind::TurnHead, KEY_A).await),
+        Code::NotFound
+    );
+    assert_eq!(
+        code(ask("still", proto::ChallengeKind::TurnHead, KEY_A).await),
+        Code::FailedPrecondition
+    );
+    server.shutdown().await.unwrap();
+}

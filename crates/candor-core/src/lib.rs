@@ -10,6 +10,7 @@
 
 pub mod baseline;
 pub mod capture;
+pub mod challenge;
 pub mod config;
 pub mod face;
 mod fitted;

@@ -10,6 +10,9 @@ use candor_core::{
 };
 
 use candor_core::baseline::SessionBaseline;
+use candor_core::challenge::{
+    ChallengeKind, ChallengeResult, ChallengeRules, ChallengeSample, ChallengeTracker,
+};
 use candor_core::config::IdentityConfig;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::signal::names;
@@ -40,6 +43,9 @@ pub struct StreamAnalyser {
     identity: IdentityCheck,
     motion: MotionTracker,
     motion_source: Source,
+    /// Challenges in progress, by id, and results not yet taken.
+    challenges: Vec<(String, ChallengeTracker)>,
+    challenge_results: Vec<(String, ChallengeResult)>,
     /// The main face's mesh on the previous analysed frame, for rigid motion.
     last_mesh: Option<Vec<[f32; 3]>>,
     /// Face key frames, only while evidence capture is on.
@@ -110,6 +116,8 @@ impl StreamAnalyser {
             motion_source: Source::new("frame_motion", "1"),
             evidence: None,
             last_mesh: None,
+            challenges: Vec::new(),
+            challenge_results: Vec::new(),
             summary: SummaryBuilder::default(),
         }
     }
@@ -132,6 +140,46 @@ impl StreamAnalyser {
     /// cannot see).
     pub fn add_rule(&mut self, rule: Box<dyn candor_core::RiskRule>) {
         self.fusion.push(rule);
+    }
+
+    /// Starts a challenge with the next analysed frame; its result comes from
+    /// [`StreamAnalyser::take_challenge_results`] once `window_us` of video has passed.
+    pub fn start_challenge(&mut self, id: String, kind: ChallengeKind, window_us: i64) {
+        let tracker = ChallengeTracker::new(kind, window_us, ChallengeRules::default());
+        self.challenges.push((id, tracker));
+    }
+
+    /// Results of challenges whose window has passed (or, after [`Self::close`], of
+    /// every open one).
+    pub fn take_challenge_results(&mut self) -> Vec<(String, ChallengeResult)> {
+        std::mem::take(&mut self.challenge_results)
+    }
+
+    fn feed_challenges(&mut self, obs: &FrameObservation) {
+        if self.challenges.is_empty() {
+            return;
+        }
+        let face = obs.main_face();
+        let value = |name: &str| {
+            face.and_then(|f| f.signals.iter().find(|s| s.name == name))
+                .map(|s| s.value)
+        };
+        let sample = ChallengeSample {
+            pts_us: obs.info.pts_us,
+            face: face.is_some(),
+            yaw: value(names::HEAD_YAW),
+            pitch: value(names::HEAD_PITCH),
+            identity_similarity: value(names::IDENTITY_SIMILARITY),
+            liveness: value(names::LIVENESS),
+        };
+        let mut open = Vec::with_capacity(self.challenges.len());
+        for (id, mut t) in std::mem::take(&mut self.challenges) {
+            match t.push(sample) {
+                Some(result) => self.challenge_results.push((id, result)),
+                None => open.push((id, t)),
+            }
+        }
+        self.challenges = open;
     }
 
     /// Keeps face key frames from now on, for [`StreamAnalyser::take_evidence`].
@@ -163,6 +211,7 @@ impl StreamAnalyser {
     /// only; the stream can go on.
     pub fn analyse(&mut self, frame: Frame) -> Result<Option<SegmentReport>, PipelineError> {
         let obs = self.observe(frame)?;
+        self.feed_challenges(&obs);
         Ok(self.push(FrameEvent::Analysed(obs)))
     }
 
@@ -175,6 +224,10 @@ impl StreamAnalyser {
     /// Closes and judges the last segment, keeping the analyser (for its summary and
     /// evidence).
     pub fn close(&mut self) -> Option<SegmentReport> {
+        // The stream ended: open challenges are judged on what they saw.
+        for (id, t) in std::mem::take(&mut self.challenges) {
+            self.challenge_results.push((id, t.finish()));
+        }
         self.segmenter.finish().map(|s| self.judge(s))
     }
 

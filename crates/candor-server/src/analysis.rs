@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use candor_core::capture::CaptureContextRule;
+use candor_core::challenge::{ChallengeKind, ChallengeResult};
 use candor_core::{AnalysisConfig, RiskState, SegmentReport, Summary};
 use candor_pipeline::{Engine, StreamAnalyser};
 use crossbeam_channel::Receiver;
@@ -19,6 +20,11 @@ use crate::metrics::METRICS;
 
 /// What the analysis thread hands back to the session task.
 pub enum Output {
+    /// A challenge's window has been analysed.
+    Challenge {
+        id: String,
+        result: Box<ChallengeResult>,
+    },
     Segment {
         report: Box<SegmentReport>,
         /// Mean analysis time per analysed frame of the segment.
@@ -50,6 +56,15 @@ pub struct AnalysisThread {
     pub candidate: CandidatePlan,
     /// The capture context (a virtual camera) every segment carries as a reason.
     pub context: Option<CaptureContextRule>,
+    /// Challenges asked for while the session runs.
+    pub challenges: Receiver<ChallengeStart>,
+}
+
+/// A challenge to start with the next analysed frame.
+pub struct ChallengeStart {
+    pub id: String,
+    pub kind: ChallengeKind,
+    pub window_us: i64,
 }
 
 /// Accumulates analysis time between segment results.
@@ -93,6 +108,9 @@ impl AnalysisThread {
             let Ok(work) = self.work.recv() else {
                 break; // ingest thread gone without End: treat as end of input
             };
+            while let Ok(c) = self.challenges.try_recv() {
+                analyser.start_challenge(c.id, c.kind, c.window_us);
+            }
             let (report, at) = match work {
                 Work::Skipped(info, at) => {
                     METRICS.frames("decoded", 1);
@@ -139,12 +157,18 @@ impl AnalysisThread {
                     return;
                 }
             }
+            if !self.send_challenges(&mut analyser) {
+                return;
+            }
         }
         if let Some(report) = analyser.close() {
             let evidence = key_frames(&mut analyser, &report);
             if !self.send_segment(report, evidence, &mut timer, Instant::now()) {
                 return;
             }
+        }
+        if !self.send_challenges(&mut analyser) {
+            return;
         }
         let summary = analyser.summary();
         let identity = enrols.then(|| analyser.session_identity()).flatten();
@@ -153,6 +177,21 @@ impl AnalysisThread {
             error,
             identity,
         });
+    }
+
+    /// Sends the results of finished challenges; false when the session is gone.
+    fn send_challenges(&self, analyser: &mut StreamAnalyser) -> bool {
+        analyser
+            .take_challenge_results()
+            .into_iter()
+            .all(|(id, result)| {
+                self.out
+                    .blocking_send(Output::Challenge {
+                        id,
+                        result: Box::new(result),
+                    })
+                    .is_ok()
+            })
     }
 
     fn send_segment(

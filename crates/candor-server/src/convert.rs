@@ -1,5 +1,6 @@
 //! Conversions between the core's types and the protobuf messages, in one place.
 
+use candor_core::challenge::{ChallengeKind, ChallengeOutcome, ChallengeResult};
 use candor_core::{AbstainCode, FrameCounts, Reason, RiskState, SegmentReport, Source, Summary};
 
 use candor_store::{JobFileStatus, JobRecord};
@@ -173,6 +174,49 @@ pub fn job_status(r: &JobRecord, running: bool) -> proto::JobStatus {
                 }
             })
             .collect(),
+    }
+}
+
+/// A challenge's result as the API shows it.
+pub fn challenge(session_id: &str, id: &str, r: &ChallengeResult) -> proto::ChallengeResult {
+    proto::ChallengeResult {
+        session_id: session_id.to_owned(),
+        challenge_id: id.to_owned(),
+        kind: challenge_kind(r.kind) as i32,
+        outcome: match r.outcome {
+            ChallengeOutcome::Pass => proto::ChallengeOutcome::Pass,
+            ChallengeOutcome::Fail => proto::ChallengeOutcome::Fail,
+            ChallengeOutcome::Inconclusive => proto::ChallengeOutcome::Inconclusive,
+        } as i32,
+        start_us: r.start_us,
+        end_us: r.end_us,
+        measurements: r
+            .measurements
+            .iter()
+            .map(|(name, value)| proto::Measurement {
+                name: name.clone(),
+                value: *value,
+            })
+            .collect(),
+        message: r.message.clone(),
+    }
+}
+
+pub fn challenge_kind(k: ChallengeKind) -> proto::ChallengeKind {
+    match k {
+        ChallengeKind::TurnHead => proto::ChallengeKind::TurnHead,
+        ChallengeKind::LookUp => proto::ChallengeKind::LookUp,
+        ChallengeKind::CoverFace => proto::ChallengeKind::CoverFace,
+    }
+}
+
+/// The core kind of a requested challenge; `None` for UNSPECIFIED or unknown values.
+pub fn challenge_kind_from(v: i32) -> Option<ChallengeKind> {
+    match proto::ChallengeKind::try_from(v).ok()? {
+        proto::ChallengeKind::TurnHead => Some(ChallengeKind::TurnHead),
+        proto::ChallengeKind::LookUp => Some(ChallengeKind::LookUp),
+        proto::ChallengeKind::CoverFace => Some(ChallengeKind::CoverFace),
+        proto::ChallengeKind::Unspecified => None,
     }
 }
 

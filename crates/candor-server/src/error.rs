@@ -30,6 +30,10 @@ pub enum ServiceError {
     /// The feature is switched off in this server's configuration.
     #[error("{0}")]
     NotEnabled(String),
+    /// The session exists but is no longer analysing video (e.g. a challenge for a
+    /// session that has ended).
+    #[error("{0}")]
+    NotRunning(String),
     /// A model failed to run.
     #[error("{0}")]
     Backend(String),
@@ -48,7 +52,9 @@ impl ServiceError {
             Self::Overloaded(_) => Code::ResourceExhausted,
             Self::IdleTimeout(_) => Code::DeadlineExceeded,
             Self::Unavailable(_) => Code::Unavailable,
-            Self::Backend(_) | Self::NotEnabled(_) => Code::FailedPrecondition,
+            Self::Backend(_) | Self::NotEnabled(_) | Self::NotRunning(_) => {
+                Code::FailedPrecondition
+            }
             Self::Internal(_) => Code::Internal,
         }
     }
@@ -149,6 +155,10 @@ mod tests {
             // e.g. EnrollCandidate for a tenant with enrolment off
             (
                 ServiceError::NotEnabled("x".into()),
+                Code::FailedPrecondition,
+            ),
+            (
+                ServiceError::NotRunning("x".into()),
                 Code::FailedPrecondition,
             ),
         ];

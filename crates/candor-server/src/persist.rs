@@ -78,6 +78,13 @@ enum Write {
         max_synthetic_confidence: Option<f32>,
         ended_at: i64,
     },
+    Challenge {
+        tenant: String,
+        session_id: String,
+        challenge_id: String,
+        kind: String,
+        result_json: String,
+    },
     Evidence {
         tenant: String,
         session_id: String,
@@ -171,6 +178,22 @@ impl SessionWriter {
             from,
             to,
             reason: reason.to_owned(),
+        });
+    }
+
+    /// Records a challenge's result.
+    pub fn challenge(
+        &self,
+        meta: &SessionMeta,
+        challenge_id: &str,
+        result: &candor_core::challenge::ChallengeResult,
+    ) {
+        self.send(Write::Challenge {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            challenge_id: challenge_id.to_owned(),
+            kind: result.kind.as_str().to_owned(),
+            result_json: serde_json::to_string(result).unwrap_or_else(|_| "{}".into()),
         });
     }
 
@@ -280,6 +303,15 @@ fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
                 let json = serde_json::to_string(&stored)
                     .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
                 store.finish_session(t, s, &json, ended_at)
+            }),
+            Write::Challenge {
+                tenant,
+                session_id,
+                challenge_id,
+                kind,
+                result_json,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                store.append_challenge(t, s, &challenge_id, &kind, &result_json)
             }),
             Write::Evidence {
                 tenant,

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
 
+use crate::analysis::ChallengeStart;
 use crate::error::ServiceError;
 use crate::proto::{self, analyze_response::Event};
 
@@ -32,6 +33,8 @@ pub struct SessionEntry {
     pub meta: SessionMeta,
     snapshot: Mutex<Snapshot>,
     events: broadcast::Sender<proto::AnalyzeResponse>,
+    /// Where Challenge calls reach the session's analysis, while it runs.
+    challenges: Mutex<Option<crossbeam_channel::Sender<ChallengeStart>>>,
 }
 
 /// Events a slow watcher may fall behind by before it skips ahead.
@@ -43,6 +46,7 @@ impl SessionEntry {
             meta,
             snapshot: Mutex::new(Snapshot::default()),
             events: broadcast::channel(WATCH_BUFFER).0,
+            challenges: Mutex::new(None),
         }
     }
 
@@ -50,6 +54,18 @@ impl SessionEntry {
         // A panic while holding this lock cannot leave the snapshot half-written (each
         // update is one push or assignment), so a poisoned lock is still usable.
         self.snapshot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens (Some) or closes (None) the way to the session's analysis for challenges.
+    pub fn set_challenges(&self, tx: Option<crossbeam_channel::Sender<ChallengeStart>>) {
+        *self.challenges.lock().unwrap_or_else(|p| p.into_inner()) = tx;
+    }
+
+    /// Hands a challenge to the running analysis; false when the session is not
+    /// analysing any more.
+    pub fn start_challenge(&self, c: ChallengeStart) -> bool {
+        let guard = self.challenges.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().is_some_and(|tx| tx.send(c).is_ok())
     }
 
     /// Records an event and sends it to watchers.

@@ -9,8 +9,10 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::analysis::ChallengeStart;
 use crate::auth::tenant_of;
 use crate::candidate;
+use crate::convert;
 use crate::error::ServiceError;
 use crate::job_service;
 use crate::persist;
@@ -21,6 +23,9 @@ use crate::proto::{
 use crate::registry::SessionEntry;
 use crate::session::{Session, validate_start};
 use crate::state::ServerState;
+
+/// Media time a challenge checks when the request does not say.
+const DEFAULT_CHALLENGE_MS: u32 = 5000;
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<AnalyzeResponse, Status>> + Send>>;
 
@@ -112,11 +117,14 @@ impl Candor for CandorService {
         entry.publish(accepted.clone());
         // The channel is fresh and has room: this cannot fail.
         let _ = tx.try_send(Ok(accepted));
+        let (challenge_tx, challenges) = crossbeam_channel::unbounded();
+        entry.set_challenges(Some(challenge_tx));
         let session = Session {
             state: self.state.clone(),
             entry,
             format,
             fps_hint: start.fps_hint,
+            challenges,
             _permit: permit,
         };
         tokio::spawn(session.run(inbound, tx));
@@ -265,6 +273,47 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let done = candidate::delete(&self.state, &tenant.0, request.into_inner()).await?;
         Ok(Response::new(done))
+    }
+
+    async fn challenge(
+        &self,
+        request: Request<proto::ChallengeRequest>,
+    ) -> Result<Response<proto::ChallengeResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let req = request.into_inner();
+        let kind = convert::challenge_kind_from(req.kind).ok_or_else(|| {
+            ServiceError::InvalidArgument(format!(
+                "kind is missing or unknown ({}): use TURN_HEAD, LOOK_UP or COVER_FACE",
+                req.kind
+            ))
+        })?;
+        let window_ms = req.window_ms.unwrap_or(DEFAULT_CHALLENGE_MS);
+        if !(1000..=30_000).contains(&window_ms) {
+            return Err(ServiceError::InvalidArgument(format!(
+                "window_ms must lie in 1000-30000, got {window_ms}"
+            ))
+            .into());
+        }
+        // Only sessions in memory can be live; the store holds finished ones.
+        let entry = self.state.registry.get(&tenant.0, &req.session_id)?;
+        let id = candor_store::new_id();
+        let started = entry.start_challenge(ChallengeStart {
+            id: id.clone(),
+            kind,
+            window_us: i64::from(window_ms) * 1000,
+        });
+        if !started {
+            return Err(ServiceError::NotRunning(format!(
+                "session {:?} is no longer analysing video",
+                req.session_id
+            ))
+            .into());
+        }
+        Ok(Response::new(proto::ChallengeResponse {
+            challenge_id: id,
+            instruction: kind.instruction().to_owned(),
+            window_ms,
+        }))
     }
 
     async fn info(

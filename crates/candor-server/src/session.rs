@@ -108,6 +108,9 @@ pub struct Session {
     pub entry: Arc<SessionEntry>,
     pub format: MediaFormat,
     pub fps_hint: Option<f32>,
+    /// Challenges asked for this session; the sending side is on its registry entry
+    /// from the moment the session is accepted.
+    pub challenges: crossbeam_channel::Receiver<crate::analysis::ChallengeStart>,
     pub _permit: OwnedSemaphorePermit,
 }
 
@@ -185,6 +188,7 @@ impl Session {
             evidence: self.evidence_capture().await,
             candidate: plan,
             context: CaptureContextRule::for_device(&self.entry.meta.capture.device_label),
+            challenges: self.challenges.clone(),
         };
         let cfg = self.state.analysis.clone();
         let started =
@@ -309,6 +313,17 @@ impl Session {
                             break;
                         }
                     }
+                    Some(Output::Challenge { id, result }) => {
+                        if let Some(w) = writer {
+                            w.challenge(meta, &id, &result);
+                        }
+                        let ev = Event::Challenge(convert::challenge(&sid, &id, &result));
+                        if !self.emit(tx, ev).await {
+                            client_gone = true;
+                            ended_by = "client_gone";
+                            break;
+                        }
+                    }
                     Some(Output::Finished { summary, error, identity }) => {
                         if let Some(e) = error {
                             ended_by = "bad_media";
@@ -336,6 +351,7 @@ impl Session {
             }
         }
         drop(input);
+        self.entry.set_challenges(None);
         if client_gone {
             cancelled.store(true, Ordering::Release);
             // Close the summary for watchers: nobody else will.

@@ -216,6 +216,26 @@ async fn stream(args: StreamArgs) -> Result<ExitCode> {
                     );
                 }
             }
+            Some(Event::Challenge(c)) if !args.json => {
+                let m: Vec<String> = c
+                    .measurements
+                    .iter()
+                    .map(|m| format!("{} {:.2}", m.name, m.value))
+                    .collect();
+                println!(
+                    "challenge {} {}: {} ({})",
+                    c.kind()
+                        .as_str_name()
+                        .trim_start_matches("CHALLENGE_KIND_")
+                        .to_lowercase(),
+                    c.outcome()
+                        .as_str_name()
+                        .trim_start_matches("CHALLENGE_OUTCOME_")
+                        .to_lowercase(),
+                    c.message,
+                    m.join(", ")
+                );
+            }
             _ => {}
         }
     }
