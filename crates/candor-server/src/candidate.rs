@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use candor_pipeline::{Engine, PhotoIdentity};
-use candor_store::{Store, StoreError};
+use candor_store::{Store, StoreError, TenantSettings};
 
 use crate::error::ServiceError;
 use crate::proto;
@@ -48,9 +48,15 @@ pub fn model_version(engine: &Engine) -> Option<String> {
         .map(|s| format!("{}@{}", s.name, s.version))
 }
 
-/// Decides, from the tenant's settings and enrolments, what the session does. Any
+/// Decides, from the tenant's settings (read once at session start, `None` when there
+/// is no store or they could not be read) and enrolments, what the session does. Any
 /// store failure leaves the session unverified rather than failing it.
-pub async fn plan(state: &ServerState, engine: &Engine, meta: &SessionMeta) -> CandidatePlan {
+pub async fn plan(
+    state: &ServerState,
+    engine: &Engine,
+    meta: &SessionMeta,
+    tenant_settings: Option<&TenantSettings>,
+) -> CandidatePlan {
     let (Some(p), Some(candidate), Some(model)) = (
         &state.persistence,
         meta.candidate_ref.clone(),
@@ -58,19 +64,18 @@ pub async fn plan(state: &ServerState, engine: &Engine, meta: &SessionMeta) -> C
     ) else {
         return CandidatePlan::Nothing;
     };
+    // Turning enrolment off stops verification as well as enrolment.
+    if !tenant_settings.is_some_and(|t| t.enrolment_enabled) {
+        return CandidatePlan::Nothing;
+    }
     let (store, tenant) = (p.store.clone(), meta.tenant.clone());
-    let decided = tokio::task::spawn_blocking(move || {
-        // Turning enrolment off stops verification as well as enrolment.
-        if !store.tenant_settings(&tenant)?.enrolment_enabled {
-            return Ok(CandidatePlan::Nothing);
-        }
-        match store.enrolment(&tenant, &candidate, &model) {
+    let decided =
+        tokio::task::spawn_blocking(move || match store.enrolment(&tenant, &candidate, &model) {
             Ok(e) => Ok(CandidatePlan::Verify(e.embedding)),
             Err(StoreError::NotFound(_)) => Ok(CandidatePlan::Enrol),
             Err(e) => Err(e),
-        }
-    })
-    .await;
+        })
+        .await;
     match decided {
         Ok(Ok(plan)) => plan,
         Ok(Err(e)) => {

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use candor_core::capture::CaptureContextRule;
 use candor_core::{RiskState, Summary};
+use candor_store::TenantSettings;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tonic::{Status, Streaming};
 use tracing::Instrument;
@@ -140,20 +141,18 @@ impl Session {
         METRICS.sessions_open.dec();
     }
 
-    /// Whether the tenant keeps evidence (face key frames of alerting segments). Off
-    /// without a store, and when the tenant's settings cannot be read.
-    async fn evidence_capture(&self) -> bool {
-        let Some(p) = &self.state.persistence else {
-            return false;
-        };
+    /// The tenant's settings (evidence capture, enrolment), read once per session.
+    /// `None` without a store, and when they cannot be read: then nothing is kept.
+    async fn tenant_settings(&self) -> Option<TenantSettings> {
+        let p = self.state.persistence.as_ref()?;
         let (store, tenant) = (p.store.clone(), self.entry.meta.tenant.clone());
         match tokio::task::spawn_blocking(move || store.tenant_settings(&tenant)).await {
-            Ok(Ok(t)) => t.evidence_capture,
+            Ok(Ok(t)) => Some(t),
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "tenant settings unreadable: no evidence capture");
-                false
+                tracing::warn!(error = %e, "tenant settings unreadable: no evidence or enrolment");
+                None
             }
-            Err(_) => false,
+            Err(_) => None,
         }
     }
 
@@ -176,7 +175,8 @@ impl Session {
         let (out_tx, mut out_rx) = mpsc::channel(16);
         let in_flight = InFlight::new(limits.frames_in_flight);
         let cancelled = Arc::new(AtomicBool::new(false));
-        let plan = candidate::plan(&self.state, &engine, &self.entry.meta).await;
+        let settings = self.tenant_settings().await;
+        let plan = candidate::plan(&self.state, &engine, &self.entry.meta, settings.as_ref()).await;
         let enrol_as = (plan == CandidatePlan::Enrol)
             .then(|| candidate::model_version(&engine))
             .flatten();
@@ -185,7 +185,7 @@ impl Session {
             out: out_tx,
             in_flight: in_flight.clone(),
             cancelled: cancelled.clone(),
-            evidence: self.evidence_capture().await,
+            evidence: settings.as_ref().is_some_and(|t| t.evidence_capture),
             candidate: plan,
             context: CaptureContextRule::for_device(&self.entry.meta.capture.device_label),
             challenges: self.challenges.clone(),
