@@ -12,6 +12,7 @@
 use candor_core::{BgrImage, Rect};
 
 use crate::error::VisionError;
+use crate::quality::{luma_plane, pixel_box};
 
 const INNER_SCALE: f32 = 0.6;
 const RING_INNER_SCALE: f32 = 1.15;
@@ -49,28 +50,14 @@ pub fn blend_measures(image: &BgrImage, face: &Rect) -> Result<Option<BlendMeasu
     {
         return Ok(None);
     }
-    let (iw, ih) = (image.width as f32, image.height as f32);
-    let outer = about_centre(face, RING_OUTER_SCALE).clipped(iw, ih);
-    let (x0, y0) = (
-        outer.x.floor().max(0.0) as usize,
-        outer.y.floor().max(0.0) as usize,
-    );
-    let x1 = (outer.right().ceil() as usize).min(image.width as usize);
-    let y1 = (outer.bottom().ceil() as usize).min(image.height as usize);
-    if x1 < x0 + 3 || y1 < y0 + 3 {
+    // The face grown to its surroundings, clipped to the picture.
+    let Ok((x0, y0, w, h)) = pixel_box(image, &about_centre(face, RING_OUTER_SCALE)) else {
+        return Ok(None);
+    };
+    if w < 3 || h < 3 {
         return Ok(None);
     }
-    let (w, h) = (x1 - x0, y1 - y0);
-    let stride = image.width as usize * 3;
-    let luma: Vec<f32> = (y0..y1)
-        .flat_map(|y| {
-            let row = &image.data[y * stride..(y + 1) * stride];
-            (x0..x1).map(move |x| {
-                let p = &row[x * 3..x * 3 + 3];
-                0.114 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.299 * f32::from(p[2])
-            })
-        })
-        .collect();
+    let luma = luma_plane(image, x0, y0, w, h);
 
     let c = face.center();
     let (ax, ay) = (face.w / 2.0, face.h / 2.0);

@@ -48,7 +48,10 @@ pub fn face_quality(image: &BgrImage, bbox: &Rect) -> Result<FaceQuality, Vision
 }
 
 /// The whole pixels covered by `bbox`, clipped to the picture: (x, y, w, h).
-fn pixel_box(image: &BgrImage, bbox: &Rect) -> Result<(usize, usize, usize, usize), VisionError> {
+pub(crate) fn pixel_box(
+    image: &BgrImage,
+    bbox: &Rect,
+) -> Result<(usize, usize, usize, usize), VisionError> {
     let finite = [bbox.x, bbox.y, bbox.w, bbox.h]
         .iter()
         .all(|v| v.is_finite());
@@ -76,7 +79,7 @@ fn pixel_box(image: &BgrImage, bbox: &Rect) -> Result<(usize, usize, usize, usiz
 }
 
 /// BT.601 luma (the same weights as `BgrImage::luma`) of a `w` x `h` region, row-major.
-fn luma_plane(image: &BgrImage, x0: usize, y0: usize, w: usize, h: usize) -> Vec<f32> {
+pub(crate) fn luma_plane(image: &BgrImage, x0: usize, y0: usize, w: usize, h: usize) -> Vec<f32> {
     let stride = image.width as usize * 3;
     let mut out = Vec::with_capacity(w * h);
     for y in y0..y0 + h {
