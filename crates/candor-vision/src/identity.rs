@@ -125,10 +125,7 @@ const PLANE: usize = 3 * (ARCFACE_SIDE as usize) * (ARCFACE_SIDE as usize);
 impl FaceEmbedder {
     pub fn load(spec: &ModelSpec, runtime: &RuntimeOptions) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| VisionError::ModelLoad {
-            path: spec.path.clone(),
-            msg,
-        };
+        let load_err = |msg: String| spec.load_error(msg);
         if session.inputs().len() != 1 || session.inputs()[0].name() != INPUT_NAME {
             return Err(load_err(format!(
                 "expected the single input `{INPUT_NAME}`: not an SFace model?"

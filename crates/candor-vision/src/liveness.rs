@@ -59,10 +59,7 @@ struct Branch {
 impl Branch {
     fn load(spec: &ModelSpec, runtime: &RuntimeOptions, scale: f64) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| VisionError::ModelLoad {
-            path: spec.path.clone(),
-            msg,
-        };
+        let load_err = |msg: String| spec.load_error(msg);
         if session.inputs().len() != 1 || session.outputs().len() != 1 {
             return Err(load_err(format!(
                 "expected 1 input and 1 output, found {} and {}",

@@ -27,6 +27,14 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
+    /// The error for a file that loaded but is not the model its wrapper expects.
+    pub fn load_error(&self, msg: String) -> VisionError {
+        VisionError::ModelLoad {
+            path: self.path.clone(),
+            msg,
+        }
+    }
+
     pub fn new(
         name: impl Into<String>,
         version: impl Into<String>,

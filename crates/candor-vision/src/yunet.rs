@@ -142,10 +142,7 @@ impl FaceDetector {
         options: DetectorOptions,
     ) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| VisionError::ModelLoad {
-            path: spec.path.clone(),
-            msg,
-        };
+        let load_err = |msg: String| spec.load_error(msg);
         if session.inputs().len() != 1 {
             return Err(load_err(format!(
                 "expected 1 input, found {}",
