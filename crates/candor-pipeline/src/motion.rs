@@ -96,9 +96,7 @@ impl MotionTracker {
         self.last_face = face.copied();
         result
     }
-}
 
-impl MotionTracker {
     /// Mean luma (0-255) of the last observed picture.
     pub fn picture_luma(&self) -> Option<f32> {
         let (_, thumb) = self.history.back()?;
