@@ -536,6 +536,70 @@ fn a_frozen_picture_is_flagged_and_a_moving_one_is_not() {
     }
 }
 
+/// A 2.4 s stretch of a real clip played three times (re-encoded, as a virtual camera
+/// would send it) reads `looped_video` once the replays begin; the clip it was cut
+/// from never does.
+#[test]
+fn a_looped_clip_is_flagged_and_its_source_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("deepfake-samples/lp_d6_real.mp4");
+    let cut = dir.path().join("cut.mp4");
+    let looped = dir.path().join("looped.mp4");
+    let clip_arg = clip.to_str().unwrap();
+    ffmpeg(&[
+        "-ss",
+        "1",
+        "-t",
+        "2.4",
+        "-i",
+        clip_arg,
+        "-an",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        cut.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-stream_loop",
+        "2",
+        "-i",
+        cut.to_str().unwrap(),
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        looped.to_str().unwrap(),
+    ]);
+    let (code, lines, stderr) = analyze_json(&[&looped, &clip], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let has_loop = |seg: &Value| {
+        seg["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "looped_video")
+    };
+    let segs = of_kind(&lines, "segment", &looped);
+    assert_eq!(segs.len(), 4);
+    // The first play (0-2.4 s) is new material; from 4 s on every frame is a replay.
+    assert!(!has_loop(segs[0]), "{}", segs[0]);
+    for seg in &segs[2..] {
+        assert!(has_loop(seg), "{seg}");
+        assert_eq!(state(seg), "suspicious", "{seg}");
+        let share = signal(seg, "looped").unwrap();
+        assert!(share["mean"].as_f64().unwrap() > 0.5, "{share}");
+    }
+    for seg in of_kind(&lines, "segment", &clip) {
+        assert!(!has_loop(seg), "{seg}");
+        assert_eq!(
+            signal(seg, "looped").unwrap()["max"].as_f64(),
+            Some(0.0),
+            "{seg}"
+        );
+    }
+}
+
 /// Head pose from the face mesh matches the model manifest's reference on the stills
 /// (solvePnP there: T1 -25 degrees, F1 +28), and the eye and mouth ratios lie in the
 /// ranges it measured (open eyes 0.22-0.45, closed mouths 0.01-0.06).

@@ -112,6 +112,10 @@ pub struct PresenceThresholds {
     /// looking away. Default 40: the real clips of the development data stay within
     /// 31 degrees.
     pub looking_away_yaw_deg: f32,
+    /// Mean share of frames replaying an earlier stretch (`looped`) at or above which
+    /// the video is a loop. Default 0.25: no frame of the development clips is in a
+    /// replay run; in loops made from them, 0.7-1.0 of the frames after the first play.
+    pub looped_share: f32,
 }
 
 impl Default for PresenceThresholds {
@@ -120,6 +124,7 @@ impl Default for PresenceThresholds {
             several_faces_share: 0.5,
             frozen_change_below: 0.1,
             looking_away_yaw_deg: 40.0,
+            looped_share: 0.25,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::replay::Fingerprint;
+
 /// A tightly packed 8-bit BGR picture (stride = width * 3). BGR because the face
 /// detector and the anti-spoofing models both take BGR, so one conversion serves both.
 #[derive(Clone, PartialEq, Eq)]
@@ -88,7 +90,7 @@ impl BgrImage {
 }
 
 /// Where a frame sits in its stream, and how it relates to the decoded original.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameInfo {
     /// Presentation time in microseconds from the start of the stream.
     pub pts_us: i64,
@@ -97,6 +99,10 @@ pub struct FrameInfo {
     /// Size of the decoded frame before scaling to the working size.
     pub source_width: u32,
     pub source_height: u32,
+    /// Coarse luma of the whole decoded frame, for finding replayed frames (see
+    /// [`crate::replay`]); `None` where the decoder could not take one cheaply.
+    #[serde(skip)]
+    pub fingerprint: Option<Fingerprint>,
 }
 
 /// A sampled frame at the working size, ready for analysis.

@@ -19,6 +19,7 @@ pub mod identity;
 pub mod image;
 pub mod observation;
 pub mod quality;
+pub mod replay;
 pub mod report;
 pub mod risk;
 pub mod segment;

@@ -92,6 +92,7 @@ mod tests {
                 decoded_index: 0,
                 source_width: 640,
                 source_height: 480,
+                fingerprint: None,
             },
             picture_luma: None,
             faces: vec![FaceObservation {

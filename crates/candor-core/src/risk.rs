@@ -465,6 +465,21 @@ impl RiskRule for PresenceRule {
                 ),
             ));
         }
+        if let Some(looped) = s.signal(names::LOOPED)
+            && looped.mean >= self.0.looped_share
+        {
+            out.push(Reason::new(
+                "looped_video",
+                RiskState::Suspicious,
+                Some(names::LOOPED),
+                format!(
+                    "{:.0} % of the frames replay an earlier stretch of the video in order \
+                     (looped from {:.0} %): a recording played in a loop instead of a camera",
+                    looped.mean * 100.0,
+                    self.0.looped_share * 100.0
+                ),
+            ));
+        }
         if let Some(yaw) = s.signal(names::HEAD_YAW)
             && yaw.median.abs() >= self.0.looking_away_yaw_deg
         {
@@ -843,6 +858,25 @@ mod tests {
             if frozen {
                 assert_eq!(a.state, RiskState::Suspicious);
             }
+        }
+    }
+
+    #[test]
+    fn looped_video_is_suspicious_from_a_quarter_of_the_frames() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        // (mean looped share) -> looped?
+        for (share, looped) in [(0.0, false), (0.2, false), (0.25, true), (1.0, true)] {
+            let mut seg = segment(4, 4, 0, Some(0.95));
+            seg.signals.push(stats(names::LOOPED, share, share));
+            let a = fusion.assess(&seg);
+            let got = a.reasons.iter().any(|r| r.code == "looped_video");
+            assert_eq!(got, looped, "{share}");
+            let want = if looped {
+                RiskState::Suspicious
+            } else {
+                RiskState::Clear
+            };
+            assert_eq!(a.state, want, "{share}");
         }
     }
 

@@ -336,6 +336,7 @@ mod tests {
             decoded_index: i,
             source_width: 640,
             source_height: 480,
+            fingerprint: None,
         }
     }
 

@@ -35,9 +35,10 @@ pub mod names {
     /// Mean absolute luma change (0-255) of the whole picture since the previous
     /// analysed frame, on a 48x48 thumbnail: near 0 for frozen video.
     pub const FRAME_CHANGE: &str = "frame_change";
-    /// Closest match to a frame at least 2 s older, over `frame_change`: near 0 when old
-    /// frames come back while the picture moves (looped video).
-    pub const LOOP_RATIO: &str = "loop_ratio";
+    /// Share (0..1) of the decoded frames since the previous analysed frame that replay
+    /// an earlier stretch of the video in order (looped video; see `replay`). Absent
+    /// when the input gives no frame fingerprints (JPEG or PNG frame streams).
+    pub const LOOPED: &str = "looped";
     /// Movement of the main face's box centre since the previous analysed frame, in
     /// face widths.
     pub const FACE_MOTION: &str = "face_motion";

@@ -3,6 +3,7 @@
 //! step as decoded video: straight to BGR at the working size.
 
 use candor_core::BgrImage;
+use candor_core::replay::Fingerprint;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::frame;
 
@@ -49,6 +50,18 @@ impl RawFrame<'_> {
                 };
                 (s, 0)
             }
+        }
+    }
+
+    /// Coarse luma of the picture (see [`Fingerprint`]), straight from the bytes: taken
+    /// for every frame, sampled or not, so it must not cost a conversion. `None` when
+    /// the data is too short for the declared size.
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        let (stride, _) = self.strides();
+        let (w, h) = (self.width as usize, self.height as usize);
+        match self.format {
+            RawFormat::I420 => Fingerprint::from_luma(self.data, w, h, stride),
+            RawFormat::Rgb24 => Fingerprint::from_rgb(self.data, w, h, stride),
         }
     }
 

@@ -87,6 +87,7 @@ pub fn decode_still(
             decoded_index: 0,
             source_width,
             source_height,
+            fingerprint: None,
         },
         image: bgr,
     })

@@ -2,6 +2,7 @@
 
 use std::ffi::CStr;
 
+use candor_core::replay::Fingerprint;
 use candor_core::{Frame, FrameInfo};
 use ffmpeg_next::codec::{self, threading};
 use ffmpeg_next::format::context::Input;
@@ -240,6 +241,7 @@ impl VideoSource {
             decoded_index: index,
             source_width,
             source_height,
+            fingerprint: luma_fingerprint(&self.frame),
         };
         if !self.sampler.should_sample(info.pts_us) {
             return Ok(DecodeEvent::Skipped(info));
@@ -410,4 +412,34 @@ fn duration_us(input: &Input, stream: &Stream) -> Option<i64> {
         (i128::from(d) * i128::from(tb.numerator()) * 1_000_000 / i128::from(tb.denominator()))
             as i64
     })
+}
+
+/// The frame's fingerprint from its luma plane, for the 8-bit YUV and grey layouts
+/// decoders give for camera video; `None` for others (10-bit, RGB), where it would
+/// cost a conversion.
+fn luma_fingerprint(frame: &frame::Video) -> Option<Fingerprint> {
+    use ffmpeg_next::format::Pixel;
+    let planar_luma = matches!(
+        frame.format(),
+        Pixel::YUV420P
+            | Pixel::YUVJ420P
+            | Pixel::YUV422P
+            | Pixel::YUVJ422P
+            | Pixel::YUV444P
+            | Pixel::YUVJ444P
+            | Pixel::YUV440P
+            | Pixel::YUVJ440P
+            | Pixel::YUV411P
+            | Pixel::YUV410P
+            | Pixel::YUVA420P
+            | Pixel::NV12
+            | Pixel::NV21
+            | Pixel::NV16
+            | Pixel::GRAY8
+    );
+    if !planar_luma || frame.planes() == 0 {
+        return None;
+    }
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
+    Fingerprint::from_luma(frame.data(0), w, h, frame.stride(0))
 }

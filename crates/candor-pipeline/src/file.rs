@@ -58,7 +58,7 @@ pub fn analyse_file(
             }
             FromDecoder::Event(DecodeEvent::Sampled(frame)) => {
                 frames += 1;
-                let info = frame.info;
+                let info = frame.info.clone();
                 match analyser.analyse(frame) {
                     Ok(r) => r,
                     Err(e) => {

@@ -1,28 +1,19 @@
-//! Presence measurements across analysed frames: is the picture frozen, is it a loop
-//! of earlier frames, and does the face move only as a rigid whole (a photo moved in
-//! front of the camera)? Each frame is compared with the previous analysed frame and
-//! with a short history of thumbnails.
-
-use std::collections::VecDeque;
+//! Presence measurements across analysed frames: is the picture frozen, and does the
+//! face move only as a rigid whole (a photo moved in front of the camera)? Each frame
+//! is compared with the previous analysed frame. Loops are found on every decoded
+//! frame instead (`candor_core::replay`).
 
 use candor_core::{BgrImage, FaceDetection};
 
 /// Side of the luma thumbnail frames are compared on: small enough to ignore sensor
 /// noise and codec detail, large enough to see a talking face.
 pub const THUMB_SIDE: usize = 48;
-/// A loop replays frames at least this old.
-pub const LOOP_MIN_AGE_US: i64 = 2_000_000;
-/// Thumbnails kept for loop matching (2 fps: 60 s).
-pub const LOOP_HISTORY: usize = 120;
 
 /// Per-frame measurements of one analysed frame against the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FrameMotion {
     /// Mean absolute luma difference (0-255) to the previous analysed frame.
     pub frame_change: f32,
-    /// The smallest such difference to any kept frame at least LOOP_MIN_AGE_US older,
-    /// over `frame_change`: near 0 when an old frame comes back while the picture moves.
-    pub loop_ratio: Option<f32>,
     /// Main face: movement of the box centre since the previous frame, in face widths.
     pub face_motion: Option<f32>,
     /// Main face: change of its landmark shape (nose and mouth corners in the frame of
@@ -36,31 +27,24 @@ pub struct FrameMotion {
 
 #[derive(Default)]
 pub struct MotionTracker {
-    history: VecDeque<(i64, Vec<f32>)>,
+    /// The previous analysed frame's thumbnail.
+    last_thumb: Option<Vec<f32>>,
     last_face: Option<FaceDetection>,
     /// Mean luma of the face and of the background on the previous frame.
     last_levels: Option<(f32, f32)>,
 }
 
 impl MotionTracker {
-    /// Measures `image` (at `pts_us`) with its main face, if any, and remembers it.
-    /// `None` for the first frame.
+    /// Measures `image` with its main face, if any, and remembers it. `None` for the
+    /// first frame.
     pub fn observe(
         &mut self,
-        pts_us: i64,
         image: &BgrImage,
         face: Option<&FaceDetection>,
     ) -> Option<FrameMotion> {
         let thumb = thumbnail(image);
-        let result = self.history.back().map(|(_, prev)| {
+        let result = self.last_thumb.as_ref().map(|prev| {
             let frame_change = mean_abs_diff(prev, &thumb);
-            let loop_ratio = self
-                .history
-                .iter()
-                .filter(|(t, _)| pts_us - t >= LOOP_MIN_AGE_US)
-                .map(|(_, old)| mean_abs_diff(old, &thumb))
-                .reduce(f32::min)
-                .map(|best| best / frame_change.max(1e-3));
             let (face_motion, shape_change) = match (face, &self.last_face) {
                 (Some(now), Some(before)) => (
                     Some(now.bbox.center().distance(before.bbox.center()) / now.bbox.w.max(1.0)),
@@ -75,7 +59,6 @@ impl MotionTracker {
             };
             FrameMotion {
                 frame_change,
-                loop_ratio,
                 face_motion,
                 shape_change,
                 face_flicker: None,
@@ -89,17 +72,14 @@ impl MotionTracker {
             r
         });
         self.last_levels = levels;
-        if self.history.len() == LOOP_HISTORY {
-            self.history.pop_front();
-        }
-        self.history.push_back((pts_us, thumb));
+        self.last_thumb = Some(thumb);
         self.last_face = face.copied();
         result
     }
 
     /// Mean luma (0-255) of the last observed picture.
     pub fn picture_luma(&self) -> Option<f32> {
-        let (_, thumb) = self.history.back()?;
+        let thumb = self.last_thumb.as_ref()?;
         Some(thumb.iter().sum::<f32>() / thumb.len().max(1) as f32)
     }
 }
@@ -210,27 +190,12 @@ mod tests {
     #[test]
     fn repeated_frames_read_as_no_change_and_moves_as_change() {
         let mut m = MotionTracker::default();
-        assert_eq!(m.observe(0, &gradient(0), None), None);
-        let same = m.observe(500_000, &gradient(0), None).unwrap();
+        assert_eq!(m.observe(&gradient(0), None), None);
+        let same = m.observe(&gradient(0), None).unwrap();
         assert_eq!(same.frame_change, 0.0);
-        let moved = m.observe(1_000_000, &gradient(8), None).unwrap();
+        let moved = m.observe(&gradient(8), None).unwrap();
         // Blue moved by 16 levels almost everywhere: luma by about 0.114 x 16 = 1.8.
         assert!(moved.frame_change > 1.5, "{moved:?}");
-        // Nothing is 2 s old yet.
-        assert_eq!(moved.loop_ratio, None);
-    }
-
-    #[test]
-    fn an_old_frame_coming_back_is_a_loop() {
-        let mut m = MotionTracker::default();
-        for (i, s) in [0, 8, 16, 24, 32, 0].into_iter().enumerate() {
-            let r = m.observe(i as i64 * 500_000, &gradient(s), None);
-            if i == 5 {
-                // The frame of t = 0 (2.5 s old) returns exactly, while the picture moved.
-                let r = r.unwrap();
-                assert_eq!(r.loop_ratio, Some(0.0), "{r:?}");
-            }
-        }
     }
 
     #[test]
@@ -246,18 +211,14 @@ mod tests {
             }
         }
         let mut m = MotionTracker::default();
-        m.observe(0, &plain, Some(&f));
-        let r = m.observe(500_000, &lit, Some(&f)).unwrap();
+        m.observe(&plain, Some(&f));
+        let r = m.observe(&lit, Some(&f)).unwrap();
         assert!((r.face_flicker.unwrap() - 20.0).abs() < 1.0, "{r:?}");
         // The whole picture brightening moves both: no flicker.
         let mut m = MotionTracker::default();
-        m.observe(0, &plain, Some(&f));
+        m.observe(&plain, Some(&f));
         let r = m
-            .observe(
-                500_000,
-                &BgrImage::filled(96, 96, [130, 130, 130]),
-                Some(&f),
-            )
+            .observe(&BgrImage::filled(96, 96, [130, 130, 130]), Some(&f))
             .unwrap();
         assert!(r.face_flicker.unwrap() < 1e-3, "{r:?}");
     }
@@ -266,11 +227,11 @@ mod tests {
     fn a_moved_photo_keeps_its_shape_and_a_talking_face_does_not() {
         let mut m = MotionTracker::default();
         let img = gradient(0);
-        m.observe(0, &img, Some(&face(0.0, 0.0)));
-        let panned = m.observe(500_000, &img, Some(&face(10.0, 0.0))).unwrap();
+        m.observe(&img, Some(&face(0.0, 0.0)));
+        let panned = m.observe(&img, Some(&face(10.0, 0.0))).unwrap();
         assert!((panned.face_motion.unwrap() - 0.25).abs() < 1e-6);
         assert!(panned.shape_change.unwrap() < 1e-6);
-        let talking = m.observe(1_000_000, &img, Some(&face(10.0, 4.0))).unwrap();
+        let talking = m.observe(&img, Some(&face(10.0, 4.0))).unwrap();
         // The mouth corners dropped 4 px with 20 px between the eyes: 0.2.
         assert!(
             (talking.shape_change.unwrap() - 0.2).abs() < 1e-5,

@@ -15,6 +15,7 @@ use candor_core::challenge::{
 };
 use candor_core::config::IdentityConfig;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
+use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
 use candor_core::{FaceDetection, Signal, Source};
 
@@ -43,6 +44,8 @@ pub struct StreamAnalyser {
     identity: IdentityCheck,
     motion: MotionTracker,
     motion_source: Source,
+    replay: ReplayCheck,
+    replay_source: Source,
     /// Challenges in progress, by id, and results not yet taken.
     challenges: Vec<(String, ChallengeTracker)>,
     challenge_results: Vec<(String, ChallengeResult)>,
@@ -56,7 +59,6 @@ pub struct StreamAnalyser {
 fn motion_signals(m: &FrameMotion, source: &Source) -> Vec<Signal> {
     [
         (names::FRAME_CHANGE, Some(m.frame_change)),
-        (names::LOOP_RATIO, m.loop_ratio),
         (names::FACE_MOTION, m.face_motion),
         (names::SHAPE_CHANGE, m.shape_change),
         (names::FACE_FLICKER, m.face_flicker),
@@ -64,6 +66,33 @@ fn motion_signals(m: &FrameMotion, source: &Source) -> Vec<Signal> {
     .into_iter()
     .filter_map(|(name, v)| v.map(|v| Signal::new(name, v, source)))
     .collect()
+}
+
+/// Loop detection over every decoded frame, and its tally since the last analysed one.
+#[derive(Default)]
+struct ReplayCheck {
+    detector: LoopDetector,
+    /// (fingerprinted frames, of which looped) since the last analysed frame.
+    tally: (u32, u32),
+}
+
+impl ReplayCheck {
+    fn observe(&mut self, info: &FrameInfo) {
+        if let Some(print) = &info.fingerprint {
+            let looped = self
+                .detector
+                .push(info.pts_us, print.clone())
+                .is_some_and(|m| m.looped);
+            self.tally.0 += 1;
+            self.tally.1 += u32::from(looped);
+        }
+    }
+
+    /// The looped share since the last call; `None` without fingerprints.
+    fn take_share(&mut self) -> Option<f32> {
+        let (frames, looped) = std::mem::take(&mut self.tally);
+        (frames > 0).then(|| looped as f32 / frames as f32)
+    }
 }
 
 /// When to embed the main face, and the session identity the embeddings build.
@@ -114,6 +143,8 @@ impl StreamAnalyser {
             identity: IdentityCheck::new(&cfg.identity),
             motion: MotionTracker::default(),
             motion_source: Source::new("frame_motion", "1"),
+            replay: ReplayCheck::default(),
+            replay_source: Source::new("frame_replay", "1"),
             evidence: None,
             last_mesh: None,
             challenges: Vec::new(),
@@ -199,11 +230,13 @@ impl StreamAnalyser {
 
     /// A decoded frame that the sampling policy did not pick.
     pub fn skipped(&mut self, info: FrameInfo) -> Option<SegmentReport> {
+        self.replay.observe(&info);
         self.push(FrameEvent::Skipped(info))
     }
 
     /// A sampled frame that was dropped because analysis fell behind.
     pub fn dropped(&mut self, info: FrameInfo) -> Option<SegmentReport> {
+        self.replay.observe(&info);
         self.push(FrameEvent::Dropped(info))
     }
 
@@ -250,7 +283,9 @@ impl StreamAnalyser {
         stages.push((self.engine.detector_name().to_owned(), started.elapsed()));
         let tracked = self.tracker.update(&detections);
         let main_face = tracked.main.map(|i| &detections[i]);
-        let motion = self.motion.observe(frame.info.pts_us, &image, main_face);
+        let motion = self.motion.observe(&image, main_face);
+        self.replay.observe(&frame.info);
+        let looped = self.replay.take_share();
         if let (Some(buf), Some(face)) = (&mut self.evidence, main_face) {
             buf.offer(frame.info.pts_us, &image, &face.bbox);
         }
@@ -266,6 +301,9 @@ impl StreamAnalyser {
                 }
                 if let Some(m) = &motion {
                     signals.extend(motion_signals(m, &self.motion_source));
+                }
+                if let Some(share) = looped {
+                    signals.push(Signal::new(names::LOOPED, share, &self.replay_source));
                 }
                 if let Some((mesh, pose, source)) = self.engine.mesh(af.image.clone(), det)? {
                     signals.extend(mesh_signals(&mesh, pose, source));

@@ -123,7 +123,7 @@ impl AnalysisThread {
                 }
                 Work::Analyse(frame, at) => {
                     METRICS.frames("decoded", 1);
-                    let info = frame.info;
+                    let info = frame.info.clone();
                     let result = analyser.analyse(frame);
                     self.in_flight.release();
                     match result {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use candor_core::replay::Fingerprint;
 use candor_core::{Frame, FrameInfo};
 use candor_media::{
     ContainerHint, DecodeEvent, DecodeOptions, RawConverter, RawFormat, RawFrame, Sampler,
@@ -184,6 +185,7 @@ pub fn run_frames(
             decoded_index: index,
             source_width: frame.width,
             source_height: frame.height,
+            fingerprint: raw_fingerprint(format, &frame),
         };
         index += 1;
         let sent = if sampler.should_sample(pts_us) {
@@ -209,6 +211,24 @@ pub fn run_frames(
         }
     }
     let _ = work.send(Work::End);
+}
+
+/// Raw frames carry their fingerprint for loop detection whether sampled or not;
+/// JPEG and PNG frames do not (it would mean decoding every one).
+fn raw_fingerprint(format: MediaFormat, f: &VideoFrame) -> Option<Fingerprint> {
+    let format = match format {
+        MediaFormat::RawI420 => RawFormat::I420,
+        MediaFormat::RawRgb24 => RawFormat::Rgb24,
+        _ => return None,
+    };
+    RawFrame {
+        format,
+        width: f.width,
+        height: f.height,
+        stride: f.stride,
+        data: &f.data,
+    }
+    .fingerprint()
 }
 
 /// Decodes one frame to BGR at the working size, applying its rotation. Returns the

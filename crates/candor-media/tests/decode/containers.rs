@@ -24,6 +24,21 @@ fn check_testsrc(events: &[DecodeEvent], what: &str) {
             "{what}"
         );
     }
+    // Every frame, sampled or not, carries its fingerprint for loop detection, and
+    // testsrc's moving pattern makes consecutive ones differ.
+    let prints: Vec<_> = events
+        .iter()
+        .map(|e| {
+            e.info()
+                .fingerprint
+                .as_ref()
+                .unwrap_or_else(|| panic!("{what}: no fingerprint"))
+        })
+        .collect();
+    assert!(
+        prints.windows(2).all(|w| w[0] != w[1]),
+        "{what}: fingerprints"
+    );
     assert_eq!(sampled_pts(events), SAMPLED_2FPS, "{what}: sampled");
     let skipped = events
         .iter()
