@@ -600,6 +600,63 @@ fn a_looped_clip_is_flagged_and_its_source_is_not() {
     }
 }
 
+/// A still of a real face panned across the picture for 8 s (a photo moved in front of
+/// the camera, or a still sent as video with motion added) reads `rigid_motion` in most
+/// segments; the clips the stills come from never do. Two people, so the check is not
+/// fitted to one face.
+#[test]
+fn a_panned_still_moves_rigidly_and_its_source_clip_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let has_rigid = |seg: &Value| {
+        seg["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "rigid_motion")
+    };
+    for name in ["lp_d6_real", "retalking_2_real"] {
+        let clip = data(&format!("deepfake-samples/{name}.mp4"));
+        let still = dir.path().join(format!("{name}.png"));
+        let panned = dir.path().join(format!("{name}_panned.mp4"));
+        let clip_arg = clip.to_str().unwrap();
+        ffmpeg(&[
+            "-ss",
+            "2",
+            "-i",
+            clip_arg,
+            "-frames:v",
+            "1",
+            still.to_str().unwrap(),
+        ]);
+        ffmpeg(&[
+            "-loop",
+            "1",
+            "-i",
+            still.to_str().unwrap(),
+            "-t",
+            "8",
+            "-r",
+            "25",
+            "-vf",
+            "scale=720:576,crop=640:480:x='40*(1+sin(t))':y='30*(1+cos(0.7*t))'",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            panned.to_str().unwrap(),
+        ]);
+        let (code, lines, stderr) = analyze_json(&[&panned, &clip], &[]);
+        assert_eq!(code, 0, "stderr: {stderr}");
+        let segs = of_kind(&lines, "segment", &panned);
+        assert_eq!(segs.len(), 4, "{name}");
+        let rigid = segs.iter().filter(|s| has_rigid(s)).count();
+        assert!(rigid >= 2, "{name}: {rigid} of 4 segments rigid: {segs:?}");
+        for seg in of_kind(&lines, "segment", &clip) {
+            assert!(!has_rigid(seg), "{name}: {seg}");
+        }
+    }
+}
+
 /// Head pose from the face mesh matches the model manifest's reference on the stills
 /// (solvePnP there: T1 -25 degrees, F1 +28), and the eye and mouth ratios lie in the
 /// ranges it measured (open eyes 0.22-0.45, closed mouths 0.01-0.06).

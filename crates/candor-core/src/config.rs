@@ -116,6 +116,14 @@ pub struct PresenceThresholds {
     /// the video is a loop. Default 0.25: no frame of the development clips is in a
     /// replay run; in loops made from them, 0.7-1.0 of the frames after the first play.
     pub looped_share: f32,
+    /// Median `rigid_residual` below which the face moves as a rigid picture (a photo
+    /// or screen moved in front of the camera). Default 0.32: segments of the real and
+    /// fake development clips read 0.41 and up, panned, zoomed and turned stills of 11
+    /// people 0.08-0.26.
+    pub rigid_residual_below: f32,
+    /// Frames with a `rigid_residual` (the face moved) a segment needs before it is
+    /// judged rigid. Default 2.
+    pub rigid_min_moves: u32,
 }
 
 impl Default for PresenceThresholds {
@@ -125,6 +133,8 @@ impl Default for PresenceThresholds {
             frozen_change_below: 0.1,
             looking_away_yaw_deg: 40.0,
             looped_share: 0.25,
+            rigid_residual_below: 0.32,
+            rigid_min_moves: 2,
         }
     }
 }

@@ -480,6 +480,21 @@ impl RiskRule for PresenceRule {
                 ),
             ));
         }
+        if let Some(rigid) = s.signal(names::RIGID_RESIDUAL)
+            && rigid.frames >= self.0.rigid_min_moves
+            && rigid.median < self.0.rigid_residual_below
+        {
+            out.push(Reason::new(
+                "rigid_motion",
+                RiskState::Suspicious,
+                Some(names::RIGID_RESIDUAL),
+                format!(
+                    "the face moved as a rigid picture: once the move is undone it did not \
+                     change (median residual {:.2} over {} moves; live faces from {})",
+                    rigid.median, rigid.frames, self.0.rigid_residual_below
+                ),
+            ));
+        }
         if let Some(yaw) = s.signal(names::HEAD_YAW)
             && yaw.median.abs() >= self.0.looking_away_yaw_deg
         {
@@ -877,6 +892,33 @@ mod tests {
                 RiskState::Clear
             };
             assert_eq!(a.state, want, "{share}");
+        }
+    }
+
+    #[test]
+    fn a_face_moving_as_a_rigid_picture_is_suspicious() {
+        let fusion = Fusion::from_config(&AnalysisConfig::default());
+        // (median residual, frames with a move) -> rigid?
+        for (median, frames, rigid) in [
+            (0.1, 4, true),
+            (0.31, 2, true),
+            (0.32, 4, false),
+            (0.1, 1, false),
+            (0.9, 4, false),
+        ] {
+            let mut seg = segment(4, 4, 0, Some(0.95));
+            let mut st = stats(names::RIGID_RESIDUAL, median, median);
+            st.frames = frames;
+            seg.signals.push(st);
+            let a = fusion.assess(&seg);
+            let got = a.reasons.iter().any(|r| r.code == "rigid_motion");
+            assert_eq!(got, rigid, "{median} {frames}");
+            let want = if rigid {
+                RiskState::Suspicious
+            } else {
+                RiskState::Clear
+            };
+            assert_eq!(a.state, want, "{median} {frames}");
         }
     }
 

@@ -62,6 +62,11 @@ pub mod names {
     /// in-plane turning and scaling removed (2-D Procrustes), in face radii: a photo
     /// moved in front of the camera barely deforms.
     pub const MESH_DEFORMATION: &str = "mesh_deformation";
+    /// What is left of the main face's change since the previous analysed frame once
+    /// the best shift, scale and in-plane turn of the picture is undone, against the
+    /// face's own detail: a photo moved in front of the camera reads under 0.3, live
+    /// faces 0.4 and up. Only on frames where the face moved (3 % of its width or more).
+    pub const RIGID_RESIDUAL: &str = "rigid_residual";
     /// The signals compared with the session's own baseline (`<name>_shift`).
     pub const SESSION_RELATIVE: [&str; 4] = [
         FACE_CONTEXT_SHARPNESS,

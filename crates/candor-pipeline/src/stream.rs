@@ -17,7 +17,8 @@ use candor_core::config::IdentityConfig;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
-use candor_core::{FaceDetection, Signal, Source};
+use candor_core::{BgrImage, FaceDetection, Signal, Source};
+use candor_vision::rigid_residual;
 
 use crate::analyser::{AnalysisFrame, mesh_signals};
 use crate::engine::Engine;
@@ -51,6 +52,8 @@ pub struct StreamAnalyser {
     challenge_results: Vec<(String, ChallengeResult)>,
     /// The main face's mesh on the previous analysed frame, for rigid motion.
     last_mesh: Option<Vec<[f32; 3]>>,
+    /// The previous analysed frame and its main face, for rigid motion.
+    last_face: Option<(Arc<BgrImage>, FaceDetection)>,
     /// Face key frames, only while evidence capture is on.
     evidence: Option<EvidenceBuffer>,
     summary: SummaryBuilder,
@@ -147,6 +150,7 @@ impl StreamAnalyser {
             replay_source: Source::new("frame_replay", "1"),
             evidence: None,
             last_mesh: None,
+            last_face: None,
             challenges: Vec::new(),
             challenge_results: Vec::new(),
             summary: SummaryBuilder::default(),
@@ -286,6 +290,9 @@ impl StreamAnalyser {
         let motion = self.motion.observe(&image, main_face);
         self.replay.observe(&frame.info);
         let looped = self.replay.take_share();
+        let t = Instant::now();
+        let rigid = self.rigid_residual(&image, main_face);
+        stages.push(("rigid_motion".to_owned(), t.elapsed()));
         if let (Some(buf), Some(face)) = (&mut self.evidence, main_face) {
             buf.offer(frame.info.pts_us, &image, &face.bbox);
         }
@@ -301,6 +308,9 @@ impl StreamAnalyser {
                 }
                 if let Some(m) = &motion {
                     signals.extend(motion_signals(m, &self.motion_source));
+                }
+                if let Some(r) = rigid {
+                    signals.push(Signal::new(names::RIGID_RESIDUAL, r, &self.motion_source));
                 }
                 if let Some(share) = looped {
                     signals.push(Signal::new(names::LOOPED, share, &self.replay_source));
@@ -352,6 +362,21 @@ impl StreamAnalyser {
             faces,
             picture_luma: self.motion.picture_luma(),
         })
+    }
+
+    /// The main face's rigid-motion residual against the previous analysed frame (see
+    /// `candor_vision::rigid`), and remembers this frame for the next.
+    fn rigid_residual(
+        &mut self,
+        image: &Arc<BgrImage>,
+        face: Option<&FaceDetection>,
+    ) -> Option<f32> {
+        let residual = match (&self.last_face, face) {
+            (Some((prev, prev_face)), Some(face)) => rigid_residual(prev, prev_face, image, face),
+            _ => None,
+        };
+        self.last_face = face.map(|f| (image.clone(), *f));
+        residual
     }
 
     fn push(&mut self, event: FrameEvent) -> Option<SegmentReport> {
