@@ -657,6 +657,55 @@ fn a_panned_still_moves_rigidly_and_its_source_clip_does_not() {
     }
 }
 
+/// With the default 15 glances a second at the eyes, segments count blinks: a real clip
+/// whose subject blinks four times (seen at 30 frames a second: 1.0, 5.1, 7.5, 8.3 s)
+/// reads at least three, the same face frozen none, though its eyes were read as often.
+#[test]
+fn blinks_are_counted_on_a_live_face_and_not_on_a_frozen_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("deepfake-samples/ffpp_style_real_cyshih704.mp4");
+    let still = dir.path().join("still.png");
+    let frozen = dir.path().join("frozen.mp4");
+    ffmpeg(&[
+        "-ss",
+        "3",
+        "-i",
+        clip.to_str().unwrap(),
+        "-frames:v",
+        "1",
+        still.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        still.to_str().unwrap(),
+        "-t",
+        "10",
+        "-r",
+        "25",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        frozen.to_str().unwrap(),
+    ]);
+    let (code, lines, stderr) = analyze_json(&[&clip, &frozen], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let blinks = |file: &Path| -> f64 {
+        of_kind(&lines, "segment", file)
+            .iter()
+            .map(|seg| {
+                let b = signal(seg, "blinks").unwrap_or_else(|| panic!("no blinks: {seg}"));
+                b["mean"].as_f64().unwrap() * b["frames"].as_f64().unwrap()
+            })
+            .sum()
+    };
+    let live = blinks(&clip);
+    assert!((3.0..=5.0).contains(&live.round()), "{live}");
+    assert_eq!(blinks(&frozen), 0.0);
+}
+
 /// Head pose from the face mesh matches the model manifest's reference on the stills
 /// (solvePnP there: T1 -25 degrees, F1 +28), and the eye and mouth ratios lie in the
 /// ranges it measured (open eyes 0.22-0.45, closed mouths 0.01-0.06).

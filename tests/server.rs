@@ -1125,6 +1125,111 @@ async fn a_virtual_camera_is_context_not_an_alert() {
     server.shutdown().await.unwrap();
 }
 
+/// A blink challenge raises the session's glances at the eyes for its window: it passes
+/// on a real clip whose subject blinks four times in 10 s (seen at 30 frames a
+/// second: 1.0, 5.1, 7.5 and 8.3 s) and fails on the same face frozen, where the eyes were
+/// read as often but never closed. The server's own glance rate is 0 here, so every
+/// reading beyond the 2 analysed frames a second comes from the challenge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("deepfake-samples/ffpp_style_real_cyshih704.mp4");
+    let still = dir.path().join("still.png");
+    let frozen = dir.path().join("frozen.mp4");
+    ffmpeg(&[
+        "-ss",
+        "3",
+        "-i",
+        clip.to_str().unwrap(),
+        "-frames:v",
+        "1",
+        still.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        still.to_str().unwrap(),
+        "-t",
+        "10",
+        "-r",
+        "30",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        frozen.to_str().unwrap(),
+    ]);
+    let c = client(server.grpc_addr).await;
+    for (id, src, want) in [
+        ("blinking", clip.as_path(), proto::ChallengeOutcome::Pass),
+        ("frozen", frozen.as_path(), proto::ChallengeOutcome::Fail),
+    ] {
+        let media = chunks(&annexb(src, dir.path(), &format!("{id}.h264")), 16 * 1024);
+        let (tx, rx) = tokio::sync::mpsc::channel(512);
+        tx.send(start_msg(id, MediaFormat::H264Annexb))
+            .await
+            .unwrap();
+        let call = c
+            .clone()
+            .analyze(authed(
+                tokio_stream::wrappers::ReceiverStream::new(rx),
+                KEY_A,
+            ))
+            .await;
+        let mut recruiter = client(server.grpc_addr).await;
+        let asked = recruiter
+            .challenge(authed(
+                proto::ChallengeRequest {
+                    session_id: id.into(),
+                    kind: proto::ChallengeKind::Blink as i32,
+                    window_ms: Some(10_000),
+                },
+                KEY_A,
+            ))
+            .await
+            .expect("challenge accepted")
+            .into_inner();
+        assert!(asked.instruction.contains("blink twice"), "{asked:?}");
+        // About real time, as a live call sends it: analysis keeps up, nothing is
+        // dropped even on a busy machine.
+        let gap = Duration::from_millis(9_000 / media.len().max(1) as u64);
+        for m in media {
+            tx.send(m).await.unwrap();
+            tokio::time::sleep(gap).await;
+        }
+        tx.send(finish()).await.unwrap();
+        drop(tx);
+        let out = collect(call).await;
+        assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+        let result = out
+            .events
+            .iter()
+            .find_map(|e| match &e.event {
+                Some(Event::Challenge(ch)) => Some(ch.clone()),
+                _ => None,
+            })
+            .expect("a challenge result on the Analyze stream");
+        let measure = |name: &str| {
+            result
+                .measurements
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.value)
+                .unwrap_or_else(|| panic!("{name} missing: {result:?}"))
+        };
+        eprintln!("{id}: {}", result.message);
+        assert_eq!(result.outcome, want as i32, "{id}: {result:?}");
+        // Far more readings than 2 analysed frames a second could give.
+        assert!(measure("eye_readings") > 40.0, "{id}: {result:?}");
+        if want == proto::ChallengeOutcome::Fail {
+            assert_eq!(measure("blinks"), 0.0, "{result:?}");
+        }
+    }
+    server.shutdown().await.unwrap();
+}
+
 /// A head-turn challenge asked by a second client while a session runs: it passes on a
 /// clip where the head turns and fails on a still face, and the result reaches the
 /// Analyze stream. Bad requests get clear codes.

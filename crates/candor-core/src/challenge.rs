@@ -16,6 +16,9 @@ pub enum ChallengeKind {
     LookUp,
     /// Pass a hand across the face.
     CoverFace,
+    /// Blink twice. Needs frequent eye readings: the stream glances at the eyes between
+    /// analysed frames while the challenge runs.
+    Blink,
 }
 
 impl ChallengeKind {
@@ -24,6 +27,7 @@ impl ChallengeKind {
             Self::TurnHead => "turn_head",
             Self::LookUp => "look_up",
             Self::CoverFace => "cover_face",
+            Self::Blink => "blink",
         }
     }
 
@@ -33,6 +37,7 @@ impl ChallengeKind {
             Self::TurnHead => "Please turn your head slowly to one side, then back to the camera.",
             Self::LookUp => "Please look up at the ceiling for a moment, then back at the camera.",
             Self::CoverFace => "Please pass your hand slowly across your face, then lower it.",
+            Self::Blink => "Please look at the camera and blink twice, slowly.",
         }
     }
 }
@@ -56,6 +61,10 @@ pub struct ChallengeSample {
     pub pitch: Option<f32>,
     pub identity_similarity: Option<f32>,
     pub liveness: Option<f32>,
+    /// The eyes were read (face mesh) on this frame.
+    pub eyes_read: bool,
+    /// A blink ended on this frame (see [`crate::blink`]).
+    pub blink: bool,
 }
 
 /// Thresholds of the checks (degrees of head turn, frames needed).
@@ -65,6 +74,10 @@ pub struct ChallengeRules {
     pub look_up_deg: f32,
     /// Frames with a measured pose needed before a missing movement is a failure.
     pub min_frames: usize,
+    pub blinks_needed: usize,
+    /// Eye readings needed before missing blinks are a failure (15: one second of
+    /// glances at 15 a second).
+    pub min_eye_readings: usize,
 }
 
 impl Default for ChallengeRules {
@@ -75,6 +88,8 @@ impl Default for ChallengeRules {
             turn_deg: 20.0,
             look_up_deg: 12.0,
             min_frames: 3,
+            blinks_needed: 2,
+            min_eye_readings: 15,
         }
     }
 }
@@ -144,6 +159,7 @@ impl ChallengeTracker {
                 self.movement(&mut m, |x| x.pitch, "pitch", self.rules.look_up_deg)
             }
             ChallengeKind::CoverFace => self.cover(faces),
+            ChallengeKind::Blink => self.blinks(&mut m),
         };
         ChallengeResult {
             kind: self.kind,
@@ -196,6 +212,31 @@ impl ChallengeTracker {
         }
     }
 
+    /// Blinks counted from the eye readings of the window.
+    fn blinks(&self, m: &mut Vec<(String, f32)>) -> (ChallengeOutcome, String) {
+        let blinks = self.samples.iter().filter(|x| x.blink).count();
+        let readings = self.samples.iter().filter(|x| x.eyes_read).count();
+        m.push(("blinks".into(), blinks as f32));
+        m.push(("eye_readings".into(), readings as f32));
+        let needed = self.rules.blinks_needed;
+        if blinks >= needed {
+            (
+                ChallengeOutcome::Pass,
+                format!("{blinks} blinks seen (needed {needed})"),
+            )
+        } else if readings >= self.rules.min_eye_readings {
+            (
+                ChallengeOutcome::Fail,
+                format!("{blinks} blinks in {readings} eye readings (needed {needed})"),
+            )
+        } else {
+            (
+                ChallengeOutcome::Inconclusive,
+                format!("only {readings} eye readings: too little of the face was seen"),
+            )
+        }
+    }
+
     /// A hand across the face hides it from the detector for a moment, with the face
     /// seen before and after.
     fn cover(&self, faces: usize) -> (ChallengeOutcome, String) {
@@ -243,6 +284,7 @@ mod tests {
             pitch: yaw.map(|_| 0.0),
             identity_similarity: face.then_some(0.8),
             liveness: None,
+            ..Default::default()
         }
     }
 
@@ -281,6 +323,31 @@ mod tests {
         let r = run(ChallengeKind::TurnHead, &still);
         assert_eq!(r.outcome, ChallengeOutcome::Fail);
         assert_eq!(measure(&r, "yaw_change_deg"), Some(0.0));
+    }
+
+    /// Eye readings every 66 ms for 3 s, with blinks ending at the given readings.
+    fn eyes(blinks_at: &[i64], read: bool) -> Vec<ChallengeSample> {
+        (0..45)
+            .map(|i| ChallengeSample {
+                pts_us: i * 66_000,
+                face: true,
+                eyes_read: read,
+                blink: blinks_at.contains(&i),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn two_blinks_pass_one_fails_and_no_eye_readings_are_inconclusive() {
+        let r = run(ChallengeKind::Blink, &eyes(&[10, 30], true));
+        assert_eq!(r.outcome, ChallengeOutcome::Pass, "{r:?}");
+        assert_eq!(measure(&r, "blinks"), Some(2.0));
+        let r = run(ChallengeKind::Blink, &eyes(&[10], true));
+        assert_eq!(r.outcome, ChallengeOutcome::Fail, "{r:?}");
+        let r = run(ChallengeKind::Blink, &eyes(&[], false));
+        assert_eq!(r.outcome, ChallengeOutcome::Inconclusive, "{r:?}");
+        assert_eq!(measure(&r, "eye_readings"), Some(0.0));
     }
 
     #[test]

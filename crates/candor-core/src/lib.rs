@@ -9,6 +9,7 @@
 //! a [`SummaryBuilder`] sums a recording or session up.
 
 pub mod baseline;
+pub mod blink;
 pub mod capture;
 pub mod challenge;
 pub mod config;

@@ -56,6 +56,11 @@ pub mod names {
     /// Mean eye aspect ratio of both eyes from the mesh: open eyes about 0.2-0.4, a
     /// blink drops toward 0.
     pub const EYE_OPENNESS: &str = "eye_openness";
+    /// Blinks ended since the previous analysed frame (dips of `eye_openness` under 0.7
+    /// of the face's recent open level and back, see `blink`); a segment's count is
+    /// mean x frames. Present only while the stream glances at the eyes between
+    /// analysed frames (`--glance-fps`, and during blink challenges).
+    pub const BLINKS: &str = "blinks";
     /// Inner-lip gap over mouth width from the mesh: closed 0.01-0.06, speaking more.
     pub const MOUTH_OPEN: &str = "mouth_open";
     /// Change of the face mesh's shape since the previous analysed frame, with moving,

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
                     frame.info.decoded_index, frame.info.pts_us, frame.image
                 );
             }
-            Ok(DecodeEvent::Skipped(_)) => decoded += 1,
+            Ok(DecodeEvent::Skipped(_) | DecodeEvent::Glance(_)) => decoded += 1,
             Err(e) => {
                 eprintln!("error after {decoded} frames: {e}");
                 return ExitCode::FAILURE;

@@ -56,12 +56,16 @@ pub enum DecodeEvent {
     Sampled(Frame),
     /// Decoded but not sampled: only its timing and size are reported.
     Skipped(FrameInfo),
+    /// Not sampled for analysis, but picked at the glance rate
+    /// ([`DecodeOptions::glance`]) and converted like a sampled frame, for quick looks
+    /// between analyses (blinks).
+    Glance(Frame),
 }
 
 impl DecodeEvent {
     pub fn info(&self) -> &FrameInfo {
         match self {
-            Self::Sampled(frame) => &frame.info,
+            Self::Sampled(frame) | Self::Glance(frame) => &frame.info,
             Self::Skipped(info) => info,
         }
     }
@@ -69,7 +73,7 @@ impl DecodeEvent {
     pub fn frame(&self) -> Option<&Frame> {
         match self {
             Self::Sampled(frame) => Some(frame),
-            Self::Skipped(_) => None,
+            Self::Skipped(_) | Self::Glance(_) => None,
         }
     }
 }

@@ -41,7 +41,7 @@ mod video;
 
 pub use decoder::{DecodeEvent, Decoder, StreamInfo, open_path, open_reader};
 pub use error::MediaError;
-pub use options::{ContainerHint, DecodeOptions};
+pub use options::{ContainerHint, DecodeOptions, GlanceRate};
 pub use raw::{RawConverter, RawFormat, RawFrame};
 pub use sampler::Sampler;
 pub use scale::working_size;

@@ -1,5 +1,8 @@
 //! What the caller can choose about decoding.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 /// Which container or still format the input is in. `Auto` probes the bytes; a
 /// specific hint forces that demuxer (useful for streamed input whose first bytes
 /// are ambiguous, e.g. raw H.264 without a leading SPS).
@@ -29,6 +32,37 @@ impl ContainerHint {
     }
 }
 
+/// How often to glance at frames between analysis samples (frames per second, 0 =
+/// never), shared with whoever changes it while decoding runs: a live session raises
+/// it for the seconds of a blink challenge. Glanced frames are converted like sampled
+/// ones and reach the caller as [`crate::DecodeEvent::Glance`].
+#[derive(Debug, Clone, Default)]
+pub struct GlanceRate(Arc<AtomicU32>);
+
+impl GlanceRate {
+    pub fn new(fps: f32) -> Self {
+        let rate = Self::default();
+        rate.set(fps);
+        rate
+    }
+
+    /// Takes effect from the next decoded frame. Non-finite or negative means 0.
+    pub fn set(&self, fps: f32) {
+        let fps = if fps.is_finite() { fps.max(0.0) } else { 0.0 };
+        self.0.store(fps.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> f32 {
+        f32::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
+impl PartialEq for GlanceRate {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodeOptions {
     /// Frames per second to sample for analysis; `<= 0` (or NaN) samples every frame.
@@ -43,6 +77,8 @@ pub struct DecodeOptions {
     /// rate, else 25 fps.
     pub fps_hint: Option<f32>,
     pub hint: ContainerHint,
+    /// Glances between samples (see [`GlanceRate`]); default never.
+    pub glance: GlanceRate,
 }
 
 impl Default for DecodeOptions {
@@ -53,6 +89,7 @@ impl Default for DecodeOptions {
             max_source_pixels: 8192 * 8192,
             fps_hint: None,
             hint: ContainerHint::Auto,
+            glance: GlanceRate::default(),
         }
     }
 }

@@ -13,7 +13,7 @@ use ffmpeg_next::{Packet, Rational, Stream, media, packet};
 
 use crate::MediaError;
 use crate::decoder::{DecodeEvent, StreamInfo};
-use crate::options::DecodeOptions;
+use crate::options::{DecodeOptions, GlanceRate};
 use crate::orient::Orientation;
 use crate::probe::{CONFIDENT_SCORE, recognised_container};
 use crate::sampler::Sampler;
@@ -35,6 +35,7 @@ pub struct VideoSource {
     frame: frame::Video,
     timeline: Timeline,
     sampler: Sampler,
+    glance: Glancer,
     scaler: Scaler,
     /// Display orientation from the container (stream side data).
     stream_orientation: Orientation,
@@ -132,6 +133,7 @@ impl VideoSource {
             frame: frame::Video::empty(),
             timeline,
             sampler: Sampler::new(options.sample_fps),
+            glance: Glancer::new(options.glance.clone()),
             scaler: Scaler::new(),
             stream_orientation,
             frame_orientation: None,
@@ -243,12 +245,20 @@ impl VideoSource {
             source_height,
             fingerprint: luma_fingerprint(&self.frame),
         };
-        if !self.sampler.should_sample(info.pts_us) {
+        let sampled = self.sampler.should_sample(info.pts_us);
+        // The glance grid sees sampled frames too, so no glance follows one at once.
+        let glanced = self.glance.should_glance(info.pts_us) && !sampled;
+        if !sampled && !glanced {
             return Ok(DecodeEvent::Skipped(info));
         }
         // Turned after scaling: at the working size this is a cheap copy.
         let image = orientation.apply(self.scaler.convert(&self.frame, self.max_side)?);
-        Ok(DecodeEvent::Sampled(Frame { info, image }))
+        let frame = Frame { info, image };
+        Ok(if sampled {
+            DecodeEvent::Sampled(frame)
+        } else {
+            DecodeEvent::Glance(frame)
+        })
     }
 
     fn finish(&mut self) -> Result<Option<DecodeEvent>, MediaError> {
@@ -442,4 +452,32 @@ fn luma_fingerprint(frame: &frame::Video) -> Option<Fingerprint> {
     }
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     Fingerprint::from_luma(frame.data(0), w, h, frame.stride(0))
+}
+
+/// The glance grid, rebuilt whenever the shared rate changes.
+struct Glancer {
+    rate: GlanceRate,
+    fps: f32,
+    sampler: Option<Sampler>,
+}
+
+impl Glancer {
+    fn new(rate: GlanceRate) -> Self {
+        Self {
+            rate,
+            fps: 0.0,
+            sampler: None,
+        }
+    }
+
+    fn should_glance(&mut self, pts_us: i64) -> bool {
+        let fps = self.rate.get();
+        if fps != self.fps {
+            self.fps = fps;
+            self.sampler = (fps > 0.0).then(|| Sampler::new(fps));
+        }
+        self.sampler
+            .as_mut()
+            .is_some_and(|s| s.should_sample(pts_us))
+    }
 }

@@ -113,6 +113,11 @@ where
 
 /// Head pose, eye openness and mouth opening of one face mesh: where the candidate
 /// looks, and the blinks and speech a photo or a frozen frame lacks.
+/// Mean eye aspect ratio of both eyes, from the mesh.
+pub fn eye_openness(mesh: &MeshResult) -> Option<f32> {
+    FaceMetrics::from_mesh(&mesh.points).map(|m| m.ear_mean())
+}
+
 pub fn mesh_signals(mesh: &MeshResult, pose: Option<HeadPose>, source: &Source) -> Vec<Signal> {
     let mut out = Vec::with_capacity(4);
     if let Some(m) = FaceMetrics::from_mesh(&mesh.points) {

@@ -188,6 +188,11 @@ impl Engine {
     /// The 468-point mesh of `face` and its head pose (when the solve converges), with
     /// the model that made it; `None` without a mesh model or when the mesh finds no
     /// face in the detector's ROI.
+    /// The face mesh model's source, when the mesh runs.
+    pub fn mesh_source(&self) -> Option<&Source> {
+        self.mesh.as_ref().map(|m| &m.source)
+    }
+
     pub fn mesh(
         &self,
         image: Arc<BgrImage>,

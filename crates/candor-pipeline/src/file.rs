@@ -56,6 +56,10 @@ pub fn analyse_file(
                 frames += 1;
                 analyser.skipped(info)
             }
+            FromDecoder::Event(DecodeEvent::Glance(frame)) => {
+                frames += 1;
+                analyser.glance(frame)
+            }
             FromDecoder::Event(DecodeEvent::Sampled(frame)) => {
                 frames += 1;
                 let info = frame.info.clone();

@@ -10,6 +10,7 @@ use candor_core::{
 };
 
 use candor_core::baseline::SessionBaseline;
+use candor_core::blink::BlinkDetector;
 use candor_core::challenge::{
     ChallengeKind, ChallengeResult, ChallengeRules, ChallengeSample, ChallengeTracker,
 };
@@ -20,7 +21,7 @@ use candor_core::signal::names;
 use candor_core::{BgrImage, FaceDetection, Signal, Source};
 use candor_vision::rigid_residual;
 
-use crate::analyser::{AnalysisFrame, mesh_signals};
+use crate::analyser::{AnalysisFrame, eye_openness, mesh_signals};
 use crate::engine::Engine;
 use crate::error::PipelineError;
 use crate::evidence::{EvidenceBuffer, KeyFrame};
@@ -47,6 +48,7 @@ pub struct StreamAnalyser {
     motion_source: Source,
     replay: ReplayCheck,
     replay_source: Source,
+    eyes: EyeWatch,
     /// Challenges in progress, by id, and results not yet taken.
     challenges: Vec<(String, ChallengeTracker)>,
     challenge_results: Vec<(String, ChallengeResult)>,
@@ -98,6 +100,37 @@ impl ReplayCheck {
     }
 }
 
+/// Blinks from the eye readings of analysed frames and glances, and their tally since
+/// the last analysed frame.
+#[derive(Default)]
+struct EyeWatch {
+    detector: BlinkDetector,
+    /// (readings, blinks) since the last analysed frame.
+    tally: (u32, u32),
+    /// What the current frame showed: (eyes read, a blink ended), for challenges.
+    now: (bool, bool),
+}
+
+impl EyeWatch {
+    fn read(&mut self, pts_us: i64, openness: Option<f32>) {
+        let blink = openness.is_some_and(|e| self.detector.push(pts_us, e).is_some());
+        self.now = (openness.is_some(), blink);
+        self.tally.0 += u32::from(openness.is_some());
+        self.tally.1 += u32::from(blink);
+    }
+
+    /// Blinks since the last call, when glances read the eyes often enough to count
+    /// them (at 2 analysed frames a second alone most blinks fall between frames).
+    fn take_blinks(&mut self) -> Option<f32> {
+        let (readings, blinks) = std::mem::take(&mut self.tally);
+        (readings >= MIN_READINGS_FOR_BLINKS).then_some(blinks as f32)
+    }
+}
+
+/// Eye readings between two analysed frames (0.5 s apart) from which blinks are
+/// counted: 4 readings is 8 a second, with glances on.
+const MIN_READINGS_FOR_BLINKS: u32 = 4;
+
 /// When to embed the main face, and the session identity the embeddings build.
 struct IdentityCheck {
     session: SessionIdentity,
@@ -148,6 +181,7 @@ impl StreamAnalyser {
             motion_source: Source::new("frame_motion", "1"),
             replay: ReplayCheck::default(),
             replay_source: Source::new("frame_replay", "1"),
+            eyes: EyeWatch::default(),
             evidence: None,
             last_mesh: None,
             last_face: None,
@@ -206,7 +240,13 @@ impl StreamAnalyser {
             pitch: value(names::HEAD_PITCH),
             identity_similarity: value(names::IDENTITY_SIMILARITY),
             liveness: value(names::LIVENESS),
+            eyes_read: self.eyes.now.0,
+            blink: self.eyes.now.1,
         };
+        self.push_challenge_sample(sample);
+    }
+
+    fn push_challenge_sample(&mut self, sample: ChallengeSample) {
         let mut open = Vec::with_capacity(self.challenges.len());
         for (id, mut t) in std::mem::take(&mut self.challenges) {
             match t.push(sample) {
@@ -242,6 +282,39 @@ impl StreamAnalyser {
     pub fn dropped(&mut self, info: FrameInfo) -> Option<SegmentReport> {
         self.replay.observe(&info);
         self.push(FrameEvent::Dropped(info))
+    }
+
+    /// A frame picked between analyses for a quick look at the eyes (blinks): the face
+    /// mesh runs on the main face where the last analysed frame found it, nothing else.
+    /// A failed look is no reading, never an error: the frame still counts as decoded.
+    pub fn glance(&mut self, frame: Frame) -> Option<SegmentReport> {
+        self.replay.observe(&frame.info);
+        let pts_us = frame.info.pts_us;
+        if let Some(face) = self.last_face.as_ref().map(|(_, f)| *f) {
+            let reading = match self.engine.mesh(Arc::new(frame.image), &face) {
+                Ok(Some((mesh, pose, _))) => Some((eye_openness(&mesh), pose)),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::debug!("glance at {pts_us} us: {e}");
+                    None
+                }
+            };
+            if let Some((eye, pose)) = reading {
+                self.eyes.read(pts_us, eye);
+                if !self.challenges.is_empty() {
+                    self.push_challenge_sample(ChallengeSample {
+                        pts_us,
+                        face: true,
+                        yaw: pose.map(|p| p.yaw),
+                        pitch: pose.map(|p| p.pitch),
+                        eyes_read: self.eyes.now.0,
+                        blink: self.eyes.now.1,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        self.push(FrameEvent::Skipped(frame.info))
     }
 
     /// Runs the models on a sampled frame. A model failure is an error for this frame
@@ -315,8 +388,10 @@ impl StreamAnalyser {
                 if let Some(share) = looped {
                     signals.push(Signal::new(names::LOOPED, share, &self.replay_source));
                 }
+                let mut eye = None;
                 if let Some((mesh, pose, source)) = self.engine.mesh(af.image.clone(), det)? {
                     signals.extend(mesh_signals(&mesh, pose, source));
+                    eye = eye_openness(&mesh);
                     if let Some(d) = self
                         .last_mesh
                         .as_ref()
@@ -327,6 +402,11 @@ impl StreamAnalyser {
                     self.last_mesh = Some(mesh.points);
                 } else {
                     self.last_mesh = None;
+                }
+                self.eyes.read(frame.info.pts_us, eye);
+                if let Some(n) = self.eyes.take_blinks() {
+                    let source = self.engine.mesh_source().unwrap_or(&self.motion_source);
+                    signals.push(Signal::new(names::BLINKS, n, source));
                 }
                 let track = Some(tracked.track_ids[i]);
                 if self.identity.due(frame.info.pts_us, track, det) {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use candor_core::capture::CaptureContextRule;
 use candor_core::challenge::{ChallengeKind, ChallengeResult};
 use candor_core::{AnalysisConfig, RiskState, SegmentReport, Summary};
+use candor_media::GlanceRate;
 use candor_pipeline::{Engine, StreamAnalyser};
 use crossbeam_channel::Receiver;
 use tokio::sync::mpsc;
@@ -58,6 +59,45 @@ pub struct AnalysisThread {
     pub context: Option<CaptureContextRule>,
     /// Challenges asked for while the session runs.
     pub challenges: Receiver<ChallengeStart>,
+    /// The session's glance rate, raised while blink challenges run.
+    pub glance: GlanceBoost,
+}
+
+/// Glances per second while a blink challenge runs: on the development clips 15 finds
+/// 13 of the 14 blinks that 30 finds, 10 only 9.
+pub const BLINK_GLANCE_FPS: f32 = 15.0;
+
+/// A session's glance rate: its configured level, raised while blink challenges run.
+pub struct GlanceBoost {
+    pub rate: GlanceRate,
+    base_fps: f32,
+    blink_challenges: usize,
+}
+
+impl GlanceBoost {
+    pub fn new(base_fps: f32) -> Self {
+        Self {
+            rate: GlanceRate::new(base_fps),
+            base_fps,
+            blink_challenges: 0,
+        }
+    }
+
+    fn started(&mut self, kind: ChallengeKind) {
+        if kind == ChallengeKind::Blink {
+            self.blink_challenges += 1;
+            self.rate.set(self.base_fps.max(BLINK_GLANCE_FPS));
+        }
+    }
+
+    fn ended(&mut self, kind: ChallengeKind) {
+        if kind == ChallengeKind::Blink {
+            self.blink_challenges = self.blink_challenges.saturating_sub(1);
+            if self.blink_challenges == 0 {
+                self.rate.set(self.base_fps);
+            }
+        }
+    }
 }
 
 /// A challenge to start with the next analysed frame.
@@ -109,6 +149,7 @@ impl AnalysisThread {
                 break; // ingest thread gone without End: treat as end of input
             };
             while let Ok(c) = self.challenges.try_recv() {
+                self.glance.started(c.kind);
                 analyser.start_challenge(c.id, c.kind, c.window_us);
             }
             let (report, at) = match work {
@@ -120,6 +161,13 @@ impl AnalysisThread {
                     METRICS.frames("decoded", 1);
                     METRICS.frames("dropped", 1);
                     (analyser.dropped(info), at)
+                }
+                Work::Glance(frame, at) => {
+                    METRICS.frames("decoded", 1);
+                    METRICS.frames("glanced", 1);
+                    let report = analyser.glance(frame);
+                    self.in_flight.release();
+                    (report, at)
                 }
                 Work::Analyse(frame, at) => {
                     METRICS.frames("decoded", 1);
@@ -180,18 +228,19 @@ impl AnalysisThread {
     }
 
     /// Sends the results of finished challenges; false when the session is gone.
-    fn send_challenges(&self, analyser: &mut StreamAnalyser) -> bool {
-        analyser
-            .take_challenge_results()
-            .into_iter()
-            .all(|(id, result)| {
-                self.out
-                    .blocking_send(Output::Challenge {
-                        id,
-                        result: Box::new(result),
-                    })
-                    .is_ok()
-            })
+    fn send_challenges(&mut self, analyser: &mut StreamAnalyser) -> bool {
+        let results = analyser.take_challenge_results();
+        for (_, result) in &results {
+            self.glance.ended(result.kind);
+        }
+        results.into_iter().all(|(id, result)| {
+            self.out
+                .blocking_send(Output::Challenge {
+                    id,
+                    result: Box::new(result),
+                })
+                .is_ok()
+        })
     }
 
     fn send_segment(

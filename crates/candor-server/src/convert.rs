@@ -207,6 +207,7 @@ pub fn challenge_kind(k: ChallengeKind) -> proto::ChallengeKind {
         ChallengeKind::TurnHead => proto::ChallengeKind::TurnHead,
         ChallengeKind::LookUp => proto::ChallengeKind::LookUp,
         ChallengeKind::CoverFace => proto::ChallengeKind::CoverFace,
+        ChallengeKind::Blink => proto::ChallengeKind::Blink,
     }
 }
 
@@ -216,6 +217,7 @@ pub fn challenge_kind_from(v: i32) -> Option<ChallengeKind> {
         proto::ChallengeKind::TurnHead => Some(ChallengeKind::TurnHead),
         proto::ChallengeKind::LookUp => Some(ChallengeKind::LookUp),
         proto::ChallengeKind::CoverFace => Some(ChallengeKind::CoverFace),
+        proto::ChallengeKind::Blink => Some(ChallengeKind::Blink),
         proto::ChallengeKind::Unspecified => None,
     }
 }

@@ -27,6 +27,8 @@ pub enum Work {
     Skipped(FrameInfo, Instant),
     Dropped(FrameInfo, Instant),
     Analyse(Frame, Instant),
+    /// A frame picked between analyses for a quick look at the eyes.
+    Glance(Frame, Instant),
     /// The input ended normally.
     End,
     /// The input cannot be decoded; results so far still stand.
@@ -50,9 +52,19 @@ impl InFlight {
     }
 
     fn try_take(&self) -> bool {
+        self.take_below(self.limit)
+    }
+
+    /// For glances: only while at most half the bound is used, so that they never take
+    /// the room of frames for analysis.
+    fn try_take_spare(&self) -> bool {
+        self.take_below(self.limit.div_ceil(2))
+    }
+
+    fn take_below(&self, limit: usize) -> bool {
         self.count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.limit).then_some(n + 1)
+                (n < limit).then_some(n + 1)
             })
             .is_ok()
     }
@@ -138,6 +150,15 @@ pub fn run_stream(
         let sent = match event {
             Ok(DecodeEvent::Skipped(info)) => work.send(Work::Skipped(info, at)).is_ok(),
             Ok(DecodeEvent::Sampled(frame)) => offer(&work, &in_flight, frame, at),
+            // A glance the analysis has no spare room for is simply not taken.
+            Ok(DecodeEvent::Glance(frame)) => {
+                let msg = if in_flight.try_take_spare() {
+                    Work::Glance(frame, at)
+                } else {
+                    Work::Skipped(frame.info, at)
+                };
+                work.send(msg).is_ok()
+            }
             Err(e) => {
                 let _ = work.send(Work::Failed(e.into()));
                 return;
@@ -308,6 +329,18 @@ mod tests {
         let mut out = Vec::new();
         ChunkReader::new(rx).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"abcdefg");
+    }
+
+    #[test]
+    fn glances_only_take_spare_room() {
+        let f = InFlight::new(4);
+        assert!(f.try_take_spare());
+        assert!(f.try_take_spare());
+        assert!(!f.try_take_spare());
+        // Frames for analysis still find room.
+        assert!(f.try_take());
+        assert!(f.try_take());
+        assert!(!f.try_take());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tonic::{Status, Streaming};
 use tracing::Instrument;
 
-use crate::analysis::{AnalysisThread, Output};
+use crate::analysis::{AnalysisThread, GlanceBoost, Output};
 use crate::candidate::{self, CandidatePlan};
 use crate::convert;
 use crate::error::ServiceError;
@@ -170,6 +170,10 @@ impl Session {
         let mut decode = self.state.decode.clone();
         decode.fps_hint = self.fps_hint.or(decode.fps_hint);
         decode.max_source_pixels = u64::from(limits.max_frame_pixels);
+        // The session's own glance rate: a blink challenge raises it for this session
+        // only (the configured one is shared by every clone of the options).
+        let glance = GlanceBoost::new(decode.glance.get());
+        decode.glance = glance.rate.clone();
 
         let (work_tx, work_rx) = crossbeam_channel::unbounded();
         let (out_tx, mut out_rx) = mpsc::channel(16);
@@ -189,6 +193,7 @@ impl Session {
             candidate: plan,
             context: CaptureContextRule::for_device(&self.entry.meta.capture.device_label),
             challenges: self.challenges.clone(),
+            glance,
         };
         let cfg = self.state.analysis.clone();
         let started =
