@@ -124,6 +124,10 @@ pub struct PresenceThresholds {
     /// Frames with a `rigid_residual` (the face moved) a segment needs before it is
     /// judged rigid. Default 2.
     pub rigid_min_moves: u32,
+    /// Segments in a row with `looped_video` or `rigid_motion` that make an `alert`
+    /// (`<code>_sustained`): a recording or a photo, not a slip of the measure.
+    /// Default 3 (6 s at the default segment length); 0 never escalates.
+    pub sustained_segments: u32,
 }
 
 impl Default for PresenceThresholds {
@@ -135,6 +139,7 @@ impl Default for PresenceThresholds {
             looped_share: 0.25,
             rigid_residual_below: 0.32,
             rigid_min_moves: 2,
+            sustained_segments: 3,
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod report;
 pub mod risk;
 pub mod segment;
 pub mod signal;
+pub mod sustained;
 
 pub use config::AnalysisConfig;
 pub use face::FaceDetection;

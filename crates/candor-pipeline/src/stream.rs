@@ -18,6 +18,7 @@ use candor_core::config::IdentityConfig;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
+use candor_core::sustained::Sustained;
 use candor_core::{BgrImage, FaceDetection, Signal, Source};
 use candor_vision::rigid_residual;
 
@@ -42,6 +43,7 @@ pub struct StreamAnalyser {
     tracker: Tracker,
     segmenter: Segmenter,
     fusion: Fusion,
+    sustained: Sustained,
     baseline: SessionBaseline,
     identity: IdentityCheck,
     motion: MotionTracker,
@@ -175,6 +177,7 @@ impl StreamAnalyser {
             tracker: Tracker::new(TrackerConfig::default()),
             segmenter: Segmenter::new(&cfg.segment, &cfg.quality),
             fusion: Fusion::from_config(cfg),
+            sustained: Sustained::new(cfg.presence.sustained_segments),
             baseline: SessionBaseline::new(&names::SESSION_RELATIVE),
             identity: IdentityCheck::new(&cfg.identity),
             motion: MotionTracker::default(),
@@ -465,7 +468,8 @@ impl StreamAnalyser {
 
     fn judge(&mut self, mut segment: candor_core::Segment) -> SegmentReport {
         self.baseline.annotate(&mut segment);
-        let assessment = self.fusion.assess(&segment);
+        let mut assessment = self.fusion.assess(&segment);
+        self.sustained.apply(&mut assessment);
         let report = SegmentReport {
             segment,
             assessment,
