@@ -63,9 +63,9 @@ pub struct AnalysisArgs {
 
     /// Looks per second at the eyes between analysed frames, for counting blinks (the
     /// face mesh alone, on the face the last analysed frame found): at 15, 13 of the 14
-    /// blinks found at 30 on the development clips, for about 2 ms a look (+14 % CPU
-    /// time per stream). 0 = none: blinks are then counted only during blink
-    /// challenges (at 15).
+    /// blinks found at 30 on the development clips, for 2-3 ms a look with the frame's
+    /// conversion (15-25 % of a stream's analysis time). 0 = none: blinks are then
+    /// counted only during blink challenges (at 15).
     #[arg(long, env = "CANDOR_GLANCE_FPS", default_value_t = 15.0)]
     pub glance_fps: f32,
 
