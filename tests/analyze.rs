@@ -5,7 +5,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{analyze_json, data, ffmpeg, of_kind};
+use support::{analyze_json, data, ffmpeg, frozen_video, has_reason, of_kind, still_frame};
 
 fn state(v: &Value) -> &str {
     v["state"]
@@ -490,39 +490,11 @@ fn a_frozen_picture_is_flagged_and_a_moving_one_is_not() {
     let clip = data("talking-heads/grid_bbaf2n.mp4");
     let still = dir.path().join("frame.png");
     let frozen = dir.path().join("frozen.mp4");
-    ffmpeg(&[
-        "-i",
-        clip.to_str().unwrap(),
-        "-vf",
-        "select=eq(n\\,10)",
-        "-frames:v",
-        "1",
-        still.to_str().unwrap(),
-    ]);
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        still.to_str().unwrap(),
-        "-t",
-        "6",
-        "-r",
-        "25",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        frozen.to_str().unwrap(),
-    ]);
+    still_frame(&clip, 0.4, &still);
+    frozen_video(&still, 6, 25, &frozen);
     let (code, lines, stderr) = analyze_json(&[&frozen, &clip], &[]);
     assert_eq!(code, 0, "stderr: {stderr}");
-    let has_frozen = |seg: &Value| {
-        seg["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["code"] == "frozen_video")
-    };
+    let has_frozen = |seg: &Value| has_reason(seg, "frozen_video");
     let segs = of_kind(&lines, "segment", &frozen);
     assert_eq!(segs.len(), 3);
     for seg in &segs {
@@ -573,13 +545,7 @@ fn a_looped_clip_is_flagged_and_its_source_is_not() {
     ]);
     let (code, lines, stderr) = analyze_json(&[&looped, &clip], &[]);
     assert_eq!(code, 0, "stderr: {stderr}");
-    let has_loop = |seg: &Value| {
-        seg["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["code"] == "looped_video")
-    };
+    let has_loop = |seg: &Value| has_reason(seg, "looped_video");
     let segs = of_kind(&lines, "segment", &looped);
     assert_eq!(segs.len(), 4);
     // The first play (0-2.4 s) is new material; from 4 s on every frame is a replay.
@@ -608,27 +574,12 @@ fn a_looped_clip_is_flagged_and_its_source_is_not() {
 #[test]
 fn a_panned_still_moves_rigidly_and_its_source_clip_does_not() {
     let dir = tempfile::tempdir().unwrap();
-    let has_rigid = |seg: &Value| {
-        seg["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["code"] == "rigid_motion")
-    };
+    let has_rigid = |seg: &Value| has_reason(seg, "rigid_motion");
     for name in ["lp_d6_real", "retalking_2_real"] {
         let clip = data(&format!("deepfake-samples/{name}.mp4"));
         let still = dir.path().join(format!("{name}.png"));
         let panned = dir.path().join(format!("{name}_panned.mp4"));
-        let clip_arg = clip.to_str().unwrap();
-        ffmpeg(&[
-            "-ss",
-            "2",
-            "-i",
-            clip_arg,
-            "-frames:v",
-            "1",
-            still.to_str().unwrap(),
-        ]);
+        still_frame(&clip, 2.0, &still);
         ffmpeg(&[
             "-loop",
             "1",
@@ -667,30 +618,8 @@ fn blinks_are_counted_on_a_live_face_and_not_on_a_frozen_one() {
     let clip = data("deepfake-samples/ffpp_style_real_cyshih704.mp4");
     let still = dir.path().join("still.png");
     let frozen = dir.path().join("frozen.mp4");
-    ffmpeg(&[
-        "-ss",
-        "3",
-        "-i",
-        clip.to_str().unwrap(),
-        "-frames:v",
-        "1",
-        still.to_str().unwrap(),
-    ]);
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        still.to_str().unwrap(),
-        "-t",
-        "10",
-        "-r",
-        "25",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        frozen.to_str().unwrap(),
-    ]);
+    still_frame(&clip, 3.0, &still);
+    frozen_video(&still, 10, 25, &frozen);
     let (code, lines, stderr) = analyze_json(&[&clip, &frozen], &[]);
     assert_eq!(code, 0, "stderr: {stderr}");
     let blinks = |file: &Path| -> f64 {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use candor_server::Limits;
 use candor_server::proto::{self, MediaFormat, analyze_response::Event};
 use support::server::*;
-use support::{data, ffmpeg};
+use support::{data, ffmpeg, frozen_video, still_frame};
 use tonic::Code;
 
 const NO_GAP: Duration = Duration::ZERO;
@@ -1137,30 +1137,8 @@ async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
     let clip = data("deepfake-samples/ffpp_style_real_cyshih704.mp4");
     let still = dir.path().join("still.png");
     let frozen = dir.path().join("frozen.mp4");
-    ffmpeg(&[
-        "-ss",
-        "3",
-        "-i",
-        clip.to_str().unwrap(),
-        "-frames:v",
-        "1",
-        still.to_str().unwrap(),
-    ]);
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-i",
-        still.to_str().unwrap(),
-        "-t",
-        "10",
-        "-r",
-        "30",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        frozen.to_str().unwrap(),
-    ]);
+    still_frame(&clip, 3.0, &still);
+    frozen_video(&still, 10, 30, &frozen);
     let c = client(server.grpc_addr).await;
     for (id, src, want) in [
         ("blinking", clip.as_path(), proto::ChallengeOutcome::Pass),
@@ -1178,19 +1156,13 @@ async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
                 KEY_A,
             ))
             .await;
-        let mut recruiter = client(server.grpc_addr).await;
-        let asked = recruiter
-            .challenge(authed(
-                proto::ChallengeRequest {
-                    session_id: id.into(),
-                    kind: proto::ChallengeKind::Blink as i32,
-                    window_ms: Some(10_000),
-                },
-                KEY_A,
-            ))
-            .await
-            .expect("challenge accepted")
-            .into_inner();
+        let asked = ask_challenge(
+            server.grpc_addr,
+            id,
+            proto::ChallengeKind::Blink,
+            Some(10_000),
+        )
+        .await;
         assert!(asked.instruction.contains("blink twice"), "{asked:?}");
         // About real time, as a live call sends it: analysis keeps up, nothing is
         // dropped even on a busy machine.
@@ -1204,21 +1176,9 @@ async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
         let out = collect(call).await;
         assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
         let result = out
-            .events
-            .iter()
-            .find_map(|e| match &e.event {
-                Some(Event::Challenge(ch)) => Some(ch.clone()),
-                _ => None,
-            })
+            .challenge()
             .expect("a challenge result on the Analyze stream");
-        let measure = |name: &str| {
-            result
-                .measurements
-                .iter()
-                .find(|m| m.name == name)
-                .map(|m| m.value)
-                .unwrap_or_else(|| panic!("{name} missing: {result:?}"))
-        };
+        let measure = |name: &str| measurement(&result, name);
         eprintln!("{id}: {}", result.message);
         assert_eq!(result.outcome, want as i32, "{id}: {result:?}");
         // Far more readings than 2 analysed frames a second could give.
@@ -1276,19 +1236,7 @@ async fn challenges_pass_on_a_turning_head_and_fail_on_a_still() {
             ))
             .await;
         // The recruiter's side, on another connection.
-        let mut recruiter = client(server.grpc_addr).await;
-        let asked = recruiter
-            .challenge(authed(
-                proto::ChallengeRequest {
-                    session_id: id.into(),
-                    kind: proto::ChallengeKind::TurnHead as i32,
-                    window_ms: None,
-                },
-                KEY_A,
-            ))
-            .await
-            .expect("challenge accepted")
-            .into_inner();
+        let asked = ask_challenge(server.grpc_addr, id, proto::ChallengeKind::TurnHead, None).await;
         assert!(asked.instruction.contains("turn your head"), "{asked:?}");
         assert_eq!(asked.window_ms, 5000);
         for m in media {
@@ -1299,21 +1247,12 @@ async fn challenges_pass_on_a_turning_head_and_fail_on_a_still() {
         let out = collect(call).await;
         assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
         let result = out
-            .events
-            .iter()
-            .find_map(|e| match &e.event {
-                Some(Event::Challenge(ch)) => Some(ch.clone()),
-                _ => None,
-            })
+            .challenge()
             .expect("a challenge result on the Analyze stream");
         assert_eq!(result.challenge_id, asked.challenge_id);
         assert_eq!(result.outcome, want as i32, "{id}: {result:?}");
-        let yaw = result
-            .measurements
-            .iter()
-            .find(|m| m.name == "yaw_change_deg")
-            .expect("yaw measured");
-        eprintln!("{id}: {} ({})", result.message, yaw.value);
+        let yaw = measurement(&result, "yaw_change_deg");
+        eprintln!("{id}: {} ({yaw})", result.message);
         assert!(result.end_us - result.start_us <= 5_000_000);
     }
 

@@ -48,6 +48,52 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
+/// The frame of `clip` at `at_s` seconds, as an image at `out` (PNG by its name).
+pub fn still_frame(clip: &Path, at_s: f32, out: &Path) {
+    let at = at_s.to_string();
+    ffmpeg(&[
+        "-ss",
+        &at,
+        "-i",
+        path_str(clip),
+        "-frames:v",
+        "1",
+        path_str(out),
+    ]);
+}
+
+/// `still` shown for `seconds` at `fps`, as H.264 in MP4 at `out`: a frozen feed, or a
+/// photo sent as video.
+pub fn frozen_video(still: &Path, seconds: u32, fps: u32, out: &Path) {
+    let (t, r) = (seconds.to_string(), fps.to_string());
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-i",
+        path_str(still),
+        "-t",
+        &t,
+        "-r",
+        &r,
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        path_str(out),
+    ]);
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 test path")
+}
+
+/// Whether a segment's reasons include `code`.
+pub fn has_reason(seg: &Value, code: &str) -> bool {
+    seg["reasons"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|r| r["code"] == code))
+}
+
 /// A video replay of the tablet-screen still (a presentation attack), `seconds` long
 /// at `fps`, made in `dir`.
 pub fn screen_replay(dir: &Path, seconds: u32, fps: u32) -> PathBuf {

@@ -162,12 +162,53 @@ impl Outcome {
         })
     }
 
+    /// The first challenge result the session sent.
+    pub fn challenge(&self) -> Option<proto::ChallengeResult> {
+        self.events.iter().find_map(|e| match &e.event {
+            Some(Event::Challenge(c)) => Some(c.clone()),
+            _ => None,
+        })
+    }
+
     pub fn code(&self) -> tonic::Code {
         self.status
             .as_ref()
             .err()
             .map_or(tonic::Code::Ok, |s| s.code())
     }
+}
+
+/// Asks for a challenge on a running session from a second connection, as the
+/// recruiter's side does; panics unless it is accepted.
+pub async fn ask_challenge(
+    addr: SocketAddr,
+    session: &str,
+    kind: proto::ChallengeKind,
+    window_ms: Option<u32>,
+) -> proto::ChallengeResponse {
+    client(addr)
+        .await
+        .challenge(authed(
+            proto::ChallengeRequest {
+                session_id: session.into(),
+                kind: kind as i32,
+                window_ms,
+            },
+            KEY_A,
+        ))
+        .await
+        .expect("challenge accepted")
+        .into_inner()
+}
+
+/// A challenge result's measurement by name; panics when it is missing.
+pub fn measurement(result: &proto::ChallengeResult, name: &str) -> f32 {
+    result
+        .measurements
+        .iter()
+        .find(|m| m.name == name)
+        .map(|m| m.value)
+        .unwrap_or_else(|| panic!("{name} missing: {result:?}"))
 }
 
 /// Runs one Analyze call with `messages`, sent `gap` apart, and collects the answer.
