@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::time::Duration;
 
 use candor_server::Limits;
@@ -1129,7 +1130,8 @@ async fn a_virtual_camera_is_context_not_an_alert() {
 /// on a real clip whose subject blinks four times in 10 s (seen at 30 frames a
 /// second: 1.0, 5.1, 7.5 and 8.3 s) and fails on the same face frozen, where the eyes were
 /// read as often but never closed. The server's own glance rate is 0 here, so every
-/// reading beyond the 2 analysed frames a second comes from the challenge.
+/// reading beyond the 2 analysed frames a second comes from the challenge; raw frames
+/// (as LiveKit agents send them) are glanced at like encoded video.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
     let server = start(settings(limits())).await;
@@ -1140,15 +1142,35 @@ async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
     still_frame(&clip, 3.0, &still);
     frozen_video(&still, 10, 30, &frozen);
     let c = client(server.grpc_addr).await;
-    for (id, src, want) in [
-        ("blinking", clip.as_path(), proto::ChallengeOutcome::Pass),
-        ("frozen", frozen.as_path(), proto::ChallengeOutcome::Fail),
+    let h264 =
+        |src: &Path, id: &str| chunks(&annexb(src, dir.path(), &format!("{id}.h264")), 16 * 1024);
+    let raw: Vec<_> = i420_frames(&clip, dir.path(), 640, 480)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| frame(i as i64 * 40_000, f, 640, 480))
+        .collect();
+    for (id, format, media, want) in [
+        (
+            "blinking",
+            MediaFormat::H264Annexb,
+            h264(&clip, "blinking"),
+            proto::ChallengeOutcome::Pass,
+        ),
+        (
+            "frozen",
+            MediaFormat::H264Annexb,
+            h264(&frozen, "frozen"),
+            proto::ChallengeOutcome::Fail,
+        ),
+        (
+            "blinking-raw",
+            MediaFormat::RawI420,
+            raw,
+            proto::ChallengeOutcome::Pass,
+        ),
     ] {
-        let media = chunks(&annexb(src, dir.path(), &format!("{id}.h264")), 16 * 1024);
         let (tx, rx) = tokio::sync::mpsc::channel(512);
-        tx.send(start_msg(id, MediaFormat::H264Annexb))
-            .await
-            .unwrap();
+        tx.send(start_msg(id, format)).await.unwrap();
         let call = c
             .clone()
             .analyze(authed(

@@ -78,6 +78,9 @@ pub struct ChallengeRules {
     /// Eye readings needed before missing blinks are a failure (15: one second of
     /// glances at 15 a second).
     pub min_eye_readings: usize,
+    /// ...and at least this many a second over the window: sparser readings (2 analysed
+    /// frames a second, on inputs that cannot be glanced at) miss most blinks.
+    pub min_eye_readings_per_s: f32,
 }
 
 impl Default for ChallengeRules {
@@ -90,6 +93,7 @@ impl Default for ChallengeRules {
             min_frames: 3,
             blinks_needed: 2,
             min_eye_readings: 15,
+            min_eye_readings_per_s: 8.0,
         }
     }
 }
@@ -218,11 +222,25 @@ impl ChallengeTracker {
         let readings = self.samples.iter().filter(|x| x.eyes_read).count();
         m.push(("blinks".into(), blinks as f32));
         m.push(("eye_readings".into(), readings as f32));
+        let span_s = match (self.samples.first(), self.samples.last()) {
+            (Some(a), Some(b)) => ((b.pts_us - a.pts_us) as f32 / 1e6).max(1e-3),
+            _ => 1.0,
+        };
+        let dense = readings as f32 / span_s >= self.rules.min_eye_readings_per_s;
         let needed = self.rules.blinks_needed;
         if blinks >= needed {
             (
                 ChallengeOutcome::Pass,
                 format!("{blinks} blinks seen (needed {needed})"),
+            )
+        } else if !dense && readings > 0 {
+            (
+                ChallengeOutcome::Inconclusive,
+                format!(
+                    "{readings} eye readings in {span_s:.1} s are too sparse to count blinks \
+                     ({} a second needed)",
+                    self.rules.min_eye_readings_per_s
+                ),
             )
         } else if readings >= self.rules.min_eye_readings {
             (
@@ -348,6 +366,16 @@ mod tests {
         let r = run(ChallengeKind::Blink, &eyes(&[], false));
         assert_eq!(r.outcome, ChallengeOutcome::Inconclusive, "{r:?}");
         assert_eq!(measure(&r, "eye_readings"), Some(0.0));
+        // Only 2 readings a second (no glances): missing blinks prove nothing.
+        let sparse: Vec<_> = (0..6)
+            .map(|i| sample(i, true, Some(0.0)))
+            .map(|s| ChallengeSample {
+                eyes_read: true,
+                ..s
+            })
+            .collect();
+        let r = run(ChallengeKind::Blink, &sparse);
+        assert_eq!(r.outcome, ChallengeOutcome::Inconclusive, "{r:?}");
     }
 
     #[test]

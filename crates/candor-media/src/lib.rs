@@ -43,7 +43,7 @@ pub use decoder::{DecodeEvent, Decoder, StreamInfo, open_path, open_reader};
 pub use error::MediaError;
 pub use options::{ContainerHint, DecodeOptions, GlanceRate};
 pub use raw::{RawConverter, RawFormat, RawFrame};
-pub use sampler::Sampler;
+pub use sampler::{GlanceSampler, Sampler};
 pub use scale::working_size;
 
 /// Initialises FFmpeg once per process and silences its logging: failures reach

@@ -7,6 +7,8 @@
 //! burst of catch-up samples, and without gaps the long-run rate is exactly `fps`
 //! with no drift.
 
+use crate::options::GlanceRate;
+
 /// A timestamp this close before a grid point counts as reaching it, so that rounding
 /// to microseconds (e.g. 499_999 µs for 0.5 s) does not push a sample one frame late.
 const TOLERANCE_US: i64 = 1_000;
@@ -60,6 +62,35 @@ impl Sampler {
     fn anchor(&mut self, pts_us: i64, interval: i64) {
         self.next_us = Some(pts_us.saturating_add(interval));
         self.last_sampled_us = pts_us;
+    }
+}
+
+/// The glance grid ([`GlanceRate`]), rebuilt whenever the shared rate changes.
+pub struct GlanceSampler {
+    rate: GlanceRate,
+    fps: f32,
+    sampler: Option<Sampler>,
+}
+
+impl GlanceSampler {
+    pub fn new(rate: GlanceRate) -> Self {
+        Self {
+            rate,
+            fps: 0.0,
+            sampler: None,
+        }
+    }
+
+    /// Decides for the next frame in presentation order, at the rate as it is now.
+    pub fn should_glance(&mut self, pts_us: i64) -> bool {
+        let fps = self.rate.get();
+        if fps != self.fps {
+            self.fps = fps;
+            self.sampler = (fps > 0.0).then(|| Sampler::new(fps));
+        }
+        self.sampler
+            .as_mut()
+            .is_some_and(|s| s.should_sample(pts_us))
     }
 }
 

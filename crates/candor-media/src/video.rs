@@ -13,10 +13,10 @@ use ffmpeg_next::{Packet, Rational, Stream, media, packet};
 
 use crate::MediaError;
 use crate::decoder::{DecodeEvent, StreamInfo};
-use crate::options::{DecodeOptions, GlanceRate};
+use crate::options::DecodeOptions;
 use crate::orient::Orientation;
 use crate::probe::{CONFIDENT_SCORE, recognised_container};
-use crate::sampler::Sampler;
+use crate::sampler::{GlanceSampler, Sampler};
 use crate::scale::Scaler;
 use crate::stream_io::{SharedIoState, lock};
 use crate::timeline::Timeline;
@@ -35,7 +35,7 @@ pub struct VideoSource {
     frame: frame::Video,
     timeline: Timeline,
     sampler: Sampler,
-    glance: Glancer,
+    glance: GlanceSampler,
     scaler: Scaler,
     /// Display orientation from the container (stream side data).
     stream_orientation: Orientation,
@@ -133,7 +133,7 @@ impl VideoSource {
             frame: frame::Video::empty(),
             timeline,
             sampler: Sampler::new(options.sample_fps),
-            glance: Glancer::new(options.glance.clone()),
+            glance: GlanceSampler::new(options.glance.clone()),
             scaler: Scaler::new(),
             stream_orientation,
             frame_orientation: None,
@@ -452,32 +452,4 @@ fn luma_fingerprint(frame: &frame::Video) -> Option<Fingerprint> {
     }
     let (w, h) = (frame.width() as usize, frame.height() as usize);
     Fingerprint::from_luma(frame.data(0), w, h, frame.stride(0))
-}
-
-/// The glance grid, rebuilt whenever the shared rate changes.
-struct Glancer {
-    rate: GlanceRate,
-    fps: f32,
-    sampler: Option<Sampler>,
-}
-
-impl Glancer {
-    fn new(rate: GlanceRate) -> Self {
-        Self {
-            rate,
-            fps: 0.0,
-            sampler: None,
-        }
-    }
-
-    fn should_glance(&mut self, pts_us: i64) -> bool {
-        let fps = self.rate.get();
-        if fps != self.fps {
-            self.fps = fps;
-            self.sampler = (fps > 0.0).then(|| Sampler::new(fps));
-        }
-        self.sampler
-            .as_mut()
-            .is_some_and(|s| s.should_sample(pts_us))
-    }
 }

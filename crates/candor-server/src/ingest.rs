@@ -14,7 +14,8 @@ use std::time::Instant;
 use candor_core::replay::Fingerprint;
 use candor_core::{Frame, FrameInfo};
 use candor_media::{
-    ContainerHint, DecodeEvent, DecodeOptions, RawConverter, RawFormat, RawFrame, Sampler,
+    ContainerHint, DecodeEvent, DecodeOptions, GlanceSampler, RawConverter, RawFormat, RawFrame,
+    Sampler,
 };
 use crossbeam_channel::Sender;
 use tokio::sync::mpsc;
@@ -55,10 +56,11 @@ impl InFlight {
         self.take_below(self.limit)
     }
 
-    /// For glances: only while at most half the bound is used, so that they never take
-    /// the room of frames for analysis.
+    /// For glances: never the last quarter of the bound (at least one place), which
+    /// stays for frames to analyse. Glances are quick, so a burst of them (a decoder
+    /// catching up) drains fast.
     fn try_take_spare(&self) -> bool {
-        self.take_below(self.limit.div_ceil(2))
+        self.take_below(self.limit - (self.limit / 4).max(1))
     }
 
     fn take_below(&self, limit: usize) -> bool {
@@ -186,6 +188,7 @@ pub fn run_frames(
     in_flight: InFlight,
 ) {
     let mut sampler = Sampler::new(opts.sample_fps);
+    let mut glancer = GlanceSampler::new(opts.glance.clone());
     let mut raw = RawConverter::new(opts.max_side, opts.max_source_pixels);
     let mut first_pts = None;
     let mut last_pts = i64::MIN;
@@ -209,19 +212,25 @@ pub fn run_frames(
             fingerprint: raw_fingerprint(format, &frame),
         };
         index += 1;
-        let sent = if sampler.should_sample(pts_us) {
-            match decode_frame(format, frame, &opts, &mut raw) {
-                Ok((image, (w, h))) => {
-                    let info = FrameInfo {
-                        source_width: w,
-                        source_height: h,
-                        ..info
-                    };
-                    offer(&work, &in_flight, Frame { info, image }, at)
-                }
+        let sampled = sampler.should_sample(pts_us);
+        let glanced = glancer.should_glance(pts_us) && !sampled;
+        let sent = if sampled {
+            match decode_frame(format, frame, &opts, &mut raw, info) {
+                Ok(frame) => offer(&work, &in_flight, frame, at),
                 Err(e) => {
                     let _ = work.send(Work::Failed(e));
                     return;
+                }
+            }
+        } else if glanced && in_flight.try_take_spare() {
+            // A frame that would have been skipped: one that fails to decode is
+            // skipped still, not an error of the session.
+            match decode_frame(format, frame, &opts, &mut raw, info.clone()) {
+                Ok(frame) => work.send(Work::Glance(frame, at)).is_ok(),
+                Err(e) => {
+                    in_flight.release();
+                    tracing::debug!("glance at {pts_us} us not decoded: {e}");
+                    work.send(Work::Skipped(info, at)).is_ok()
                 }
             }
         } else {
@@ -252,14 +261,15 @@ fn raw_fingerprint(format: MediaFormat, f: &VideoFrame) -> Option<Fingerprint> {
     .fingerprint()
 }
 
-/// Decodes one frame to BGR at the working size, applying its rotation. Returns the
-/// image and the displayed source size.
+/// Decodes one frame to BGR at the working size, applying its rotation; `info` gets
+/// the displayed source size.
 fn decode_frame(
     format: MediaFormat,
     f: VideoFrame,
     opts: &DecodeOptions,
     raw: &mut RawConverter,
-) -> Result<(candor_core::BgrImage, (u32, u32)), ServiceError> {
+    info: FrameInfo,
+) -> Result<Frame, ServiceError> {
     if !matches!(f.rotation, 0 | 90 | 180 | 270) {
         return Err(ServiceError::InvalidArgument(format!(
             "frame rotation must be 0, 90, 180 or 270, got {}",
@@ -312,8 +322,15 @@ fn decode_frame(
         }
     };
     let rotation = f.rotation as i32;
-    let (w, h) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
-    Ok((image.rotated_cw(rotation), (w, h)))
+    let (source_width, source_height) = if rotation % 180 == 90 { (h, w) } else { (w, h) };
+    Ok(Frame {
+        info: FrameInfo {
+            source_width,
+            source_height,
+            ..info
+        },
+        image: image.rotated_cw(rotation),
+    })
 }
 
 #[cfg(test)]
@@ -336,9 +353,9 @@ mod tests {
         let f = InFlight::new(4);
         assert!(f.try_take_spare());
         assert!(f.try_take_spare());
+        assert!(f.try_take_spare());
         assert!(!f.try_take_spare());
-        // Frames for analysis still find room.
-        assert!(f.try_take());
+        // A frame for analysis still finds room.
         assert!(f.try_take());
         assert!(!f.try_take());
     }
