@@ -1208,6 +1208,14 @@ async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
         if want == proto::ChallengeOutcome::Fail {
             assert_eq!(measure("blinks"), 0.0, "{result:?}");
         }
+        // The summary counts the blinks the glances found, and says how long the
+        // frozen picture lasted.
+        let summary = out.summary().expect("summary");
+        assert!(summary.blinks.is_some(), "{summary:?}");
+        if id == "frozen" {
+            let frozen = summary.reasons.iter().find(|r| r.code == "frozen_video");
+            assert!(frozen.is_some_and(|r| r.time_share > 0.9), "{summary:?}");
+        }
     }
     server.shutdown().await.unwrap();
 }

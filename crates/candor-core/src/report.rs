@@ -24,8 +24,14 @@ pub struct ReasonTally {
     pub state: RiskState,
     /// Segments that carried this reason.
     pub segments: u32,
+    /// Share (0..1) of the recording's time in those segments (by segment count when
+    /// the recording has no duration, e.g. a still): how long the problem lasted.
+    #[serde(default)]
+    pub time_share: f32,
     /// The message of the first segment that carried it.
     pub example: String,
+    #[serde(skip)]
+    duration_us: i64,
 }
 
 /// Whole-recording (or whole-session) summary.
@@ -47,6 +53,10 @@ pub struct Summary {
     pub candidate_similarity: Option<f32>,
     /// Reasons, most severe first, then most frequent.
     pub reasons: Vec<ReasonTally>,
+    /// Blinks counted over the segments that counted them (`blinks` signal); absent
+    /// when the eyes were never glanced at often enough to count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blinks: Option<u32>,
 }
 
 /// Builds a `Summary` incrementally, as segments arrive.
@@ -60,6 +70,7 @@ pub struct SummaryBuilder {
     liveness_frames: u64,
     candidate_medians: Vec<f32>,
     reasons: Vec<ReasonTally>,
+    blinks: Option<u32>,
     worst: Option<RiskState>,
 }
 
@@ -86,23 +97,32 @@ impl SummaryBuilder {
         if let Some(c) = s.signal(names::CANDIDATE_SIMILARITY) {
             self.candidate_medians.push(c.median);
         }
+        if let Some(b) = s.signal(names::BLINKS) {
+            let n = (b.mean * b.frames as f32).round() as u32;
+            *self.blinks.get_or_insert(0) += n;
+        }
         for r in &report.assessment.reasons {
-            self.tally(r);
+            self.tally(r, s.duration_us());
         }
     }
 
-    fn tally(&mut self, r: &Reason) {
+    fn tally(&mut self, r: &Reason, duration_us: i64) {
         match self
             .reasons
             .iter_mut()
             .find(|t| t.code == r.code && t.state == r.state)
         {
-            Some(t) => t.segments += 1,
+            Some(t) => {
+                t.segments += 1;
+                t.duration_us += duration_us;
+            }
             None => self.reasons.push(ReasonTally {
                 code: r.code.clone(),
                 state: r.state,
                 segments: 1,
+                time_share: 0.0,
                 example: r.message.clone(),
+                duration_us,
             }),
         }
     }
@@ -124,6 +144,13 @@ impl SummaryBuilder {
             })
             .collect();
         let mut reasons = self.reasons.clone();
+        for t in &mut reasons {
+            t.time_share = if duration_us > 0 {
+                t.duration_us as f32 / duration_us as f32
+            } else {
+                t.segments as f32 / self.segments.max(1) as f32
+            };
+        }
         reasons.sort_by(|a, b| b.state.cmp(&a.state).then(b.segments.cmp(&a.segments)));
         Summary {
             segments: self.segments,
@@ -136,6 +163,7 @@ impl SummaryBuilder {
                 .then(|| (self.liveness_sum / self.liveness_frames as f64) as f32),
             candidate_similarity: median(&self.candidate_medians),
             reasons,
+            blinks: self.blinks,
         }
     }
 }
@@ -208,10 +236,27 @@ mod tests {
         assert_eq!(s.counts.decoded, 150);
         assert!((s.mean_liveness.unwrap() - (0.9 + 0.1 + 0.9) / 3.0).abs() < 1e-6);
         assert_eq!(s.reasons[0].code, "liveness_low");
+        assert!((s.reasons[0].time_share - 0.4).abs() < 1e-6);
         assert_eq!(
             (s.reasons[1].code.as_str(), s.reasons[1].segments),
             ("live_face", 2)
         );
+        assert!((s.reasons[1].time_share - 0.6).abs() < 1e-6);
+        assert_eq!(s.blinks, None);
+    }
+
+    #[test]
+    fn blinks_add_up_over_the_segments_that_counted_them() {
+        let mut b = SummaryBuilder::default();
+        b.add(&report(0, 2_000_000, 0.9));
+        for (i, (mean, frames)) in [(0.25, 4), (0.5, 4)].into_iter().enumerate() {
+            let mut r = report(i as u32 + 1, 2_000_000, 0.9);
+            let mut st = r.segment.signals[0].clone();
+            (st.name, st.mean, st.frames) = (names::BLINKS.into(), mean, frames);
+            r.segment.signals.push(st);
+            b.add(&r);
+        }
+        assert_eq!(b.build().blinks, Some(3));
     }
 
     #[test]

@@ -125,11 +125,13 @@ pub fn summary(
                 state: risk_state(t.state) as i32,
                 segments: t.segments,
                 example: t.example.clone(),
+                time_share: t.time_share,
             })
             .collect(),
         complete,
         ended_by: ended_by.to_owned(),
         candidate_similarity: s.candidate_similarity,
+        blinks: s.blinks,
     }
 }
 
