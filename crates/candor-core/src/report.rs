@@ -30,8 +30,6 @@ pub struct ReasonTally {
     pub time_share: f32,
     /// The message of the first segment that carried it.
     pub example: String,
-    #[serde(skip)]
-    duration_us: i64,
 }
 
 /// Whole-recording (or whole-session) summary.
@@ -70,6 +68,8 @@ pub struct SummaryBuilder {
     liveness_frames: u64,
     candidate_medians: Vec<f32>,
     reasons: Vec<ReasonTally>,
+    /// Time in the segments that carried each reason, in `reasons`' order.
+    reason_us: Vec<i64>,
     blinks: Option<u32>,
     worst: Option<RiskState>,
 }
@@ -109,21 +109,23 @@ impl SummaryBuilder {
     fn tally(&mut self, r: &Reason, duration_us: i64) {
         match self
             .reasons
-            .iter_mut()
-            .find(|t| t.code == r.code && t.state == r.state)
+            .iter()
+            .position(|t| t.code == r.code && t.state == r.state)
         {
-            Some(t) => {
-                t.segments += 1;
-                t.duration_us += duration_us;
+            Some(i) => {
+                self.reasons[i].segments += 1;
+                self.reason_us[i] += duration_us;
             }
-            None => self.reasons.push(ReasonTally {
-                code: r.code.clone(),
-                state: r.state,
-                segments: 1,
-                time_share: 0.0,
-                example: r.message.clone(),
-                duration_us,
-            }),
+            None => {
+                self.reasons.push(ReasonTally {
+                    code: r.code.clone(),
+                    state: r.state,
+                    segments: 1,
+                    time_share: 0.0,
+                    example: r.message.clone(),
+                });
+                self.reason_us.push(duration_us);
+            }
         }
     }
 
@@ -144,9 +146,9 @@ impl SummaryBuilder {
             })
             .collect();
         let mut reasons = self.reasons.clone();
-        for t in &mut reasons {
+        for (t, us) in reasons.iter_mut().zip(&self.reason_us) {
             t.time_share = if duration_us > 0 {
-                t.duration_us as f32 / duration_us as f32
+                *us as f32 / duration_us as f32
             } else {
                 t.segments as f32 / self.segments.max(1) as f32
             };
