@@ -134,11 +134,18 @@ impl<W: Write> Printer<W> {
                 if let Some(l) = s.mean_liveness {
                     writeln!(self.out, "  mean live score: {l:.3}")?;
                 }
+                if let Some(b) = s.blinks {
+                    writeln!(self.out, "  blinks counted: {b}")?;
+                }
                 for t in &s.reasons {
                     writeln!(
                         self.out,
-                        "  - [{}] {} x{}: {}",
-                        t.state, t.code, t.segments, t.example
+                        "  - [{}] {} x{} ({:.0}% of the time): {}",
+                        t.state,
+                        t.code,
+                        t.segments,
+                        t.time_share * 100.0,
+                        t.example
                     )?;
                 }
                 if let Some(w) = &o.warning {
