@@ -158,6 +158,11 @@ async fn report_shows_the_chart_and_every_segment_state() {
     assert_eq!(html.matches("class=\"segment\"").count(), segs[0]);
     assert_eq!(html.matches("<rect class=\"state-alert\"").count(), segs[0]);
     assert!(html.contains("presentation attack likely"), "{html}");
+    // How long the attack lasted: every segment of the replay.
+    assert!(
+        html.contains("<b>liveness_low</b>: 100% of the time"),
+        "{html}"
+    );
     assert!(html.contains("<h2>State changes</h2>"));
     assert!(html.contains("<span class=\"state alert\">alert</span></td><td>"));
     for model in ["yunet_s", "minifasnet_v2+v1se"] {

@@ -202,7 +202,7 @@ fn section(
         .collect();
     let _ = writeln!(
         o,
-        "<p class=\"verdict\">{} &nbsp; {} segments, {:.1} s; {}{}{}</p>",
+        "<p class=\"verdict\">{} &nbsp; {} segments, {:.1} s; {}{}{}{}</p>",
         badge(summary.worst_state),
         summary.segments,
         summary.duration_us as f64 / 1e6,
@@ -214,8 +214,34 @@ fn section(
             .candidate_similarity
             .map_or(String::new(), |c| format!(
                 "; similarity to the enrolled candidate {c:.2}"
-            ))
+            )),
+        summary
+            .blinks
+            .map_or(String::new(), |b| format!("; {b} blinks counted"))
     );
+    // How long each problem lasted, most severe first.
+    let lasting: Vec<String> = summary
+        .reasons
+        .iter()
+        .filter(|t| t.state > RiskState::Clear)
+        .map(|t| {
+            // Summaries stored before time shares were kept read 0: say nothing then.
+            let share = if t.time_share > 0.0 {
+                format!("{:.0}% of the time ", 100.0 * t.time_share)
+            } else {
+                String::new()
+            };
+            format!(
+                "<li>{} <b>{}</b>: {share}({} segments)</li>",
+                badge(t.state),
+                escape(&t.code),
+                t.segments
+            )
+        })
+        .collect();
+    if !lasting.is_empty() {
+        let _ = writeln!(o, "<ul class=\"reasons\">{}</ul>", lasting.join(""));
+    }
     let _ = writeln!(
         o,
         "<div class=\"chart\">{}</div>",
