@@ -1169,15 +1169,7 @@ async fn a_blink_challenge_passes_on_blinks_and_fails_on_a_frozen_face() {
             proto::ChallengeOutcome::Pass,
         ),
     ] {
-        let (tx, rx) = tokio::sync::mpsc::channel(512);
-        tx.send(start_msg(id, format)).await.unwrap();
-        let call = c
-            .clone()
-            .analyze(authed(
-                tokio_stream::wrappers::ReceiverStream::new(rx),
-                KEY_A,
-            ))
-            .await;
+        let (tx, call) = open_session(&c, id, format).await;
         let asked = ask_challenge(
             server.grpc_addr,
             id,
@@ -1256,15 +1248,7 @@ async fn challenges_pass_on_a_turning_head_and_fail_on_a_still() {
         ),
     ];
     for (id, format, media, want) in cases {
-        let (tx, rx) = tokio::sync::mpsc::channel(512);
-        tx.send(start_msg(id, format)).await.unwrap();
-        let call = c
-            .clone()
-            .analyze(authed(
-                tokio_stream::wrappers::ReceiverStream::new(rx),
-                KEY_A,
-            ))
-            .await;
+        let (tx, call) = open_session(&c, id, format).await;
         // The recruiter's side, on another connection.
         let asked = ask_challenge(server.grpc_addr, id, proto::ChallengeKind::TurnHead, None).await;
         assert!(asked.instruction.contains("turn your head"), "{asked:?}");

@@ -178,6 +178,27 @@ impl Outcome {
     }
 }
 
+/// The answer to an Analyze call, before its stream is read.
+pub type AnalyzeCall = Result<tonic::Response<tonic::Streaming<AnalyzeResponse>>, Status>;
+
+/// Opens an Analyze call for session `id` of tenant A; the caller sends the media and
+/// the finish through the returned channel (the start message is already in it).
+pub async fn open_session(
+    c: &CandorClient<Channel>,
+    id: &str,
+    format: MediaFormat,
+) -> (mpsc::Sender<AnalyzeRequest>, AnalyzeCall) {
+    let (tx, rx) = mpsc::channel(512);
+    tx.send(start_msg(id, format))
+        .await
+        .expect("request channel open");
+    let call = c
+        .clone()
+        .analyze(authed(ReceiverStream::new(rx), KEY_A))
+        .await;
+    (tx, call)
+}
+
 /// Asks for a challenge on a running session from a second connection, as the
 /// recruiter's side does; panics unless it is accepted.
 pub async fn ask_challenge(
