@@ -14,7 +14,7 @@ use crate::align::{Border, RotatedSquare, warp_affine_bilinear_into};
 use crate::error::VisionError;
 use crate::model::{Model, ModelSpec};
 use crate::resize::check_image;
-use crate::runtime::{RuntimeOptions, build_session};
+use crate::runtime::{RuntimeOptions, build_session, check_io, f32_output};
 use crate::tensor::{write_bgr_planes_scaled, write_rgb_planes};
 
 /// Channel order the network expects.
@@ -131,12 +131,8 @@ impl ForgeryModel {
     ) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
         let load_err = |msg: String| spec.load_error(msg);
-        if session.inputs().len() != 1 {
-            return Err(load_err(format!(
-                "expected 1 input, found {}",
-                session.inputs().len()
-            )));
-        }
+        // The output is checked below, with the names the model has in the error.
+        check_io(&session, spec, None, [] as [&str; 0], "a forgery model")?;
         if !session.outputs().iter().any(|o| o.name() == cfg.output) {
             let names: Vec<_> = session.outputs().iter().map(|o| o.name()).collect();
             return Err(load_err(format!(
@@ -204,12 +200,7 @@ impl ForgeryModel {
             .session
             .run(ort::inputs![tensor])
             .map_err(|e| VisionError::inference(&self.name, e))?;
-        let value = outputs.get(&cfg.output).ok_or_else(|| {
-            VisionError::inference(&self.name, format!("no output `{}`", cfg.output))
-        })?;
-        let (_, probs) = value
-            .try_extract_tensor::<f32>()
-            .map_err(|e| VisionError::inference(&self.name, e))?;
+        let probs = f32_output(&outputs, &cfg.output, &self.name)?;
         match probs {
             [p] if p.is_finite() => Ok(p.clamp(0.0, 1.0)),
             other => Err(VisionError::inference(

@@ -15,7 +15,7 @@ use crate::align::{
 use crate::error::VisionError;
 use crate::model::{Model, ModelSpec};
 use crate::resize::check_image;
-use crate::runtime::{RuntimeOptions, build_session};
+use crate::runtime::{RuntimeOptions, build_session, check_io, f32_output};
 use crate::tensor::write_rgb_planes;
 
 /// Length of an SFace embedding.
@@ -125,17 +125,13 @@ const PLANE: usize = 3 * (ARCFACE_SIDE as usize) * (ARCFACE_SIDE as usize);
 impl FaceEmbedder {
     pub fn load(spec: &ModelSpec, runtime: &RuntimeOptions) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| spec.load_error(msg);
-        if session.inputs().len() != 1 || session.inputs()[0].name() != INPUT_NAME {
-            return Err(load_err(format!(
-                "expected the single input `{INPUT_NAME}`: not an SFace model?"
-            )));
-        }
-        if !session.outputs().iter().any(|o| o.name() == OUTPUT_NAME) {
-            return Err(load_err(format!(
-                "missing output `{OUTPUT_NAME}`: not an SFace model?"
-            )));
-        }
+        check_io(
+            &session,
+            spec,
+            Some(INPUT_NAME),
+            [OUTPUT_NAME],
+            "an SFace model",
+        )?;
         Ok(Self {
             session,
             name: spec.name.clone(),
@@ -202,12 +198,7 @@ impl FaceEmbedder {
             .session
             .run(ort::inputs![INPUT_NAME => tensor])
             .map_err(|e| VisionError::inference(model, e))?;
-        let value = outputs
-            .get(OUTPUT_NAME)
-            .ok_or_else(|| VisionError::inference(model, format!("no output `{OUTPUT_NAME}`")))?;
-        let (_, data) = value
-            .try_extract_tensor::<f32>()
-            .map_err(|e| VisionError::inference(model, e))?;
+        let data = f32_output(&outputs, OUTPUT_NAME, model)?;
         if data.len() != n * EMBEDDING_DIM {
             return Err(VisionError::inference(
                 model,

@@ -13,7 +13,7 @@ use crate::error::VisionError;
 use crate::mesh::{MESH_POINTS, project_to_image};
 use crate::model::{Model, ModelSpec};
 use crate::resize::check_image;
-use crate::runtime::{RuntimeOptions, build_session};
+use crate::runtime::{RuntimeOptions, build_session, check_io, f32_output};
 use crate::tensor::write_rgb_planes;
 
 /// The model's input side (64x64 RGB, 0-1).
@@ -127,19 +127,13 @@ pub struct IrisModel {
 impl IrisModel {
     pub fn load(spec: &ModelSpec, runtime: &RuntimeOptions) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| spec.load_error(msg);
-        if session.inputs().len() != 1 || session.inputs()[0].name() != INPUT_NAME {
-            return Err(load_err(format!(
-                "expected the single input `{INPUT_NAME}`: not the iris model?"
-            )));
-        }
-        for name in [CONTOUR_OUTPUT, IRIS_OUTPUT] {
-            if !session.outputs().iter().any(|o| o.name() == name) {
-                return Err(load_err(format!(
-                    "missing output `{name}`: not the iris model?"
-                )));
-            }
-        }
+        check_io(
+            &session,
+            spec,
+            Some(INPUT_NAME),
+            [CONTOUR_OUTPUT, IRIS_OUTPUT],
+            "the iris model",
+        )?;
         let side = IRIS_INPUT_SIDE as usize;
         Ok(Self {
             session,
@@ -180,12 +174,7 @@ impl IrisModel {
             .run(ort::inputs![INPUT_NAME => tensor])
             .map_err(|e| VisionError::inference(model, e))?;
         let fetch = |name: &str, len: usize| -> Result<&[f32], VisionError> {
-            let value = outputs
-                .get(name)
-                .ok_or_else(|| VisionError::inference(model, format!("no output `{name}`")))?;
-            let (_, data) = value
-                .try_extract_tensor::<f32>()
-                .map_err(|e| VisionError::inference(model, e))?;
+            let data = f32_output(&outputs, name, model)?;
             if data.len() != len {
                 return Err(VisionError::inference(
                     model,

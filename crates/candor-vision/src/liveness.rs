@@ -11,7 +11,7 @@ use crate::crop::crop_scaled_into;
 use crate::error::VisionError;
 use crate::model::{Model, ModelSpec};
 use crate::resize::check_image;
-use crate::runtime::{RuntimeOptions, build_session};
+use crate::runtime::{RuntimeOptions, build_session, f32_output};
 use crate::tensor::write_bgr_planes;
 
 /// Context scale of the V2 crop.
@@ -84,12 +84,7 @@ impl Branch {
             .session
             .run(ort::inputs![tensor])
             .map_err(|e| VisionError::inference(model, e))?;
-        let value = outputs
-            .get(&self.output)
-            .ok_or_else(|| VisionError::inference(model, format!("no output `{}`", self.output)))?;
-        let (_, logits) = value
-            .try_extract_tensor::<f32>()
-            .map_err(|e| VisionError::inference(model, e))?;
+        let logits = f32_output(&outputs, &self.output, model)?;
         let logits: [f32; CLASSES] = logits.try_into().map_err(|_| {
             VisionError::inference(
                 model,

@@ -13,7 +13,7 @@ use crate::align::{
 use crate::error::VisionError;
 use crate::model::{Model, ModelSpec};
 use crate::resize::check_image;
-use crate::runtime::{RuntimeOptions, build_session};
+use crate::runtime::{RuntimeOptions, build_session, check_io, f32_output};
 use crate::tensor::write_rgb_planes;
 
 /// Number of mesh landmarks.
@@ -155,19 +155,13 @@ pub struct FaceMesh {
 impl FaceMesh {
     pub fn load(spec: &ModelSpec, runtime: &RuntimeOptions) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| spec.load_error(msg);
-        if session.inputs().len() != 1 || session.inputs()[0].name() != INPUT_NAME {
-            return Err(load_err(format!(
-                "expected the single input `{INPUT_NAME}`: not the face mesh model?"
-            )));
-        }
-        for name in [LANDMARKS_OUTPUT, PRESENCE_OUTPUT] {
-            if !session.outputs().iter().any(|o| o.name() == name) {
-                return Err(load_err(format!(
-                    "missing output `{name}`: not the face mesh model?"
-                )));
-            }
-        }
+        check_io(
+            &session,
+            spec,
+            Some(INPUT_NAME),
+            [LANDMARKS_OUTPUT, PRESENCE_OUTPUT],
+            "the face mesh model",
+        )?;
         let side = MESH_INPUT_SIDE as usize;
         Ok(Self {
             session,
@@ -203,17 +197,8 @@ impl FaceMesh {
             .session
             .run(ort::inputs![INPUT_NAME => tensor])
             .map_err(|e| VisionError::inference(model, e))?;
-        let fetch = |name: &str| -> Result<&[f32], VisionError> {
-            let value = outputs
-                .get(name)
-                .ok_or_else(|| VisionError::inference(model, format!("no output `{name}`")))?;
-            let (_, data) = value
-                .try_extract_tensor::<f32>()
-                .map_err(|e| VisionError::inference(model, e))?;
-            Ok(data)
-        };
-        let raw = fetch(LANDMARKS_OUTPUT)?;
-        let logit = fetch(PRESENCE_OUTPUT)?;
+        let raw = f32_output(&outputs, LANDMARKS_OUTPUT, model)?;
+        let logit = f32_output(&outputs, PRESENCE_OUTPUT, model)?;
         if raw.len() != 3 * MESH_POINTS || logit.len() != 1 {
             return Err(VisionError::inference(
                 model,

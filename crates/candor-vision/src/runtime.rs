@@ -6,10 +6,11 @@ use std::sync::{Mutex, OnceLock};
 
 use ort::environment::Environment;
 use ort::ep::ExecutionProviderDispatch;
-use ort::session::Session;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
+use ort::session::{Session, SessionOutputs};
 
 use crate::error::VisionError;
+use crate::model::ModelSpec;
 
 /// Environment variable read by [`environment`] when [`init_runtime`] was not called.
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
@@ -121,6 +122,51 @@ pub fn build_session(path: &Path, options: &RuntimeOptions) -> Result<Session, V
         .map_err(load_err)?
         .commit_from_file(path)
         .map_err(|e| load_err(e.to_string()))
+}
+
+/// Checks a freshly loaded session against what its wrapper expects, so that a wrong
+/// file fails at load, not at the first frame: one input (named `input`, when given)
+/// and every name of `outputs`. `what` names the expected model in the error
+/// ("the face mesh model").
+pub(crate) fn check_io<S: AsRef<str>>(
+    session: &Session,
+    spec: &ModelSpec,
+    input: Option<&str>,
+    outputs: impl IntoIterator<Item = S>,
+    what: &str,
+) -> Result<(), VisionError> {
+    let inputs = session.inputs();
+    match input {
+        Some(name) if inputs.len() != 1 || inputs[0].name() != name => {
+            return Err(spec.load_error(format!("expected the single input `{name}`: not {what}?")));
+        }
+        None if inputs.len() != 1 => {
+            return Err(spec.load_error(format!("expected 1 input, found {}", inputs.len())));
+        }
+        _ => {}
+    }
+    for name in outputs {
+        let name = name.as_ref();
+        if !session.outputs().iter().any(|o| o.name() == name) {
+            return Err(spec.load_error(format!("missing output `{name}`: not {what}?")));
+        }
+    }
+    Ok(())
+}
+
+/// The f32 values of the output `name` of a run of `model`.
+pub(crate) fn f32_output<'a>(
+    outputs: &'a SessionOutputs<'_>,
+    name: &str,
+    model: &str,
+) -> Result<&'a [f32], VisionError> {
+    let value = outputs
+        .get(name)
+        .ok_or_else(|| VisionError::inference(model, format!("no output `{name}`")))?;
+    let (_, data) = value
+        .try_extract_tensor::<f32>()
+        .map_err(|e| VisionError::inference(model, e))?;
+    Ok(data)
 }
 
 fn configure(builder: SessionBuilder, options: &RuntimeOptions) -> Result<SessionBuilder, String> {

@@ -11,7 +11,7 @@ use crate::error::VisionError;
 use crate::model::{Model, ModelSpec};
 use crate::nms::nms;
 use crate::resize::{PixelRect, check_image, resize_bilinear_into};
-use crate::runtime::{RuntimeOptions, build_session};
+use crate::runtime::{RuntimeOptions, build_session, check_io, f32_output};
 use crate::tensor::write_bgr_planes;
 
 /// The feature-map strides of YuNet's three heads.
@@ -142,24 +142,17 @@ impl FaceDetector {
         options: DetectorOptions,
     ) -> Result<Self, VisionError> {
         let session = build_session(&spec.path, runtime)?;
-        let load_err = |msg: String| spec.load_error(msg);
-        if session.inputs().len() != 1 {
-            return Err(load_err(format!(
-                "expected 1 input, found {}",
-                session.inputs().len()
-            )));
-        }
         let output_names: Vec<[String; 4]> = STRIDES
             .iter()
             .map(|s| ["cls", "obj", "bbox", "kps"].map(|head| format!("{head}_{s}")))
             .collect();
-        for name in output_names.iter().flatten() {
-            if !session.outputs().iter().any(|o| o.name() == name) {
-                return Err(load_err(format!(
-                    "missing output `{name}`: not a YuNet model?"
-                )));
-            }
-        }
+        check_io(
+            &session,
+            spec,
+            None,
+            output_names.iter().flatten(),
+            "a YuNet model",
+        )?;
         Ok(Self {
             session,
             name: spec.name.clone(),
@@ -212,15 +205,7 @@ impl FaceDetector {
             .run(ort::inputs![tensor])
             .map_err(|e| VisionError::inference(model, e))?;
 
-        let fetch = |name: &str| -> Result<&[f32], VisionError> {
-            let value = outputs
-                .get(name)
-                .ok_or_else(|| VisionError::inference(model, format!("no output `{name}`")))?;
-            let (_, data) = value
-                .try_extract_tensor::<f32>()
-                .map_err(|e| VisionError::inference(model, e))?;
-            Ok(data)
-        };
+        let fetch = |name: &str| f32_output(&outputs, name, model);
         let mut heads = Vec::with_capacity(STRIDES.len());
         for (stride, [cls, obj, bbox, kps]) in STRIDES.iter().zip(&self.output_names) {
             heads.push(StrideOutputs {
