@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::auth::AuthMode;
 use crate::persist::SessionWriter;
@@ -149,12 +150,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         settings.batch_root.clone(),
     ));
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
-    health
-        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
-        .await;
+    set_health(&health, ServingStatus::NotServing).await;
     let serving = Arc::new(AtomicBool::new(false));
 
     let listener = TcpListener::bind(settings.listen)
@@ -189,10 +185,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
                 .context("model loading task")??;
             state.set_engine(engine);
             serving.store(true, Ordering::Release);
-            health.set_service_status("", ServingStatus::Serving).await;
-            health
-                .set_service_status(SERVICE_NAME, ServingStatus::Serving)
-                .await;
+            set_health(&health, ServingStatus::Serving).await;
             tracing::info!(models = ?state.models(), "models loaded and warmed up: serving");
             Ok(())
         })
@@ -237,12 +230,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
                 let _ = rx.wait_for(|s| *s).await;
                 // Health flips before the listener closes, so balancers stop routing here.
                 serving.store(false, Ordering::Release);
-                health
-                    .set_service_status("", ServingStatus::NotServing)
-                    .await;
-                health
-                    .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
-                    .await;
+                set_health(&health, ServingStatus::NotServing).await;
             })
             .await
     });
@@ -297,4 +285,10 @@ pub async fn run(
     signal.await;
     tracing::info!("shutting down: finishing open sessions");
     server.shutdown().await
+}
+
+/// The whole server's health ("") and the Candor service's move together.
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    health.set_service_status("", status).await;
+    health.set_service_status(SERVICE_NAME, status).await;
 }
