@@ -552,16 +552,8 @@ async fn keys_and_tenants_are_enforced() {
     assert_eq!(out.code(), Code::Unauthenticated);
 
     // Tenant A opens a session and keeps it open; tenant B cannot see it.
-    let (tx, rx) = tokio::sync::mpsc::channel(8);
-    tx.send(start_msg("mine", MediaFormat::Jpeg)).await.unwrap();
-    let mut stream = c
-        .analyze(authed(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-            KEY_A,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let (tx, call) = open_session(&c, "mine", MediaFormat::Jpeg).await;
+    let mut stream = call.unwrap().into_inner();
     stream.message().await.unwrap();
     let get = c
         .get_session(authed(
@@ -612,19 +604,12 @@ async fn shutdown_finishes_open_sessions_with_a_summary_and_metrics_count() {
     let server = start(settings(limits())).await;
     let dir = tempfile::tempdir().unwrap();
     let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
-    let mut c = client(server.grpc_addr).await;
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    tx.send(start_msg("open", MediaFormat::Jpeg)).await.unwrap();
+    let c = client(server.grpc_addr).await;
+    let (tx, call) = open_session(&c, "open", MediaFormat::Jpeg).await;
     for (i, j) in jpegs.into_iter().take(60).enumerate() {
         tx.send(frame(i as i64 * 40_000, j, 0, 0)).await.unwrap();
     }
-    let call = tokio::spawn(collect(
-        c.analyze(authed(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-            KEY_A,
-        ))
-        .await,
-    ));
+    let call = tokio::spawn(collect(call));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let metrics = reqwest_like_get(server.metrics_addr.unwrap(), "/metrics").await;
     // The gauge is process-wide: other tests' sessions may be open at the same time.
@@ -926,23 +911,13 @@ async fn segments_are_stored_while_the_session_runs() {
     let server = start(settings).await;
     let dir = tempfile::tempdir().unwrap();
     let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
-    let mut c = client(server.grpc_addr).await;
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    tx.send(start_msg("in-flight", MediaFormat::Jpeg))
-        .await
-        .unwrap();
+    let c = client(server.grpc_addr).await;
+    let (tx, call) = open_session(&c, "in-flight", MediaFormat::Jpeg).await;
     // 2.4 s of video: the first 2-second segment closes, the session stays open.
     for (i, j) in jpegs.into_iter().take(60).enumerate() {
         tx.send(frame(i as i64 * 40_000, j, 0, 0)).await.unwrap();
     }
-    let mut stream = c
-        .analyze(authed(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-            KEY_A,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = call.unwrap().into_inner();
     loop {
         match stream.message().await.unwrap().and_then(|m| m.event) {
             Some(Event::Segment(_)) => break,
