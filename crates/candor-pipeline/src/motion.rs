@@ -3,7 +3,10 @@
 //! is compared with the previous analysed frame. Loops are found on every decoded
 //! frame instead (`candor_core::replay`).
 
+use std::sync::Arc;
+
 use candor_core::{BgrImage, FaceDetection};
+use candor_vision::rigid_residual;
 
 /// Side of the luma thumbnail frames are compared on: small enough to ignore sensor
 /// noise and codec detail, large enough to see a talking face.
@@ -23,12 +26,17 @@ pub struct FrameMotion {
     /// the previous frame (0-255). A pasted face re-rendered every frame tends to
     /// flicker against a steady background; lighting changes move both together.
     pub face_flicker: Option<f32>,
+    /// Main face: what is left of its change once the move of the picture is undone
+    /// (see `candor_vision::rigid`); only when it moved enough to judge.
+    pub rigid_residual: Option<f32>,
 }
 
 #[derive(Default)]
 pub struct MotionTracker {
     /// The previous analysed frame's thumbnail.
     last_thumb: Option<Vec<f32>>,
+    /// The previous analysed frame and its main face.
+    last_image: Option<Arc<BgrImage>>,
     last_face: Option<FaceDetection>,
     /// Mean luma of the face and of the background on the previous frame.
     last_levels: Option<(f32, f32)>,
@@ -39,13 +47,13 @@ impl MotionTracker {
     /// first frame.
     pub fn observe(
         &mut self,
-        image: &BgrImage,
+        image: &Arc<BgrImage>,
         face: Option<&FaceDetection>,
     ) -> Option<FrameMotion> {
         let thumb = thumbnail(image);
         let result = self.last_thumb.as_ref().map(|prev| {
             let frame_change = mean_abs_diff(prev, &thumb);
-            let (face_motion, shape_change) = match (face, &self.last_face) {
+            let (face_motion, shape_change, rigid_residual) = match (face, &self.last_face) {
                 (Some(now), Some(before)) => (
                     Some(now.bbox.center().distance(before.bbox.center()) / now.bbox.w.max(1.0)),
                     shape(now).zip(shape(before)).map(|(a, b)| {
@@ -54,14 +62,18 @@ impl MotionTracker {
                             .map(|(p, q)| (p.0 - q.0).hypot(p.1 - q.1))
                             .fold(0.0f32, f32::max)
                     }),
+                    self.last_image
+                        .as_ref()
+                        .and_then(|prev| rigid_residual(prev, before, image, now)),
                 ),
-                _ => (None, None),
+                _ => (None, None, None),
             };
             FrameMotion {
                 frame_change,
                 face_motion,
                 shape_change,
                 face_flicker: None,
+                rigid_residual,
             }
         });
         let levels = face.and_then(|f| face_and_background(&thumb, image, f));
@@ -73,8 +85,14 @@ impl MotionTracker {
         });
         self.last_levels = levels;
         self.last_thumb = Some(thumb);
+        self.last_image = Some(image.clone());
         self.last_face = face.copied();
         result
+    }
+
+    /// The main face of the last observed picture, if it had one.
+    pub fn last_face(&self) -> Option<&FaceDetection> {
+        self.last_face.as_ref()
     }
 
     /// Mean luma (0-255) of the last observed picture.
@@ -190,10 +208,10 @@ mod tests {
     #[test]
     fn repeated_frames_read_as_no_change_and_moves_as_change() {
         let mut m = MotionTracker::default();
-        assert_eq!(m.observe(&gradient(0), None), None);
-        let same = m.observe(&gradient(0), None).unwrap();
+        assert_eq!(m.observe(&Arc::new(gradient(0)), None), None);
+        let same = m.observe(&Arc::new(gradient(0)), None).unwrap();
         assert_eq!(same.frame_change, 0.0);
-        let moved = m.observe(&gradient(8), None).unwrap();
+        let moved = m.observe(&Arc::new(gradient(8)), None).unwrap();
         // Blue moved by 16 levels almost everywhere: luma by about 0.114 x 16 = 1.8.
         assert!(moved.frame_change > 1.5, "{moved:?}");
     }
@@ -211,14 +229,17 @@ mod tests {
             }
         }
         let mut m = MotionTracker::default();
-        m.observe(&plain, Some(&f));
-        let r = m.observe(&lit, Some(&f)).unwrap();
+        m.observe(&Arc::new(plain.clone()), Some(&f));
+        let r = m.observe(&Arc::new(lit), Some(&f)).unwrap();
         assert!((r.face_flicker.unwrap() - 20.0).abs() < 1.0, "{r:?}");
         // The whole picture brightening moves both: no flicker.
         let mut m = MotionTracker::default();
-        m.observe(&plain, Some(&f));
+        m.observe(&Arc::new(plain.clone()), Some(&f));
         let r = m
-            .observe(&BgrImage::filled(96, 96, [130, 130, 130]), Some(&f))
+            .observe(
+                &Arc::new(BgrImage::filled(96, 96, [130, 130, 130])),
+                Some(&f),
+            )
             .unwrap();
         assert!(r.face_flicker.unwrap() < 1e-3, "{r:?}");
     }
@@ -227,11 +248,15 @@ mod tests {
     fn a_moved_photo_keeps_its_shape_and_a_talking_face_does_not() {
         let mut m = MotionTracker::default();
         let img = gradient(0);
-        m.observe(&img, Some(&face(0.0, 0.0)));
-        let panned = m.observe(&img, Some(&face(10.0, 0.0))).unwrap();
+        m.observe(&Arc::new(img.clone()), Some(&face(0.0, 0.0)));
+        let panned = m
+            .observe(&Arc::new(img.clone()), Some(&face(10.0, 0.0)))
+            .unwrap();
         assert!((panned.face_motion.unwrap() - 0.25).abs() < 1e-6);
         assert!(panned.shape_change.unwrap() < 1e-6);
-        let talking = m.observe(&img, Some(&face(10.0, 4.0))).unwrap();
+        let talking = m
+            .observe(&Arc::new(img.clone()), Some(&face(10.0, 4.0)))
+            .unwrap();
         // The mouth corners dropped 4 px with 20 px between the eyes: 0.2.
         assert!(
             (talking.shape_change.unwrap() - 0.2).abs() < 1e-5,

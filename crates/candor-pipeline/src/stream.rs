@@ -19,8 +19,7 @@ use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
 use candor_core::sustained::Sustained;
-use candor_core::{BgrImage, FaceDetection, Signal, Source};
-use candor_vision::rigid_residual;
+use candor_core::{FaceDetection, Signal, Source};
 
 use crate::analyser::{AnalysisFrame, eye_openness, mesh_signals};
 use crate::engine::Engine;
@@ -56,8 +55,6 @@ pub struct StreamAnalyser {
     challenge_results: Vec<(String, ChallengeResult)>,
     /// The main face's mesh on the previous analysed frame, for rigid motion.
     last_mesh: Option<Vec<[f32; 3]>>,
-    /// The previous analysed frame and its main face, for rigid motion.
-    last_face: Option<(Arc<BgrImage>, FaceDetection)>,
     /// Face key frames, only while evidence capture is on.
     evidence: Option<EvidenceBuffer>,
     summary: SummaryBuilder,
@@ -69,6 +66,7 @@ fn motion_signals(m: &FrameMotion, source: &Source) -> Vec<Signal> {
         (names::FACE_MOTION, m.face_motion),
         (names::SHAPE_CHANGE, m.shape_change),
         (names::FACE_FLICKER, m.face_flicker),
+        (names::RIGID_RESIDUAL, m.rigid_residual),
     ]
     .into_iter()
     .filter_map(|(name, v)| v.map(|v| Signal::new(name, v, source)))
@@ -187,7 +185,6 @@ impl StreamAnalyser {
             eyes: EyeWatch::default(),
             evidence: None,
             last_mesh: None,
-            last_face: None,
             challenges: Vec::new(),
             challenge_results: Vec::new(),
             summary: SummaryBuilder::default(),
@@ -293,7 +290,7 @@ impl StreamAnalyser {
     pub fn glance(&mut self, frame: Frame) -> Option<SegmentReport> {
         self.replay.observe(&frame.info);
         let pts_us = frame.info.pts_us;
-        if let Some(face) = self.last_face.as_ref().map(|(_, f)| *f) {
+        if let Some(face) = self.motion.last_face().copied() {
             let reading = match self.engine.mesh(Arc::new(frame.image), &face) {
                 Ok(Some((mesh, pose, _))) => Some((eye_openness(&mesh), pose)),
                 Ok(None) => None,
@@ -363,12 +360,11 @@ impl StreamAnalyser {
         stages.push((self.engine.detector_name().to_owned(), started.elapsed()));
         let tracked = self.tracker.update(&detections);
         let main_face = tracked.main.map(|i| &detections[i]);
+        let t = Instant::now();
         let motion = self.motion.observe(&image, main_face);
+        stages.push((self.motion_source.name.clone(), t.elapsed()));
         self.replay.observe(&frame.info);
         let looped = self.replay.take_share();
-        let t = Instant::now();
-        let rigid = self.rigid_residual(&image, main_face);
-        stages.push(("rigid_motion".to_owned(), t.elapsed()));
         if let (Some(buf), Some(face)) = (&mut self.evidence, main_face) {
             buf.offer(frame.info.pts_us, &image, &face.bbox);
         }
@@ -384,9 +380,6 @@ impl StreamAnalyser {
                 }
                 if let Some(m) = &motion {
                     signals.extend(motion_signals(m, &self.motion_source));
-                }
-                if let Some(r) = rigid {
-                    signals.push(Signal::new(names::RIGID_RESIDUAL, r, &self.motion_source));
                 }
                 if let Some(share) = looped {
                     signals.push(Signal::new(names::LOOPED, share, &self.replay_source));
@@ -445,21 +438,6 @@ impl StreamAnalyser {
             faces,
             picture_luma: self.motion.picture_luma(),
         })
-    }
-
-    /// The main face's rigid-motion residual against the previous analysed frame (see
-    /// `candor_vision::rigid`), and remembers this frame for the next.
-    fn rigid_residual(
-        &mut self,
-        image: &Arc<BgrImage>,
-        face: Option<&FaceDetection>,
-    ) -> Option<f32> {
-        let residual = match (&self.last_face, face) {
-            (Some((prev, prev_face)), Some(face)) => rigid_residual(prev, prev_face, image, face),
-            _ => None,
-        };
-        self.last_face = face.map(|f| (image.clone(), *f));
-        residual
     }
 
     fn push(&mut self, event: FrameEvent) -> Option<SegmentReport> {
