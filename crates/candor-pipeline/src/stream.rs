@@ -400,8 +400,10 @@ impl StreamAnalyser {
                     self.last_mesh = None;
                 }
                 self.eyes.read(frame.info.pts_us, eye);
-                if let Some(n) = self.eyes.take_blinks() {
-                    let source = self.engine.mesh_source().unwrap_or(&self.motion_source);
+                // Eyes are only read by the mesh, so counted blinks always have its source.
+                if let (Some(n), Some(source)) =
+                    (self.eyes.take_blinks(), self.engine.mesh_source())
+                {
                     signals.push(Signal::new(names::BLINKS, n, source));
                 }
                 let track = Some(tracked.track_ids[i]);
