@@ -1,8 +1,8 @@
 //! The storage trait every backend implements.
 
-use candor_core::{RiskState, SegmentReport, Summary};
+use candor_core::{RiskState, SegmentReport};
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::types::*;
 
 /// Everything Candor stores, scoped by tenant.
@@ -31,6 +31,9 @@ use crate::types::*;
 /// crash loses at most the write in flight (for SQLite with `synchronous=NORMAL` in WAL
 /// mode, an OS crash or power loss may also roll back the last few commits; a process
 /// crash loses nothing that returned).
+///
+/// [`StoreError::NotFound`]: crate::StoreError::NotFound
+/// [`StoreError::Conflict`]: crate::StoreError::Conflict
 pub trait Store: Send + Sync {
     // ---- tenants ----
 
@@ -193,18 +196,5 @@ pub trait Store: Send + Sync {
     /// `append_segment` from a report.
     fn append_report(&self, tenant: &str, session_id: &str, report: &SegmentReport) -> Result<()> {
         self.append_segment(tenant, session_id, &NewSegment::from_report(report)?)
-    }
-
-    /// `finish_session` with a summary.
-    fn finish_with_summary(
-        &self,
-        tenant: &str,
-        session_id: &str,
-        summary: &Summary,
-        ended_at: i64,
-    ) -> Result<()> {
-        let json = serde_json::to_string(summary)
-            .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
-        self.finish_session(tenant, session_id, &json, ended_at)
     }
 }

@@ -286,8 +286,9 @@ fn sessions_segments_and_events_round_trip_and_survive_reopening() {
     let mut builder = SummaryBuilder::default();
     builder.add(&typed);
     let summary = builder.build();
+    let summary_json = serde_json::to_string(&summary).unwrap();
     store
-        .finish_with_summary("acme", "s-1", &summary, NOW + 6_000)
+        .finish_session("acme", "s-1", &summary_json, NOW + 6_000)
         .unwrap();
     drop(store);
 
