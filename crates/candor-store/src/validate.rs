@@ -8,6 +8,8 @@ pub const MAX_PATH_ID: usize = 128;
 pub const MAX_TEXT: usize = 512;
 /// Longest retention, in days (100 years).
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
+/// Longest free text kept (reasons, file paths, error messages).
+pub(crate) const MAX_LONG_TEXT: usize = 16 * 1024;
 
 /// An id that becomes a path component: 1–128 of `[A-Za-z0-9._-]`, not starting with
 /// `.` (so never `.`, `..` or hidden).
@@ -78,6 +80,21 @@ pub fn embedding(e: &[f32]) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Free text up to [`MAX_LONG_TEXT`] bytes (reasons, file paths, error messages).
+pub(crate) fn long_text(what: &str, s: &str) -> Result<()> {
+    if s.len() > MAX_LONG_TEXT {
+        return Err(StoreError::Invalid(format!(
+            "{what} is longer than {MAX_LONG_TEXT} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// [`text`], when given.
+pub(crate) fn opt_text(what: &str, s: Option<&str>) -> Result<()> {
+    s.map_or(Ok(()), |s| text(what, s))
 }
 
 #[cfg(test)]

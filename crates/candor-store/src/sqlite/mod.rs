@@ -19,23 +19,31 @@
 //! their row is committed; a crash in between leaves an unrecorded file in the
 //! session's directory, which purging or sweeping the session removes.
 
+mod files;
+mod migrate;
+mod rows;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use candor_core::RiskState;
-use rusqlite::types::Type;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite::{params, params_from_iter};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
 use crate::now_ms;
-use crate::schema::{LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE};
 use crate::store::Store;
 use crate::types::*;
-use crate::validate;
+use crate::validate::{self, long_text, opt_text};
+use files::{remove_dir_counting, write_file_durably};
+use migrate::{current_version, migrate};
+use rows::{
+    EVIDENCE_COLUMNS, SESSION_COLUMNS, blob_to_embedding, embedding_to_blob, evidence_row,
+    opt_state_col, session_row, state_col,
+};
 
 /// Where `candor` keeps its data unless told otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./candor-data";
@@ -49,8 +57,6 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle read connections kept open.
 const MAX_IDLE_READERS: usize = 4;
 const DAY_MS: i64 = 86_400_000;
-/// Longest free text kept (reasons, file paths, error messages).
-const MAX_LONG_TEXT: usize = 16 * 1024;
 
 /// The SQLite [`Store`].
 pub struct SqliteStore {
@@ -74,7 +80,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`: the directory, the database
     /// `candor.db` in WAL mode, and any pending migrations. Fails with `Backend` if the
     /// database was written by a newer build (schema version above
-    /// [`LATEST_VERSION`]).
+    /// [`LATEST_VERSION`](crate::schema::LATEST_VERSION)).
     pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
         let data_dir = data_dir.as_ref().to_path_buf();
         fs::create_dir_all(&data_dir).map_err(|e| {
@@ -218,94 +224,7 @@ impl SqliteStore {
 }
 
 // ---------------------------------------------------------------------------------------
-// Migrations
-
-fn current_version(conn: &Connection) -> Result<i64> {
-    let has_table: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_table {
-        return Ok(0);
-    }
-    Ok(conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-        [],
-        |r| r.get(0),
-    )?)
-}
-
-/// Applies pending migrations, all in one `BEGIN IMMEDIATE` transaction (so two
-/// processes opening the same database at once cannot both apply them). A database
-/// already at the latest version is only read.
-fn migrate(conn: &mut Connection) -> Result<()> {
-    let check = |v: i64| {
-        if v > LATEST_VERSION {
-            Err(StoreError::Backend(format!(
-                "database schema version {v} is newer than this build supports ({LATEST_VERSION})"
-            )))
-        } else {
-            Ok(v)
-        }
-    };
-    if check(current_version(conn)?)? == LATEST_VERSION {
-        return Ok(());
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch(MIGRATIONS_TABLE)?;
-    let current = check(current_version(&tx)?)?;
-    let now = now_ms();
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.execute_batch(m.sql).map_err(|e| {
-            StoreError::Backend(format!("migration {} ({}) failed: {e}", m.version, m.name))
-        })?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![m.version, m.name, now],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
 // Helpers
-
-fn long_text(what: &str, s: &str) -> Result<()> {
-    if s.len() > MAX_LONG_TEXT {
-        return Err(StoreError::Invalid(format!(
-            "{what} is longer than {MAX_LONG_TEXT} bytes"
-        )));
-    }
-    Ok(())
-}
-
-fn opt_text(what: &str, s: Option<&str>) -> Result<()> {
-    s.map_or(Ok(()), |s| validate::text(what, s))
-}
-
-fn state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<RiskState> {
-    let s: String = row.get(idx)?;
-    parse_state(&s).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            Type::Text,
-            format!("unknown risk state {s:?}").into(),
-        )
-    })
-}
-
-fn opt_state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<RiskState>> {
-    match row.get::<_, Option<String>>(idx)? {
-        None => Ok(None),
-        Some(_) => state_col(row, idx).map(Some),
-    }
-}
-
-fn parse_state(s: &str) -> Option<RiskState> {
-    RiskState::ALL.into_iter().find(|st| st.as_str() == s)
-}
 
 fn session_exists(tx: &Transaction<'_>, tenant: &str, session_id: &str) -> Result<bool> {
     Ok(tx.query_row(
@@ -355,59 +274,6 @@ fn settings_tx(tx: &Transaction<'_>, tenant: &str) -> Result<TenantSettings> {
     })
 }
 
-const SESSION_COLUMNS: &str = "s.tenant, s.session_id, s.participant_id, s.interview_ref, \
-    s.candidate_ref, s.source, s.settings_json, s.models_json, s.started_at, s.ended_at, \
-    s.summary_json, (SELECT COUNT(*) FROM segments g WHERE g.tenant = s.tenant AND g.session_id = s.session_id)";
-
-fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRecord> {
-    Ok(SessionRecord {
-        tenant: r.get(0)?,
-        session_id: r.get(1)?,
-        participant_id: r.get(2)?,
-        interview_ref: r.get(3)?,
-        candidate_ref: r.get(4)?,
-        source: r.get(5)?,
-        settings_json: r.get(6)?,
-        models_json: r.get(7)?,
-        started_at: r.get(8)?,
-        ended_at: r.get(9)?,
-        summary_json: r.get(10)?,
-        segments: r.get(11)?,
-    })
-}
-
-const EVIDENCE_COLUMNS: &str =
-    "id, session_id, segment_index, kind, size_bytes, sha256, location, created_at";
-
-fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRecord> {
-    Ok(EvidenceRecord {
-        id: r.get(0)?,
-        session_id: r.get(1)?,
-        segment_index: r.get(2)?,
-        kind: r.get(3)?,
-        size_bytes: r.get::<_, i64>(4)? as u64,
-        sha256: r.get(5)?,
-        location: r.get(6)?,
-        created_at: r.get(7)?,
-    })
-}
-
-fn embedding_to_blob(e: &[f32]) -> Vec<u8> {
-    e.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn blob_to_embedding(b: &[u8], dims: u32) -> Result<Vec<f32>> {
-    if b.len() != dims as usize * 4 {
-        return Err(StoreError::Backend(format!(
-            "corrupt row: embedding of {} bytes for {dims} dimensions",
-            b.len()
-        )));
-    }
-    Ok(b.chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
-}
-
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes
@@ -416,57 +282,6 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
-}
-
-/// Removes a directory tree, returning how many files were in it; 0 if it does not
-/// exist.
-fn remove_dir_counting(dir: &Path) -> Result<u64> {
-    fn count(dir: &Path) -> std::io::Result<u64> {
-        let mut n = 0;
-        for entry in fs::read_dir(dir)? {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() {
-                n += count(&entry.path())?;
-            } else {
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-    let n = match count(dir) {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(StoreError::Backend(format!("{}: {e}", dir.display()))),
-    };
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(n),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(n),
-        Err(e) => Err(StoreError::Backend(format!(
-            "cannot remove {}: {e}",
-            dir.display()
-        ))),
-    }
-}
-
-/// Writes `bytes` to `path` durably: a temporary file, fsync, rename.
-fn write_file_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().expect("evidence path has a parent");
-    fs::create_dir_all(dir)?;
-    let name = path.file_name().expect("evidence path has a name");
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 // ---------------------------------------------------------------------------------------
