@@ -25,7 +25,7 @@ pub(super) fn opt_state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Optio
     }
 }
 
-pub(super) fn parse_state(s: &str) -> Option<RiskState> {
+fn parse_state(s: &str) -> Option<RiskState> {
     RiskState::ALL.into_iter().find(|st| st.as_str() == s)
 }
 
