@@ -1033,4 +1033,125 @@ mod tests {
         assert_eq!(fused.auc[&Comparison::AnyAttackVsReal].n_real, 0);
         assert!(t.contains("False alerts on real clips: 0 of 5"), "{t}");
     }
+
+    /// A small report with every part the table shows: provenance of both kinds, a
+    /// failed file, a warning, a fused score, two attack classes and interval cells.
+    fn golden_report() -> EvalReport {
+        let e = |line: usize, file: &str, label: Label, kind: &str| Entry {
+            line,
+            file: file.into(),
+            label,
+            kind: Some(kind.into()),
+        };
+        let analysed = |entry: Entry, segs: &[SegmentReport], warning: Option<&str>| {
+            let path = format!("/media/{}", entry.file);
+            FileEval::analysed(&entry, path, segs, warning.map(str::to_owned))
+        };
+        let files = vec![
+            analysed(
+                e(2, "real-a.mp4", Label::Real, "studio"),
+                &[
+                    seg(0, Clear, &[("liveness", 0.93), ("fused_attack", 0.1)]),
+                    seg(1, Clear, &[("liveness", 0.88), ("fused_attack", 0.2)]),
+                ],
+                None,
+            ),
+            analysed(
+                e(3, "real-b.mp4", Label::Real, "webcam"),
+                &[
+                    seg(0, Clear, &[("liveness", 0.81), ("fused_attack", 0.3)]),
+                    seg(1, Suspicious, &[("liveness", 0.52), ("fused_attack", 0.6)]),
+                ],
+                Some("input broke off at 4.0 s"),
+            ),
+            analysed(
+                e(4, "swap.mp4", Label::Fake, "face_swap"),
+                &[seg(0, Alert, &[("liveness", 0.7), ("fused_attack", 0.9)])],
+                None,
+            ),
+            analysed(
+                e(5, "print.mp4", Label::Spoof, "print"),
+                &[
+                    seg(0, Inconclusive, &[("liveness", 0.4)]),
+                    seg(1, Alert, &[("liveness", 0.1)]),
+                ],
+                None,
+            ),
+            FileEval::failed(
+                &e(6, "broken.mp4", Label::Spoof, "screen"),
+                "/media/broken.mp4".into(),
+                "no video stream".into(),
+            ),
+        ];
+        let opts = EvalOptions {
+            bootstrap: 200,
+            seed: 7,
+            ci_level: 0.9,
+        };
+        let mut r = EvalReport::build(&files, &opts);
+        r.meta.insert("manifest".into(), "labels.csv".into());
+        r.meta.insert("sample_fps".into(), serde_json::json!(2.0));
+        r
+    }
+
+    /// The whole table, byte for byte, as `candor eval` prints it.
+    #[test]
+    fn table_text_is_unchanged() {
+        let expected = r#"5 files (2 real, 1 fake, 2 spoof): 4 analysed, 1 failed
+  manifest: labels.csv
+  sample_fps: 2.0
+
+Per file (state shares are shares of segments)
+  file        label  kind       segs  worst         clear    inc   susp  alert  fused_attack.mean  fused_attack.max  liveness.mean  liveness.min
+  real-a.mp4  real   studio        2  clear          100%     0%     0%     0%              0.150             0.200          0.905         0.880
+  real-b.mp4  real   webcam        2  suspicious      50%     0%    50%     0%              0.450             0.600          0.665         0.520  warning: input broke off at 4.0 s
+  swap.mp4    fake   face_swap     1  alert            0%     0%     0%   100%              0.900             0.900          0.700         0.700
+  print.mp4   spoof  print         2  alert            0%    50%     0%    50%                  -                 -          0.250         0.100
+  broken.mp4  spoof  screen     FAILED: no video stream
+
+ROC AUC per file score (90 % stratified bootstrap CI, 200 resamples, seed 7; n = attack/real files)
+  orientation: lower/higher = the side attacks are expected on; unknown = evaluated as-is (higher = attack)
+  score              attack   fused  fake vs real                    spoof vs real                   any attack vs real
+  worst_state        higher   yes    1.000 [1.000, 1.000] n=1/2      1.000 [1.000, 1.000] n=1/2      1.000 [1.000, 1.000] n=2/2
+  fused_attack.mean  higher   yes    1.000 [1.000, 1.000] n=1/2      n/a n=0/2                       1.000 [1.000, 1.000] n=1/2
+  fused_attack.max   higher   yes    1.000 [1.000, 1.000] n=1/2      n/a n=0/2                       1.000 [1.000, 1.000] n=1/2
+  liveness.mean      lower    no     0.500 [0.000, 1.000] n=1/2      1.000 [1.000, 1.000] n=1/2      0.750 [0.000, 1.000] n=2/2
+  liveness.min       lower    no     0.500 [0.000, 1.000] n=1/2      1.000 [1.000, 1.000] n=1/2      0.750 [0.000, 1.000] n=2/2
+
+APCER / BPCER per file (ISO/IEC 30107-3; a file is classified attack when its worst segment state reaches the threshold)
+                            attack = alert             attack = susp+
+  BPCER real                0.0% (0/2)                 50.0% (1/2)
+  APCER fake (pooled)       0.0% (0/1)                 0.0% (0/1)
+  APCER spoof (pooled)      0.0% (0/1)                 0.0% (0/1)
+  APCER fake/face_swap      0.0% (0/1)                 0.0% (0/1)
+  APCER spoof/print         0.0% (0/1)                 0.0% (0/1)
+  APCER max over kinds      0.0% (0/1) fake/face_swap  0.0% (0/1) fake/face_swap
+
+States against labels: files by worst state [segments by state]
+  label   clear             inconclusive      suspicious        alert
+  real    1 [3]             0 [0]             1 [1]             0 [0]
+  fake    0 [0]             0 [0]             0 [0]             1 [1]
+  spoof   0 [0]             0 [1]             0 [0]             1 [1]
+
+Per kind (files flagged at alert / suspicious+; segments by state c/i/s/a; AUC of the kind against all real files)
+  label  kind       files  failed  alert   susp+  segs c/i/s/a     worst_state  fused_attack.mean  fused_attack.max  liveness.mean  liveness.min
+  real   studio         1       0      0       0  2/0/0/0
+  real   webcam         1       0      0       1  1/0/1/0
+  fake   face_swap      1       0      1       1  0/0/0/1                1.000              1.000             1.000          0.500         0.500
+  spoof  print          1       0      1       1  0/1/0/1                1.000                n/a               n/a          1.000         1.000
+  spoof  screen         1       1      0       0  0/0/0/0                  n/a                n/a               n/a            n/a           n/a
+
+False alerts on real clips: 0 of 4 real segments in alert (0.0%); 1 suspicious or worse (25.0%)
+
+Failed files (1):
+  line 6: broken.mp4: no video stream
+"#;
+        let table = golden_report().render_table();
+        assert_eq!(table, expected, "got:\n{table}");
+        assert!(
+            golden_report().roc_svg().contains(
+                "<title>ROC per file, any attack vs real (2 attack, 2 real files)</title>"
+            )
+        );
+    }
 }
