@@ -43,7 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--batch", type=int, default=64, help="reals per batch (the batch holds 2x images)")
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--weight-decay", type=float, default=1e-2)
-    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--patience", type=int, default=10**6,
+                   help="epochs without val_loss gain before stopping (default: never; the budget ends the run)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if not args.out:
