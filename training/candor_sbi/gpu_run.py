@@ -21,7 +21,6 @@ import time
 
 T0 = time.monotonic()  # the budget counts from process start, imports included
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from . import data, export, pack, train  # noqa: E402
