@@ -39,9 +39,9 @@ def check(model, path, batch):
     return max(float(np.abs(a - b).max()) for a, b in zip(ref, got))
 
 
-def sample_batch(size, n, seed=0, dfdc=None):
+def sample_batch(faces, size, n, seed=0):
     """n reals from the val split and their pseudo-fakes, as the model sees them."""
-    faces = [f for f in data.load_dfdc(dfdc or os.path.join(data.DATA_DIR, "train-faces-dfdc")) if f.split == "val"]
+    faces = [f for f in faces if f.split == "val"]
     rng = np.random.default_rng(seed)
     reals, fakes = [], []
     for f in faces[:n]:
@@ -60,7 +60,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     model = load_checkpoint(args.checkpoint)
     export(model, args.out, args.opset)
-    diff = check(model, args.out, sample_batch(model.size, args.check_n))
+    faces = data.load_dfdc(os.path.join(data.DATA_DIR, "train-faces-dfdc"))
+    diff = check(model, args.out, sample_batch(faces, model.size, args.check_n))
     print(f"exported {args.out} (opset {args.opset}, {model.size} px); max |onnxruntime - torch| = {diff:.2e}")
     if diff > TOL:
         raise SystemExit(f"ONNX check FAILED: {diff:.2e} > {TOL}")

@@ -47,25 +47,39 @@ def face_mesh(sess, img_rgb, box, lm5):
     return run_mesh(sess, img_rgb, roi_matrix((lo + hi) / 2, 1.5 * max(hi - lo), angle))
 
 
-def main(argv=None):
+MODEL = os.path.join(data.DATA_DIR, "..", "models", "mediapipe_face_landmark_468.onnx")
+
+
+def session(model=MODEL):
     import onnxruntime as ort
 
+    return ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+
+
+def row_mesh(sess, faces_dir, row):
+    """(468, 2) float16 mesh of one landmarks.tsv row, or None when MediaPipe
+    sees no face (presence < 0.5)."""
+    img = data.read_rgb(os.path.join(faces_dir, row["file"]))
+    box = [float(row[k]) for k in ("box_x", "box_y", "box_w", "box_h")]
+    pts, presence = face_mesh(sess, img, box, data._lm5(row))
+    return pts.astype(np.float16) if presence >= 0.5 else None
+
+
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--faces", default=os.path.join(data.DATA_DIR, "train-faces"))
-    p.add_argument("--model", default=os.path.join(data.DATA_DIR, "..", "models", "mediapipe_face_landmark_468.onnx"))
+    p.add_argument("--model", default=MODEL)
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    sess = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"])
+    sess = session(args.model)
     files, meshes, dropped = [], [], 0
     for r in data._read_tsv(os.path.join(args.faces, "landmarks.tsv")):
-        img = data.read_rgb(os.path.join(args.faces, r["file"]))
-        box = [float(r[k]) for k in ("box_x", "box_y", "box_w", "box_h")]
-        pts, presence = face_mesh(sess, img, box, data._lm5(r))
-        if presence < 0.5:
+        pts = row_mesh(sess, args.faces, r)
+        if pts is None:
             dropped += 1
             continue
         files.append(r["file"])
-        meshes.append(pts.astype(np.float16))
+        meshes.append(pts)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     np.savez_compressed(args.out, files=np.array(files), xy=np.stack(meshes))
     print(f"{len(files)} meshes -> {args.out} ({dropped} dropped: face presence < 0.5)")

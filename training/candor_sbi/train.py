@@ -6,6 +6,7 @@ pseudo-fakes) of the identity-held-out split (split == val); the val pairs are
 drawn with fixed seeds, so the val figures are comparable across epochs.
 """
 import argparse
+import itertools
 import json
 import math
 import os
@@ -15,44 +16,75 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from . import data
-from .model import Detector, to_tensor
+from .model import Detector, to_uint8_tensor
 
 DATA_DIR = data.DATA_DIR
 GATE = 0.95
 
 
 class PairDataset(Dataset):
+    """Item k of the train stream is face k % n in epoch k // n (EpochSampler),
+    so the pair seed (seed, epoch, face) needs no state in persistent workers.
+    Val pairs use the same seed every epoch."""
+
     def __init__(self, faces, size, seed, train):
         self.faces, self.size, self.seed, self.train = faces, size, seed, train
-        self.epoch = 0  # set before each epoch; workers get a fresh copy per epoch
 
     def __len__(self):
         return len(self.faces)
 
-    def __getitem__(self, i):
-        # Val pairs use the same seed every epoch; train pairs change per epoch.
-        key = [self.seed, self.epoch, i] if self.train else [self.seed, 1_000_003, i]
+    def __getitem__(self, k):
+        epoch, i = divmod(k, len(self.faces))
+        key = [self.seed, epoch, i] if self.train else [self.seed, 1_000_003, i]
         rng = np.random.default_rng(key)
         real, fake, _ = data.make_pair(self.faces[i], self.size, rng, train=self.train)
         return real, fake, np.float32(self.faces[i].weight)
+
+
+class EpochSampler(Sampler):
+    """Endless stream of shuffled epochs (item epoch * n + face), each cut to
+    whole batches. One loader then serves every epoch: its workers keep running
+    and prefetching across epoch ends."""
+
+    def __init__(self, n, batch, seed):
+        self.n, self.batch, self.seed = n, batch, seed
+
+    def __iter__(self):
+        for epoch in itertools.count():
+            order = np.random.default_rng([self.seed, epoch]).permutation(self.n)
+            yield from (epoch * self.n + int(i) for i in order[: self.n // self.batch * self.batch])
 
 
 def collate(items):
     reals = np.stack([r for r, _, _ in items])
     fakes = np.stack([f for _, f, _ in items])
     w = torch.tensor([w for _, _, w in items])
-    x = to_tensor(np.concatenate([reals, fakes]))
+    x = to_uint8_tensor(np.concatenate([reals, fakes]))
     y = torch.cat([torch.zeros(len(items)), torch.ones(len(items))])
     return x, y, torch.cat([w, w])
 
 
-def train_step(model, opt, x, y, w):
+def loaders(train_faces, val_faces, size, batch, seed, workers, device):
+    """(endless train batch iterator, steps per epoch, val batches held on device)."""
+    kw = dict(collate_fn=collate, num_workers=workers, pin_memory=device.type == "cuda")
+    train_dl = DataLoader(PairDataset(train_faces, size, seed, train=True), batch_size=batch,
+                          sampler=EpochSampler(len(train_faces), batch, seed), persistent_workers=workers > 0, **kw)
+    batches = iter(train_dl)  # starts the workers, which keep making train pairs from here on
+    val_dl = DataLoader(PairDataset(val_faces, size, seed, train=False), batch_size=batch, **kw)
+    # The val pairs are the same every epoch: make them once.
+    val = [tuple(t.to(device) for t in b) for b in val_dl]
+    return batches, len(train_faces) // batch, val
+
+
+def train_step(model, opt, x, y, w, amp=None):
+    """One AdamW step; amp: autocast dtype (bf16 on CUDA) or None for fp32."""
     model.train()
-    logit = model(x).squeeze(1)
-    loss = (F.binary_cross_entropy_with_logits(logit, y, reduction="none") * w).sum() / w.sum()
+    with torch.autocast(x.device.type, dtype=amp, enabled=amp is not None):
+        logit = model(x.float()).squeeze(1)
+    loss = (F.binary_cross_entropy_with_logits(logit.float(), y, reduction="none") * w).sum() / w.sum()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -64,8 +96,8 @@ def evaluate(model, loader, device="cpu"):
     model.eval()
     logits, labels = [], []
     for x, y, _ in loader:
-        logits.append(model(x.to(device)).squeeze(1).float().cpu())
-        labels.append(y)
+        logits.append(model(x.to(device).float()).squeeze(1).float().cpu())
+        labels.append(y.cpu())
     logit, y = torch.cat(logits), torch.cat(labels)
     loss = F.binary_cross_entropy_with_logits(logit, y, reduction="none")
     pred = (logit > 0).float()
@@ -107,6 +139,68 @@ def pick(faces, split, limit, seed):
     return chosen
 
 
+def fit(model, opt, sched, batches, steps_per_epoch, val, log, out, *, epochs, patience,
+        deadline=None, amp=None):
+    """Train for up to `epochs` epochs of steps_per_epoch batches, evaluating
+    val after each. Stops early after `patience` epochs without a val_loss gain,
+    or when deadline (time.monotonic()) would pass before one more val eval; the
+    epoch cut short is still evaluated and logged. Each epoch rewrites
+    out/log.json; out/best.pt holds the best epoch's weights."""
+    device = next(model.parameters()).device
+    t = time.monotonic()
+    log["epoch0"] = evaluate(model, val, device)  # untrained baseline: how far val_loss falls
+    eval_s = time.monotonic() - t
+    print(json.dumps({"epoch": 0, **log["epoch0"]}), flush=True)
+    best, bad, images = float("inf"), 0, 0
+    for epoch in range(1, epochs + 1):
+        te, losses = time.monotonic(), []
+        for _ in range(steps_per_epoch):
+            if deadline is not None and time.monotonic() + 1.5 * eval_s + 1 > deadline:
+                break
+            x, y, w = next(batches)
+            dev = (v.to(device, non_blocking=True) for v in (x, y, w))
+            losses.append(train_step(model, opt, *dev, amp=amp))
+            sched.step()
+            images += len(x)
+        if not losses:
+            break
+        row = {"epoch": epoch, "steps": len(losses), "images_seen": images,
+               "train_loss": float(np.mean(losses)), "lr": sched.get_last_lr()[0]}
+        t = time.monotonic()
+        row.update(evaluate(model, val, device))
+        eval_s = time.monotonic() - t
+        row["epoch_s"] = round(time.monotonic() - te, 1)
+        log["epochs"].append(row)
+        log["images_seen"] = images
+        if row["val_loss"] < best:
+            best, bad = row["val_loss"], 0
+            log["best_epoch"] = epoch
+            torch.save({"size": model.size, "state_dict": model.state_dict(), "epoch": epoch},
+                       os.path.join(out, "best.pt"))
+        else:
+            bad += 1
+        log["best"] = next(r for r in log["epochs"] if r["epoch"] == log["best_epoch"])
+        log["gate_passed"] = log["best"]["val_acc"] >= GATE
+        with open(os.path.join(out, "log.json"), "w") as f:
+            json.dump(log, f, indent=1)
+        print(json.dumps(row), flush=True)
+        if len(losses) < steps_per_epoch:
+            print("time budget spent", flush=True)
+            break
+        if bad >= patience:
+            print(f"early stop: no val_loss gain for {patience} epochs", flush=True)
+            break
+    return log
+
+
+def split_faces(faces, limit_train, limit_val, seed):
+    """Train and val faces; refuses an identity group in both."""
+    train_faces = pick(faces, "train", limit_train, seed)
+    val_faces = pick(faces, "val", limit_val, seed + 1)
+    assert not {f.group for f in train_faces} & {f.group for f in val_faces}, "identity leak"
+    return train_faces, val_faces
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dfdc", default=os.path.join(DATA_DIR, "train-faces-dfdc"))
@@ -139,20 +233,12 @@ def main(argv=None):
         if not args.studio_mesh:
             raise SystemExit("--studio needs --studio-mesh (python -m candor_sbi.mesh)")
         faces += data.load_studio(args.studio, args.studio_mesh)
-    train_faces = pick(faces, "train", args.limit_train, args.seed)
-    val_faces = pick(faces, "val", args.limit_val, args.seed + 1)
-    assert not {f.group for f in train_faces} & {f.group for f in val_faces}, "identity leak"
-
-    train_ds = PairDataset(train_faces, args.size, args.seed, train=True)
-    val_ds = PairDataset(val_faces, args.size, args.seed, train=False)
-    kw = dict(collate_fn=collate, num_workers=args.workers, pin_memory=device.type == "cuda")
-    g = torch.Generator().manual_seed(args.seed)
-    train_dl = DataLoader(train_ds, batch_size=args.batch, shuffle=True, drop_last=True, generator=g, **kw)
-    val_dl = DataLoader(val_ds, batch_size=args.batch, shuffle=False, **kw)
+    train_faces, val_faces = split_faces(faces, args.limit_train, args.limit_val, args.seed)
+    batches, steps, val = loaders(train_faces, val_faces, args.size, args.batch, args.seed, args.workers, device)
 
     model = Detector(args.size, pretrained=not args.no_pretrained).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    total = args.epochs * len(train_dl)
+    total = args.epochs * steps
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
 
     os.makedirs(args.out, exist_ok=True)
@@ -161,38 +247,13 @@ def main(argv=None):
         "args": vars(args), "device": str(device), "torch": torch.__version__,
         "n_train": len(train_faces), "n_val": len(val_faces), "gate": GATE, "epochs": [],
     }
-    t0 = time.time()
-    # Untrained baseline, so the log shows how far the val loss falls.
-    log["epoch0"] = evaluate(model, val_dl, device)
-    print(json.dumps({"epoch": 0, **log["epoch0"]}), flush=True)
-    best, bad = float("inf"), 0
-    for epoch in range(args.epochs):
-        train_ds.epoch = epoch
-        te, losses = time.time(), []
-        for x, y, w in train_dl:
-            losses.append(train_step(model, opt, x.to(device), y.to(device), w.to(device)))
-            sched.step()
-        row = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "lr": sched.get_last_lr()[0]}
-        row.update(evaluate(model, val_dl, device))
-        row["epoch_s"] = round(time.time() - te, 1)
-        log["epochs"].append(row)
-        if row["val_loss"] < best:
-            best, bad = row["val_loss"], 0
-            log["best_epoch"] = row["epoch"]
-            torch.save({"size": args.size, "state_dict": model.state_dict(), "epoch": row["epoch"]},
-                       os.path.join(args.out, "best.pt"))
-        else:
-            bad += 1
-        log["wall_s"] = round(time.time() - t0, 1)
-        b = next(r for r in log["epochs"] if r["epoch"] == log["best_epoch"])
-        log["gate_passed"] = b["val_acc"] >= GATE
-        with open(os.path.join(args.out, "log.json"), "w") as f:
-            json.dump(log, f, indent=1)
-        print(json.dumps(row), flush=True)
-        if bad >= args.patience:
-            print(f"early stop: no val_loss gain for {args.patience} epochs", flush=True)
-            break
-    print(f"best epoch {log['best_epoch']}: val_acc {b['val_acc']:.4f} "
+    t0 = time.monotonic()
+    fit(model, opt, sched, batches, steps, val, log, args.out, epochs=args.epochs, patience=args.patience)
+    log["wall_s"] = round(time.monotonic() - t0, 1)
+    with open(os.path.join(args.out, "log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+    b = log["best"]
+    print(f"best epoch {b['epoch']}: val_acc {b['val_acc']:.4f} "
           f"(gate {GATE}: {'PASSED' if log['gate_passed'] else 'NOT passed'}), wall {log['wall_s']} s")
     return log
 

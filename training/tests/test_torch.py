@@ -46,5 +46,6 @@ def test_onnx_export_matches_torch(dfdc_faces, tmp_path):
     path = export(model, str(tmp_path / "m.onnx"))
     assert onnx.load(path).opset_import[0].version >= 17
     x, _, _ = _batch(dfdc_faces, n=3)
+    x = x.float()
     assert check(model, path, x.numpy()) < TOL
     assert check(model, path, x[:1].numpy()) < TOL  # dynamic batch
