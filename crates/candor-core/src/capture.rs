@@ -3,6 +3,7 @@
 //! call, but streamers and background-blur users have them too: it is context for a
 //! reviewer, never evidence on its own.
 
+use crate::codes;
 use crate::risk::{Reason, RiskRule, RiskState};
 use crate::segment::Segment;
 
@@ -59,7 +60,7 @@ impl RiskRule for CaptureContextRule {
 
     fn evaluate(&self, _s: &Segment) -> Vec<Reason> {
         vec![Reason::new(
-            "virtual_camera",
+            codes::VIRTUAL_CAMERA,
             RiskState::Clear,
             None,
             format!(

@@ -6,10 +6,14 @@
 //! are the other presence reasons (looking away, other people in view), which say
 //! nothing about the face being genuine.
 
+use crate::codes;
 use crate::risk::{Assessment, Reason, RiskState};
 
-/// Reasons that become `alert` when they last.
-const ESCALATED: [&str; 2] = ["looped_video", "rigid_motion"];
+/// Reasons that become `alert` when they last, with the code they then add.
+const ESCALATED: [(&str, &str); 2] = [
+    (codes::LOOPED_VIDEO, codes::LOOPED_VIDEO_SUSTAINED),
+    (codes::RIGID_MOTION, codes::RIGID_MOTION_SUSTAINED),
+];
 
 /// Counts consecutive segments per escalated reason; fed every judged segment in order.
 #[derive(Debug, Clone)]
@@ -30,7 +34,7 @@ impl Sustained {
     /// Adds `<code>_sustained` at `alert` to an assessment whose reason has now held for
     /// `needed` segments in a row.
     pub fn apply(&mut self, a: &mut Assessment) {
-        for (code, run) in ESCALATED.iter().zip(&mut self.runs) {
+        for ((code, sustained), run) in ESCALATED.iter().zip(&mut self.runs) {
             let Some(signal) = a
                 .reasons
                 .iter()
@@ -45,7 +49,7 @@ impl Sustained {
                 continue;
             }
             a.reasons.push(Reason::new(
-                &format!("{code}_sustained"),
+                sustained,
                 RiskState::Alert,
                 signal.as_deref(),
                 format!(
@@ -78,7 +82,7 @@ mod tests {
             reasons,
             abstain: None,
             attack_score: None,
-            synthetic_confidence: None,
+            synthetic_face_confidence: None,
         }
     }
 

@@ -6,7 +6,7 @@
 //! segment means; plus the share of segments in each state and the worst state.
 //!
 //! Each signal has an orientation: liveness is low for attacks; fused attack scores
-//! (`synthetic_confidence`, `attack_score`, `fused_*`) are high for attacks; anything
+//! (`synthetic_face_confidence`, `attack_score`, `fused_*`) are high for attacks; anything
 //! else is evaluated as-is (higher = attack) and marked `unknown`. The worst state is
 //! evaluated as an ordinal score too (clear 0, inconclusive 1, suspicious 2, alert 3).
 
@@ -61,10 +61,12 @@ impl Orientation {
     }
 }
 
-/// True for fused attack scores: `synthetic_confidence`, `attack_score` and any signal
+/// True for fused attack scores: `synthetic_face_confidence`, `attack_score` and any signal
 /// whose name starts with `fused_`. They are evaluated with higher = attack.
 pub fn is_fused(signal: &str) -> bool {
-    signal == "synthetic_confidence" || signal == "attack_score" || signal.starts_with("fused_")
+    signal == "synthetic_face_confidence"
+        || signal == "attack_score"
+        || signal.starts_with("fused_")
 }
 
 /// The ordinal score of a state: clear 0, inconclusive 1, suspicious 2, alert 3.
@@ -413,7 +415,7 @@ pub(crate) mod tests {
     fn orientation_table() {
         assert_eq!(Orientation::of("liveness"), Orientation::LowerIsAttack);
         assert_eq!(
-            Orientation::of("synthetic_confidence"),
+            Orientation::of("synthetic_face_confidence"),
             Orientation::HigherIsAttack
         );
         assert_eq!(Orientation::of("attack_score"), Orientation::HigherIsAttack);
@@ -436,7 +438,7 @@ pub(crate) mod tests {
                 ("liveness", 0.2),
                 ("brightness", 120.0),
                 ("fused_pad", 0.7),
-                ("synthetic_confidence", 0.9),
+                ("synthetic_face_confidence", 0.9),
             ],
         )]);
         let specs = score_specs([&a]);
@@ -447,8 +449,8 @@ pub(crate) mod tests {
                 "worst_state",
                 "fused_pad.mean",
                 "fused_pad.max",
-                "synthetic_confidence.mean",
-                "synthetic_confidence.max",
+                "synthetic_face_confidence.mean",
+                "synthetic_face_confidence.max",
                 "liveness.mean",
                 "liveness.min",
                 "brightness.mean"
@@ -474,7 +476,7 @@ pub(crate) mod tests {
             "fused_replay": 0.4,
             "abstain": "no_face",
             "liveness": 0.1,
-            "synthetic_confidence": null,
+            "synthetic_face_confidence": null,
         });
         let mut got = assessment_scores(&v);
         got.sort_by(|a, b| a.0.cmp(&b.0));

@@ -174,7 +174,7 @@ impl EvalReport {
         {
             writeln!(
                 o,
-                "  (no fused score yet: synthetic_confidence, attack_score and fused_* signals are evaluated when present)"
+                "  (no fused score yet: synthetic_face_confidence, attack_score and fused_* signals are evaluated when present)"
             )?;
         }
 

@@ -1,4 +1,4 @@
-//! Judged segments and the whole-recording summary.
+//! Judged segments, the changes of state they make, and the whole-recording summary.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +44,14 @@ pub struct Summary {
     /// Mean live score over every usable frame, when any was scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_liveness: Option<f32>,
+    /// The highest fused attack score of any segment (`attack_score`); absent when no
+    /// segment measured one. Older stored summaries call it `max_synthetic_confidence`.
+    #[serde(
+        default,
+        alias = "max_synthetic_confidence",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_attack_score: Option<f32>,
     /// Median, over the segments that verified it, of each segment's median similarity
     /// to the candidate's enrolled identity; absent when the session was not verified
     /// against an enrolment.
@@ -57,6 +65,44 @@ pub struct Summary {
     pub blinks: Option<u32>,
 }
 
+impl Summary {
+    /// The summary of judged segments, in order: what a stored session or job sums up
+    /// to when only its segments are at hand (a session cut short, a report).
+    pub fn from_reports<'a>(reports: impl IntoIterator<Item = &'a SegmentReport>) -> Self {
+        let mut b = SummaryBuilder::default();
+        reports.into_iter().for_each(|r| b.add(r));
+        b.build()
+    }
+}
+
+/// A change of a stream's state: the first segment that is not clear, then every
+/// segment whose state differs from the one before. What a badge animates and a
+/// recruiter is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateChange {
+    /// `None` for the stream's first judged segment.
+    pub from: Option<RiskState>,
+    pub to: RiskState,
+}
+
+/// Finds state changes, fed every judged segment in order.
+#[derive(Debug, Default)]
+pub struct StateTracker {
+    previous: Option<RiskState>,
+}
+
+impl StateTracker {
+    pub fn observe(&mut self, report: &SegmentReport) -> Option<StateChange> {
+        let to = report.assessment.state;
+        let from = self.previous.replace(to);
+        let changed = match from {
+            Some(from) => from != to,
+            None => to != RiskState::Clear,
+        };
+        changed.then_some(StateChange { from, to })
+    }
+}
+
 /// Builds a `Summary` incrementally, as segments arrive.
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
@@ -66,6 +112,7 @@ pub struct SummaryBuilder {
     counts: FrameCounts,
     liveness_sum: f64,
     liveness_frames: u64,
+    max_attack_score: Option<f32>,
     candidate_medians: Vec<f32>,
     reasons: Vec<ReasonTally>,
     /// Time in the segments that carried each reason, in `reasons`' order.
@@ -93,6 +140,9 @@ impl SummaryBuilder {
         if let Some(l) = s.signal(names::LIVENESS) {
             self.liveness_sum += f64::from(l.mean) * f64::from(l.frames);
             self.liveness_frames += u64::from(l.frames);
+        }
+        if let Some(a) = report.assessment.attack_score {
+            self.max_attack_score = Some(self.max_attack_score.map_or(a, |m| m.max(a)));
         }
         if let Some(c) = s.signal(names::CANDIDATE_SIMILARITY) {
             self.candidate_medians.push(c.median);
@@ -163,6 +213,7 @@ impl SummaryBuilder {
             counts: self.counts,
             mean_liveness: (self.liveness_frames > 0)
                 .then(|| (self.liveness_sum / self.liveness_frames as f64) as f32),
+            max_attack_score: self.max_attack_score,
             candidate_similarity: median(&self.candidate_medians),
             reasons,
             blinks: self.blinks,
@@ -185,7 +236,7 @@ fn median(values: &[f32]) -> Option<f32> {
 mod tests {
     use super::*;
     use crate::config::AnalysisConfig;
-    use crate::risk::Fusion;
+    use crate::fusion::Fusion;
     use crate::segment::SignalStats;
     use crate::signal::Source;
 
@@ -275,6 +326,53 @@ mod tests {
             b.add(&r);
         }
         assert_eq!(b.build().candidate_similarity, Some(0.6));
+    }
+
+    #[test]
+    fn the_highest_attack_score_is_kept() {
+        let mut reports: Vec<SegmentReport> = (0..3).map(|i| report(i, 2_000_000, 0.9)).collect();
+        for (r, score) in reports.iter_mut().zip([Some(0.2), None, Some(0.7)]) {
+            r.assessment.attack_score = score;
+        }
+        assert_eq!(Summary::from_reports(&reports).max_attack_score, Some(0.7));
+        assert_eq!(Summary::from_reports(&reports[1..2]).max_attack_score, None);
+    }
+
+    #[test]
+    fn old_stored_summaries_keep_their_maximum() {
+        let mut v =
+            serde_json::to_value(Summary::from_reports(&[report(0, 2_000_000, 0.9)])).unwrap();
+        v.as_object_mut().unwrap().remove("max_attack_score");
+        v["max_synthetic_confidence"] = serde_json::json!(0.25);
+        let s: Summary = serde_json::from_value(v).unwrap();
+        assert_eq!(s.max_attack_score, Some(0.25));
+    }
+
+    #[test]
+    fn state_changes_start_at_the_first_unclear_segment() {
+        use RiskState::*;
+        let mut t = StateTracker::default();
+        let mut seen = Vec::new();
+        for (i, live) in [0.9, 0.9, 0.1, 0.1, 0.55, 0.9].into_iter().enumerate() {
+            seen.push(t.observe(&report(i as u32, 2_000_000, live)));
+        }
+        let change = |from, to| Some(StateChange { from, to });
+        assert_eq!(
+            seen,
+            [
+                None,
+                None,
+                change(Some(Clear), Alert),
+                None,
+                change(Some(Alert), Suspicious),
+                change(Some(Suspicious), Clear),
+            ]
+        );
+        let mut first = StateTracker::default();
+        assert_eq!(
+            first.observe(&report(0, 2_000_000, 0.1)),
+            change(None, Alert)
+        );
     }
 
     #[test]
