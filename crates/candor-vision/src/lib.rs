@@ -1,5 +1,5 @@
 //! Candor's vision models: ONNX Runtime wrappers (YuNet face detection, MiniFASNet
-//! liveness, SFace identity, MediaPipe face mesh and iris), the image preprocessing and
+//! liveness, SFace identity, MediaPipe face mesh), the image preprocessing and
 //! geometry they need (alignment, head pose, blink and mouth ratios), pixel-only face
 //! quality, and a worker pool that runs model instances on dedicated threads.
 //!
@@ -13,7 +13,6 @@ pub mod face_metrics;
 pub mod forgery;
 pub mod geometry3d;
 pub mod identity;
-pub mod iris;
 pub mod liveness;
 pub mod mesh;
 pub mod model;
@@ -33,7 +32,6 @@ pub use error::VisionError;
 pub use face_metrics::FaceMetrics;
 pub use forgery::{ColourOrder, CropCentre, CropRotation, ForgeryConfig, ForgeryModel};
 pub use identity::{Embedding, FaceEmbedder, FaceEmbedding, cosine};
-pub use iris::{EyeLandmarks, EyeRoi, IrisModel, IrisResult};
 pub use liveness::{LivenessModel, LivenessScore};
 pub use mesh::{FaceMesh, MeshResult, MeshRoi};
 pub use model::{Model, ModelSpec};
@@ -42,5 +40,5 @@ pub use quality::{FaceQuality, face_quality};
 pub use resize::PixelRect;
 pub use rigid::rigid_residual;
 pub use runtime::{ExecutionProvider, RuntimeOptions, init_runtime};
-pub use worker::WorkerPool;
+pub use worker::{PoolHealth, WorkerPool};
 pub use yunet::{DetectorOptions, FaceDetector};

@@ -1,56 +1,38 @@
 //! A pool of model instances, each owned by a dedicated OS thread (never an async
 //! runtime thread: inference blocks for milliseconds), fed through one bounded queue.
+//! A model run that panics is answered with an error and its instance rebuilt; a
+//! worker whose instance cannot be rebuilt stops, and the pool's health says so.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
-use tokio::sync::{Notify, oneshot};
+use crossbeam_channel::{Receiver, Sender, bounded};
 
 use crate::error::VisionError;
 use crate::model::Model;
 
 type Reply<O> = Result<O, VisionError>;
 
-/// Where a worker sends one job's result.
-enum ReplyTo<O> {
-    Blocking(Sender<Reply<O>>),
-    Async(oneshot::Sender<Reply<O>>),
-}
-
-impl<O> ReplyTo<O> {
-    fn send(self, result: Reply<O>) {
-        // The caller may have given up (dropped its future); the result is then unwanted.
-        match self {
-            ReplyTo::Blocking(tx) => {
-                let _ = tx.send(result);
-            }
-            ReplyTo::Async(tx) => {
-                let _ = tx.send(result);
-            }
-        }
-    }
-}
-
-struct Job<M: Model> {
-    input: M::Input,
-    reply: ReplyTo<M::Output>,
+enum Job<M: Model> {
+    Run {
+        input: M::Input,
+        reply: Sender<Reply<M::Output>>,
+    },
+    /// Ends the worker that takes it, as if its model could not be rebuilt: how tests
+    /// of a test build check that health follows the pools.
+    #[cfg(feature = "fault-injection")]
+    Stop,
 }
 
 /// State the pool and its threads share.
 struct Shared {
     workers: usize,
     alive: AtomicUsize,
-    last_run_panicked: AtomicBool,
     panics: AtomicU64,
     /// Set when the pool is dropped: queued jobs are answered `WorkerGone`, not run.
     stopping: AtomicBool,
-    /// Woken whenever a worker takes a job off the queue (or exits), for async
-    /// callers waiting for queue space.
-    space: Notify,
 }
 
 /// Counts a worker as alive for as long as its thread runs, even if it unwinds.
@@ -66,7 +48,36 @@ impl AliveGuard {
 impl Drop for AliveGuard {
     fn drop(&mut self) {
         self.0.alive.fetch_sub(1, Ordering::SeqCst);
-        self.0.space.notify_waiters();
+    }
+}
+
+/// A pool's state, for health checks and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolHealth {
+    /// The model's name.
+    pub model: String,
+    /// Worker threads still running, of `workers` started.
+    pub alive: usize,
+    pub workers: usize,
+    /// Model runs that panicked since the pool started (each instance was rebuilt, or
+    /// its worker stopped).
+    pub panics: u64,
+}
+
+impl PoolHealth {
+    /// True while every worker the pool started still runs.
+    pub fn serving(&self) -> bool {
+        self.alive == self.workers
+    }
+}
+
+impl std::fmt::Display for PoolHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} of {} workers alive, {} panics",
+            self.model, self.alive, self.workers, self.panics
+        )
     }
 }
 
@@ -77,7 +88,6 @@ pub struct WorkerPool<M: Model> {
     shared: Arc<Shared>,
     name: String,
     version: String,
-    queue: usize,
 }
 
 impl<M: Model> WorkerPool<M> {
@@ -99,10 +109,8 @@ impl<M: Model> WorkerPool<M> {
         let shared = Arc::new(Shared {
             workers,
             alive: AtomicUsize::new(0),
-            last_run_panicked: AtomicBool::new(false),
             panics: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
-            space: Notify::new(),
         });
 
         let mut pool = Self {
@@ -111,7 +119,6 @@ impl<M: Model> WorkerPool<M> {
             shared: Arc::clone(&shared),
             name: String::new(),
             version: String::new(),
-            queue,
         };
         for i in 0..workers {
             let (rx, ready, factory, shared) = (
@@ -159,102 +166,37 @@ impl<M: Model> WorkerPool<M> {
     }
 
     /// Runs `input` on the next free worker, waiting (blocking this thread) for queue
-    /// space and for the result. Not for async runtime threads: use [`Self::call_async`].
+    /// space and for the result. Not for async runtime threads.
     pub fn call(&self, input: M::Input) -> Result<M::Output, VisionError> {
         let (reply, result) = bounded(1);
-        self.sender()?
-            .send(Job {
-                input,
-                reply: ReplyTo::Blocking(reply),
-            })
+        self.tx
+            .as_ref()
+            .ok_or(VisionError::WorkerGone)?
+            .send(Job::Run { input, reply })
             .map_err(|_| VisionError::WorkerGone)?;
         result.recv().map_err(|_| VisionError::WorkerGone)?
     }
 
-    /// Like [`Self::call`], but fails at once with [`VisionError::Overloaded`] when the
-    /// queue is full, so a live stream can drop the frame instead of falling behind.
-    pub fn try_call(&self, input: M::Input) -> Result<M::Output, VisionError> {
-        let (reply, result) = bounded(1);
-        self.try_enqueue(Job {
-            input,
-            reply: ReplyTo::Blocking(reply),
-        })?;
-        result.recv().map_err(|_| VisionError::WorkerGone)?
-    }
-
-    /// Async [`Self::call`]: waits for queue space and for the result without blocking
-    /// the runtime thread. Dropping the future abandons the result, not the work.
-    pub async fn call_async(&self, input: M::Input) -> Result<M::Output, VisionError> {
-        let tx = self.sender()?;
-        let (reply, result) = oneshot::channel();
-        let mut job = Job {
-            input,
-            reply: ReplyTo::Async(reply),
-        };
-        loop {
-            // Register for the wake-up before trying, so a slot freed in between is not missed.
-            let mut space = pin!(self.shared.space.notified());
-            space.as_mut().enable();
-            match tx.try_send(job) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    job = back;
-                    space.await;
-                }
-                Err(TrySendError::Disconnected(_)) => return Err(VisionError::WorkerGone),
-            }
-        }
-        result.await.map_err(|_| VisionError::WorkerGone)?
-    }
-
-    /// Async [`Self::try_call`]: [`VisionError::Overloaded`] at once when the queue is full.
-    pub async fn try_call_async(&self, input: M::Input) -> Result<M::Output, VisionError> {
-        let (reply, result) = oneshot::channel();
-        self.try_enqueue(Job {
-            input,
-            reply: ReplyTo::Async(reply),
-        })?;
-        result.await.map_err(|_| VisionError::WorkerGone)?
-    }
-
-    fn try_enqueue(&self, job: Job<M>) -> Result<(), VisionError> {
-        self.sender()?.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => VisionError::Overloaded,
-            TrySendError::Disconnected(_) => VisionError::WorkerGone,
-        })
-    }
-
-    fn sender(&self) -> Result<&Sender<Job<M>>, VisionError> {
-        self.tx.as_ref().ok_or(VisionError::WorkerGone)
-    }
-
-    /// False when a worker thread has ended or the latest run panicked.
+    /// True while every worker the pool started still runs.
     pub fn healthy(&self) -> bool {
-        self.shared.alive.load(Ordering::SeqCst) == self.shared.workers
-            && !self.shared.last_run_panicked.load(Ordering::SeqCst)
+        self.health().serving()
     }
 
-    /// Worker threads still running.
-    pub fn alive_workers(&self) -> usize {
-        self.shared.alive.load(Ordering::SeqCst)
+    pub fn health(&self) -> PoolHealth {
+        PoolHealth {
+            model: self.name.clone(),
+            alive: self.shared.alive.load(Ordering::SeqCst),
+            workers: self.shared.workers,
+            panics: self.shared.panics.load(Ordering::SeqCst),
+        }
     }
 
-    /// Model runs that panicked since the pool started.
-    pub fn panic_count(&self) -> u64 {
-        self.shared.panics.load(Ordering::SeqCst)
-    }
-
-    /// Inputs waiting in the queue (not counting those being run).
-    pub fn queued(&self) -> usize {
-        self.tx.as_ref().map_or(0, Sender::len)
-    }
-
-    pub fn queue_capacity(&self) -> usize {
-        self.queue
-    }
-
-    pub fn workers(&self) -> usize {
-        self.shared.workers
+    /// Ends one worker as if its model could not be rebuilt (test builds only).
+    #[cfg(feature = "fault-injection")]
+    pub fn stop_one_worker(&self) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Job::Stop);
+        }
     }
 
     /// The model's name, as the first worker's instance reports it.
@@ -318,22 +260,28 @@ fn worker_main<M, F>(
     let _ = ready.send(Ok((model.name().to_owned(), model.version().to_owned())));
     drop(ready);
 
-    while let Ok(Job { input, reply }) = rx.recv() {
-        shared.space.notify_waiters();
+    while let Ok(job) = rx.recv() {
+        let (input, reply) = match job {
+            Job::Run { input, reply } => (input, reply),
+            #[cfg(feature = "fault-injection")]
+            Job::Stop => {
+                tracing::error!(model = %model.name(), "worker stopped on request (fault injection)");
+                return;
+            }
+        };
         if shared.stopping.load(Ordering::SeqCst) {
-            reply.send(Err(VisionError::WorkerGone));
+            let _ = reply.send(Err(VisionError::WorkerGone));
             continue;
         }
+        // The caller may have given up; its result is then unwanted.
         match catch_unwind(AssertUnwindSafe(|| model.run(input))) {
             Ok(result) => {
-                shared.last_run_panicked.store(false, Ordering::SeqCst);
-                reply.send(result);
+                let _ = reply.send(result);
             }
             Err(_) => {
                 let name = model.name().to_owned();
                 shared.panics.fetch_add(1, Ordering::SeqCst);
-                shared.last_run_panicked.store(true, Ordering::SeqCst);
-                reply.send(Err(VisionError::Panicked {
+                let _ = reply.send(Err(VisionError::Panicked {
                     model: name.clone(),
                 }));
                 // The panic may have left the model half-updated: replace it.
@@ -361,11 +309,6 @@ mod tests {
         Double(i32),
         Fail,
         Panic,
-        /// Signals `started`, then blocks until `release` is sent or dropped.
-        Block {
-            started: Sender<()>,
-            release: Receiver<()>,
-        },
     }
 
     struct Fake {
@@ -395,11 +338,6 @@ mod tests {
                 Op::Double(v) => Ok(v * 2),
                 Op::Fail => Err(VisionError::BadInput("fail on request".into())),
                 Op::Panic => panic!("fake model panics on request"),
-                Op::Block { started, release } => {
-                    let _ = started.send(());
-                    let _ = release.recv();
-                    Ok(0)
-                }
             }
         }
 
@@ -435,10 +373,8 @@ mod tests {
     #[test]
     fn results_come_back_from_many_callers() {
         let (pool, _) = fake_pool(3, 4);
-        assert_eq!(
-            (pool.name(), pool.version(), pool.workers()),
-            ("fake", "1", 3)
-        );
+        assert_eq!((pool.name(), pool.version()), ("fake", "1"));
+        assert_eq!(pool.health().workers, 3);
         std::thread::scope(|s| {
             for t in 0..4 {
                 let pool = &pool;
@@ -470,49 +406,68 @@ mod tests {
             pool.call(Op::Panic),
             Err(VisionError::Panicked { .. })
         ));
-        assert!(!pool.healthy());
-        assert_eq!(pool.panic_count(), 1);
+        // The worker was rebuilt: the pool still serves, and the panic is counted.
+        let health = pool.health();
+        assert!(health.serving(), "{health}");
+        assert_eq!((health.alive, health.panics), (1, 1));
         assert_eq!(pool.call(Op::Double(5)).unwrap(), 10);
-        assert!(pool.healthy());
-        assert_eq!(pool.alive_workers(), 1);
         // The panicked instance was replaced by a fresh one.
         assert_eq!(dropped.load(Ordering::SeqCst), 1);
     }
 
     #[test]
-    fn try_call_fails_fast_when_the_queue_is_full() {
-        let (pool, _) = fake_pool(1, 1);
-        let (started_tx, started) = bounded(1);
-        let (release, release_rx) = bounded::<()>(0);
-        std::thread::scope(|s| {
-            let busy = s.spawn(|| {
-                pool.call(Op::Block {
-                    started: started_tx,
-                    release: release_rx,
-                })
-            });
-            started.recv().unwrap(); // the only worker is now busy
-            let queued = s.spawn(|| pool.call(Op::Double(21)));
-            wait_until("the queue is full", || pool.queued() == 1);
+    fn a_worker_whose_model_cannot_be_rebuilt_leaves_the_pool_unhealthy() {
+        let builds = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&builds);
+        let pool = WorkerPool::spawn(
+            move || {
+                // The first build works; the one after the panic does not.
+                if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Ok(Fake {
+                        dropped: Arc::new(AtomicUsize::new(0)),
+                    })
+                } else {
+                    Err(VisionError::ModelLoad {
+                        path: "x.onnx".into(),
+                        msg: "gone".into(),
+                    })
+                }
+            },
+            1,
+            1,
+        )
+        .unwrap();
+        assert!(pool.healthy());
+        assert!(matches!(
+            pool.call(Op::Panic),
+            Err(VisionError::Panicked { .. })
+        ));
+        wait_until("the worker stops", || pool.health().alive == 0);
+        assert!(!pool.healthy());
+        assert!(matches!(
+            pool.call(Op::Double(1)),
+            Err(VisionError::WorkerGone)
+        ));
+    }
 
-            assert!(matches!(
-                pool.try_call(Op::Double(1)),
-                Err(VisionError::Overloaded)
-            ));
-            let overloaded = futures_lite_block_on(pool.try_call_async(Op::Double(1)));
-            assert!(matches!(overloaded, Err(VisionError::Overloaded)));
-
-            drop(release); // unblocks the worker
-            assert_eq!(busy.join().unwrap().unwrap(), 0);
-            assert_eq!(queued.join().unwrap().unwrap(), 42);
-        });
-        assert_eq!(pool.try_call(Op::Double(3)).unwrap(), 6);
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn a_stopped_worker_is_seen_by_health() {
+        let (pool, _) = fake_pool(2, 2);
+        pool.stop_one_worker();
+        wait_until("one worker stops", || pool.health().alive == 1);
+        assert!(!pool.healthy());
+        assert_eq!(
+            pool.call(Op::Double(2)).unwrap(),
+            4,
+            "the other still serves"
+        );
     }
 
     #[test]
     fn drop_stops_and_joins_every_worker() {
         let (pool, dropped) = fake_pool(3, 2);
-        assert_eq!(pool.alive_workers(), 3);
+        assert_eq!(pool.health().alive, 3);
         drop(pool);
         // Each worker drops its model as its thread ends; join means all have.
         assert_eq!(dropped.load(Ordering::SeqCst), 3);
@@ -540,78 +495,5 @@ mod tests {
             1,
         );
         assert!(matches!(result, Err(VisionError::ModelLoad { .. })));
-    }
-
-    #[test]
-    fn spawn_reports_a_panicking_factory() {
-        let result = WorkerPool::<Fake>::spawn(|| panic!("factory panics"), 2, 1);
-        assert!(matches!(result, Err(VisionError::Panicked { .. })));
-        assert!(matches!(
-            WorkerPool::<Fake>::spawn(|| unreachable!(), 0, 1),
-            Err(VisionError::BadInput(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn call_async_returns_results_and_errors() {
-        let (pool, _) = fake_pool(2, 2);
-        assert_eq!(pool.call_async(Op::Double(7)).await.unwrap(), 14);
-        assert_eq!(pool.try_call_async(Op::Double(8)).await.unwrap(), 16);
-        assert!(matches!(
-            pool.call_async(Op::Fail).await,
-            Err(VisionError::BadInput(_))
-        ));
-        assert!(matches!(
-            pool.call_async(Op::Panic).await,
-            Err(VisionError::Panicked { .. })
-        ));
-        assert_eq!(pool.call_async(Op::Double(9)).await.unwrap(), 18);
-    }
-
-    #[tokio::test]
-    async fn call_async_waits_for_queue_space() {
-        let (pool, _) = fake_pool(1, 1);
-        let (started_tx, started) = bounded(1);
-        let (release, release_rx) = bounded::<()>(0);
-        let busy = pool.try_call_async(Op::Block {
-            started: started_tx,
-            release: release_rx,
-        });
-        let queued = pool.call_async(Op::Double(1));
-        let waiting = pool.call_async(Op::Double(2));
-        // Release the worker from a plain thread once it is busy and the queue is full.
-        let releaser = std::thread::spawn(move || {
-            let _ = started.recv();
-            std::thread::sleep(Duration::from_millis(20));
-            drop(release);
-        });
-        let (b, q, w) = tokio::join!(busy, queued, waiting);
-        releaser.join().unwrap();
-        assert_eq!((b.unwrap(), q.unwrap(), w.unwrap()), (0, 2, 4));
-    }
-
-    #[test]
-    fn pool_and_its_async_calls_can_cross_threads() {
-        fn send_sync<T: Send + Sync>(_: &T) {}
-        fn send<T: Send>(_: &T) {}
-        let (pool, _) = fake_pool(1, 1);
-        send_sync(&pool);
-        let fut = pool.call_async(Op::Double(1));
-        send(&fut);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        assert_eq!(rt.block_on(fut).unwrap(), 2);
-    }
-
-    /// Polls a future that is expected to complete without waiting (no runtime needed).
-    fn futures_lite_block_on<F: std::future::Future>(fut: F) -> F::Output {
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
-        let mut fut = pin!(fut);
-        match fut.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("future was expected to complete at once"),
-        }
     }
 }

@@ -169,22 +169,19 @@ fn aligned_crop_matches_the_template_geometry() {
 
 #[test]
 fn face_models_run_behind_the_worker_pool() {
-    use candor_vision::{EyeRoi, MeshRoi, WorkerPool};
+    use candor_vision::{MeshRoi, WorkerPool};
     let (refs, _) = references();
     let r = &refs[0];
     let img = load_shared(&r.rel);
 
     let embedder = WorkerPool::spawn(|| Ok(sface()), 1, 2).expect("sface pool");
     let mesh = WorkerPool::spawn(|| Ok(common::face_mesh()), 1, 2).expect("mesh pool");
-    let iris = WorkerPool::spawn(|| Ok(common::iris_model()), 1, 2).expect("iris pool");
 
     let e = embedder.call((Arc::clone(&img), r.yunet)).expect("embed");
     assert_eq!(e, sface().embed(&img, &r.yunet.landmarks).unwrap());
     let m = mesh
         .call((Arc::clone(&img), MeshRoi::from_detection(&r.yunet)))
         .expect("mesh");
-    let eyes = EyeRoi::from_mesh(&m.points).expect("eye rois");
-    let i = iris.call((Arc::clone(&img), eyes)).expect("iris");
-    assert_eq!(i.eyes.len(), 2);
-    assert!(embedder.healthy() && mesh.healthy() && iris.healthy());
+    assert_eq!(m.points.len(), 468);
+    assert!(embedder.healthy() && mesh.healthy());
 }

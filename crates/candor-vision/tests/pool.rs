@@ -46,21 +46,18 @@ fn detector_pool_serves_concurrent_callers() {
     assert!(pool.healthy());
 }
 
-#[tokio::test]
-async fn liveness_pool_answers_async_callers() {
+#[test]
+fn a_bad_input_fails_its_call_only() {
     let img = load_shared("spoof-samples/image_T1.jpg");
     let face = detector(&yunet_n_spec(), 640).detect(&img).expect("detect")[0];
     let pool = WorkerPool::spawn(|| Ok(liveness()), 1, 2).expect("spawn");
-    let score = pool
-        .call_async((Arc::clone(&img), face))
-        .await
-        .expect("liveness");
+    let score = pool.call((Arc::clone(&img), face)).expect("liveness");
     assert!(score.live > 0.9, "{score:?}");
     // A degenerate box is a bad input for this call only; the worker carries on.
     let mut bad = face;
     bad.bbox.w = 0.0;
-    assert!(pool.call_async((Arc::clone(&img), bad)).await.is_err());
-    assert!(pool.call_async((img, face)).await.is_ok());
+    assert!(pool.call((Arc::clone(&img), bad)).is_err());
+    assert!(pool.call((img, face)).is_ok());
     assert!(pool.healthy());
 }
 

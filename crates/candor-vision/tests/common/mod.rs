@@ -130,18 +130,6 @@ pub fn face_mesh() -> candor_vision::FaceMesh {
     .expect("load face mesh")
 }
 
-pub fn iris_model() -> candor_vision::IrisModel {
-    candor_vision::IrisModel::load(
-        &ModelSpec::new(
-            "mediapipe_iris",
-            "1",
-            weights_or_shared("mediapipe_iris_landmark.onnx"),
-        ),
-        &RuntimeOptions::default(),
-    )
-    .expect("load iris model")
-}
-
 pub fn head_pose_estimator() -> candor_vision::HeadPoseEstimator {
     candor_vision::HeadPoseEstimator::load(&weights_or_shared("mediapipe_canonical_face_model.obj"))
         .expect("load canonical face model")
