@@ -7,7 +7,8 @@ use std::sync::Arc;
 use candor_core::signal::names;
 use candor_core::{BgrImage, FaceDetection, Signal, Source};
 use candor_vision::{
-    FaceMetrics, FaceQuality, ForgeryModel, HeadPose, LivenessModel, MeshResult, Model, WorkerPool,
+    FaceMetrics, FaceQuality, ForgeryModel, HeadPose, LivenessModel, MeshResult, Model, PoolHealth,
+    WorkerPool,
 };
 
 use crate::error::PipelineError;
@@ -24,10 +25,13 @@ pub trait FaceAnalyser: Send + Sync {
     fn name(&self) -> &str;
     /// The models or measurements this analyser reports as signal sources.
     fn sources(&self) -> Vec<Source>;
-    /// False when the analyser's model workers are gone or failing.
-    fn healthy(&self) -> bool {
-        true
+    /// The analyser's model pool, when it runs a model.
+    fn health(&self) -> Option<PoolHealth> {
+        None
     }
+    /// Ends one of its model's workers (test builds only).
+    #[cfg(feature = "fault-injection")]
+    fn stop_one_worker(&self) {}
     /// Signals for one face (in working-size coordinates) on `frame`.
     fn analyse(
         &self,
@@ -97,8 +101,13 @@ where
         vec![self.source.clone()]
     }
 
-    fn healthy(&self) -> bool {
-        self.pool.healthy()
+    fn health(&self) -> Option<PoolHealth> {
+        Some(self.pool.health())
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn stop_one_worker(&self) {
+        self.pool.stop_one_worker();
     }
 
     fn analyse(

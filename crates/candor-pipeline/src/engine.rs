@@ -8,7 +8,7 @@ use std::sync::Arc;
 use candor_core::{BgrImage, FaceDetection, Source};
 use candor_vision::{
     DetectorOptions, FaceDetector, FaceEmbedder, FaceMesh, ForgeryModel, HeadPose,
-    HeadPoseEstimator, LivenessModel, MeshResult, MeshRoi, RuntimeOptions, WorkerPool,
+    HeadPoseEstimator, LivenessModel, MeshResult, MeshRoi, PoolHealth, RuntimeOptions, WorkerPool,
 };
 
 use crate::analyser::{
@@ -225,11 +225,45 @@ impl Engine {
         &self.analysers
     }
 
-    /// True while every model pool has live, healthy workers.
-    pub fn healthy(&self) -> bool {
-        self.detector.healthy()
-            && self.analysers.iter().all(|a| a.healthy())
-            && self.mesh.as_ref().is_none_or(|m| m.pool.healthy())
-            && self.embedder.as_ref().is_none_or(|(p, _)| p.healthy())
+    /// Every model pool's workers: what health and the metrics report.
+    pub fn pool_health(&self) -> Vec<PoolHealth> {
+        std::iter::once(self.detector.health())
+            .chain(self.analysers.iter().filter_map(|a| a.health()))
+            .chain(self.mesh.iter().map(|m| m.pool.health()))
+            .chain(self.embedder.iter().map(|(p, _)| p.health()))
+            .collect()
+    }
+
+    /// Pools short of workers (a worker whose model could not be rebuilt): while any
+    /// is, the engine cannot analyse every frame and the node should not take traffic.
+    pub fn short_pools(&self) -> Vec<PoolHealth> {
+        self.pool_health()
+            .into_iter()
+            .filter(|p| !p.serving())
+            .collect()
+    }
+
+    /// Ends one worker of the model named `model` (test builds only); false when no
+    /// pool runs that model.
+    #[cfg(feature = "fault-injection")]
+    pub fn stop_one_worker(&self, model: &str) -> bool {
+        if self.detector.name() == model {
+            self.detector.stop_one_worker();
+            return true;
+        }
+        if let Some(a) = self
+            .analysers
+            .iter()
+            .find(|a| a.health().is_some_and(|h| h.model == model))
+        {
+            a.stop_one_worker();
+            return true;
+        }
+        match (&self.mesh, &self.embedder) {
+            (Some(m), _) if m.pool.name() == model => m.pool.stop_one_worker(),
+            (_, Some((p, _))) if p.name() == model => p.stop_one_worker(),
+            _ => return false,
+        }
+        true
     }
 }

@@ -82,6 +82,26 @@ fn face_region(image: &BgrImage, face: &Rect) -> Option<BgrImage> {
     BgrImage::new((x1 - x0) as u32, (y1 - y0) as u32, data)
 }
 
+/// A key frame as the JPEG that is stored (quality 90); `None` if it cannot be encoded.
+pub fn jpeg(image: &BgrImage) -> Option<Vec<u8>> {
+    let rgb: Vec<u8> = image
+        .data
+        .chunks_exact(3)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode(
+            &rgb,
+            image.width,
+            image.height,
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| tracing::warn!(error = %e, "evidence frame not encoded"))
+        .ok()?;
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

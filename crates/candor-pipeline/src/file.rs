@@ -11,6 +11,7 @@ use candor_media::{DecodeEvent, DecodeOptions, MediaError, StreamInfo};
 
 use crate::engine::Engine;
 use crate::error::PipelineError;
+use crate::runner::{StreamOutput, StreamRunner};
 use crate::stream::StreamAnalyser;
 
 /// Decoded frames waiting for analysis. Small: frames are big and decoding is not the
@@ -40,63 +41,39 @@ pub fn analyse_file(
     cfg: &AnalysisConfig,
     mut on_segment: impl FnMut(&SegmentReport),
 ) -> Result<FileOutcome, PipelineError> {
+    let _span = tracing::info_span!("file", path = %path.display()).entered();
     let rx = spawn_decoder(path.to_owned(), decode.clone());
     let stream = match rx.recv() {
         Ok(FromDecoder::Opened(info)) => info,
         Ok(FromDecoder::Failed(e)) => return Err(e.into()),
         Ok(FromDecoder::Event(_)) | Err(_) => return Err(PipelineError::DecoderGone),
     };
-    let mut analyser = StreamAnalyser::new(engine.clone(), cfg);
+    let mut runner = StreamRunner::new(StreamAnalyser::new(engine.clone(), cfg));
     let mut warning = None;
-    let mut frames = 0u64;
-    let mut model_error = None;
     for msg in rx {
-        let report = match msg {
-            FromDecoder::Event(DecodeEvent::Skipped(info)) => {
-                frames += 1;
-                analyser.skipped(info)
+        match msg {
+            FromDecoder::Event(event) => {
+                runner.push(event.into());
             }
-            FromDecoder::Event(DecodeEvent::Glance(frame)) => {
-                frames += 1;
-                analyser.glance(frame)
-            }
-            FromDecoder::Event(DecodeEvent::Sampled(frame)) => {
-                frames += 1;
-                let info = frame.info.clone();
-                match analyser.analyse(frame) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // One failed inference must not lose the rest of the file: count
-                        // the frame as dropped and carry on.
-                        tracing::warn!(file = %path.display(), pts_us = info.pts_us, error = %e, "frame analysis failed");
-                        model_error.get_or_insert(e);
-                        analyser.dropped(info)
-                    }
-                }
-            }
-            FromDecoder::Failed(e) if frames > 0 => {
+            FromDecoder::Failed(e) if runner.frames() > 0 => {
                 warning = Some(format!(
                     "input ended early, results cover what was decoded: {e}"
                 ));
                 break;
             }
             FromDecoder::Failed(e) => return Err(e.into()),
-            FromDecoder::Opened(_) => None,
-        };
-        if let Some(r) = report {
-            on_segment(&r);
+            FromDecoder::Opened(_) => {}
         }
+        report_segments(&mut runner, &mut on_segment);
     }
-    let (last, summary) = analyser.finish();
-    if let Some(r) = last {
-        on_segment(&r);
-    }
+    let summary = runner.finish();
+    report_segments(&mut runner, &mut on_segment);
     if summary.counts.analysed == 0
-        && let Some(e) = model_error
+        && let Some(e) = runner.take_error()
     {
         return Err(e);
     }
-    if frames == 0 {
+    if runner.frames() == 0 {
         return Err(MediaError::Empty.into());
     }
     Ok(FileOutcome {
@@ -104,6 +81,15 @@ pub fn analyse_file(
         summary,
         warning,
     })
+}
+
+/// Hands judged segments on; a file has no challenges, evidence or live state badge.
+fn report_segments(runner: &mut StreamRunner, on_segment: &mut impl FnMut(&SegmentReport)) {
+    for output in runner.take_outputs() {
+        if let StreamOutput::Segment(s) = output {
+            on_segment(&s.report);
+        }
+    }
 }
 
 fn spawn_decoder(path: PathBuf, opts: DecodeOptions) -> Receiver<FromDecoder> {

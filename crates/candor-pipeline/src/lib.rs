@@ -1,8 +1,9 @@
 //! Candor's analysis pipeline: decode -> face detection and tracking -> per-face
 //! analysers (quality, liveness) -> segments -> risk fusion -> summary.
 //!
-//! The same [`StreamAnalyser`] serves recorded files ([`analyse_file`]) and live
-//! sessions, so both judge video identically.
+//! One [`StreamRunner`] (around a [`StreamAnalyser`]) serves recorded files
+//! ([`analyse_file`]) and live sessions, so both judge video identically and follow the
+//! same per-stream rules.
 
 pub mod analyser;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod file;
 pub mod models;
 pub mod motion;
 pub mod photo;
+pub mod runner;
 pub mod stream;
 pub mod tracker;
 
@@ -21,5 +23,6 @@ pub use error::PipelineError;
 pub use file::{FileOutcome, analyse_file};
 pub use models::ModelCatalog;
 pub use photo::{PhotoIdentity, photo_identity};
+pub use runner::{FrameFate, JudgedSegment, StreamInput, StreamOutput, StreamRunner};
 pub use stream::{FrameTimings, StreamAnalyser};
 pub use tracker::{Tracker, TrackerConfig};

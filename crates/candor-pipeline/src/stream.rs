@@ -325,12 +325,6 @@ impl StreamAnalyser {
         Ok(self.push(FrameEvent::Analysed(obs)))
     }
 
-    /// Closes the last segment and returns it with the summary.
-    pub fn finish(mut self) -> (Option<SegmentReport>, Summary) {
-        let last = self.close();
-        (last, self.summary.build())
-    }
-
     /// Closes and judges the last segment, keeping the analyser (for its summary and
     /// evidence).
     pub fn close(&mut self) -> Option<SegmentReport> {

@@ -4,27 +4,17 @@
 use std::fs;
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 
 use super::files::write_file_durably;
 use super::rows::{EVIDENCE_COLUMNS, evidence_row};
 use super::sessions::require_session;
 use super::tenants::settings_tx;
 use super::{EVIDENCE_DIR, SqliteStore};
+use crate::digest::sha256_hex;
 use crate::error::{Result, StoreError};
 use crate::now_ms;
 use crate::types::EvidenceRecord;
 use crate::validate;
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
 
 pub(super) fn add(
     store: &SqliteStore,
@@ -63,7 +53,7 @@ pub(super) fn add(
         segment_index,
         kind: kind.to_owned(),
         size_bytes: bytes.len() as u64,
-        sha256: hex(&Sha256::digest(bytes)),
+        sha256: sha256_hex(bytes),
         location,
         created_at: now_ms(),
     };
