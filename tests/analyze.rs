@@ -391,9 +391,9 @@ fn forgery_models_report_per_segment_and_feed_the_synthetic_rule() {
             sum += signal(seg, "meso4_f2f_fake").unwrap()["mean"]
                 .as_f64()
                 .unwrap();
-            let conf = seg["synthetic_confidence"]
+            let conf = seg["synthetic_face_confidence"]
                 .as_f64()
-                .expect("synthetic confidence");
+                .expect("synthetic-face confidence");
             assert!((0.0..=1.0).contains(&conf), "{seg}");
         }
         f2f_means.push(sum / segs.len() as f64);
@@ -419,7 +419,7 @@ fn forgery_models_report_per_segment_and_feed_the_synthetic_rule() {
     let (code, lines, _) = analyze_json(&[&real], &["--forgery-models", "none"]);
     assert_eq!(code, 0);
     let seg = of_kind(&lines, "segment", &real)[0];
-    assert!(signal(seg, "meso4_df_fake").is_none() && seg.get("synthetic_confidence").is_none());
+    assert!(signal(seg, "meso4_df_fake").is_none() && seg.get("synthetic_face_confidence").is_none());
 }
 
 /// Two 3 s clips joined end to end, as the test makes them.

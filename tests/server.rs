@@ -59,6 +59,56 @@ async fn health_is_serving_after_models_load_and_info_lists_them() {
     server.shutdown().await.unwrap();
 }
 
+/// A model worker that dies and cannot be rebuilt takes the node out of rotation: gRPC
+/// health and /healthz both say NOT_SERVING (test builds can stop a worker on request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_follows_the_model_workers() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let server = start(settings(limits())).await;
+    let ch = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc_addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let health = tonic_health::pb::health_client::HealthClient::new(ch);
+    let status = || {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(tonic_health::pb::HealthCheckRequest {
+                    service: "candor.v1.Candor".into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .status
+        }
+    };
+    assert_eq!(status().await, ServingStatus::Serving as i32);
+    let engine = server.engine().expect("models loaded");
+    assert!(!engine.stop_one_worker("no_such_model"));
+    assert!(engine.stop_one_worker("yunet_s"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while status().await != ServingStatus::NotServing as i32 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "health still SERVING with a dead detector worker"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let http = reqwest_like_get(server.metrics_addr.unwrap(), "/healthz").await;
+    assert!(http.starts_with("HTTP/1.1 503"), "{http}");
+    let metrics = reqwest_like_get(server.metrics_addr.unwrap(), "/metrics").await;
+    assert!(
+        metrics.contains("candor_model_workers_alive{model=\"yunet_s\"}"),
+        "{metrics}"
+    );
+    let short = engine.short_pools();
+    assert_eq!(short.len(), 1, "{short:?}");
+    assert_eq!((short[0].model.as_str(), short[0].alive), ("yunet_s", 0));
+    server.shutdown().await.unwrap();
+}
+
 /// A minimal HTTP GET over a raw socket (no HTTP client dependency for two checks).
 async fn reqwest_like_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -123,10 +173,12 @@ async fn h264_chunks_and_jpeg_frames_give_the_same_segments() {
         // A real face: the fused confidence is present, agrees across transports (JPEG
         // re-encoding moves the forgery model a little) and stays below the alert point.
         let alert_at = candor_core::AnalysisConfig::default().synthetic.alert_at;
-        let (cx, cy) = (
-            x.synthetic_confidence.unwrap(),
-            y.synthetic_confidence.unwrap(),
-        );
+        let (cx, cy) = (x.attack_score.unwrap(), y.attack_score.unwrap());
+        // The old field still carries the same value, for one release.
+        #[allow(deprecated)]
+        let old = x.synthetic_confidence;
+        assert_eq!(old, x.attack_score);
+        assert!(x.synthetic_face_confidence.is_some(), "{x:?}");
         assert!(
             (cx - cy).abs() < 0.15 && cx < alert_at && cy < alert_at,
             "{cx} {cy}"

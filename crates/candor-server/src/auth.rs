@@ -51,10 +51,7 @@ impl ApiKey {
 
 /// Hex SHA-256 of a key, as configured (`candor hash-key` prints it).
 pub fn hash_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    candor_store::digest::sha256_hex(key.as_bytes())
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {

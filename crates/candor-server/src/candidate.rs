@@ -4,41 +4,20 @@
 //!
 //! Embeddings are biometric data: stored only for tenants with `enrolment_enabled`,
 //! scoped to the tenant, deleted with the candidate, and never returned by any call.
-//! Store calls run through `spawn_blocking`; photo inference blocks on the model
-//! workers, so it does too.
+//! Store calls and photo inference block, so they run on the blocking pool.
 
 use std::sync::Arc;
 
+use candor_core::config::IdentityConfig;
+use candor_media::DecodeOptions;
 use candor_pipeline::{Engine, PhotoIdentity};
 use candor_store::{Store, StoreError, TenantSettings};
 
+use crate::blocking;
+use crate::convert;
 use crate::error::ServiceError;
 use crate::proto;
-use crate::registry::SessionMeta;
-use crate::state::ServerState;
-
-/// What a live session does about its candidate's identity.
-#[derive(Clone, Default, PartialEq)]
-pub enum CandidatePlan {
-    /// No candidate, no store, no identity model, or enrolment is off for the tenant.
-    #[default]
-    Nothing,
-    /// A later round: compare every identity check with this enrolled embedding.
-    Verify(Vec<f32>),
-    /// A first round: enrol the session identity if the session ends normally.
-    Enrol,
-}
-
-/// Biometric data stays out of logs: the embedding is never printed.
-impl std::fmt::Debug for CandidatePlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Nothing => f.write_str("Nothing"),
-            Self::Verify(e) => write!(f, "Verify({}-d embedding)", e.len()),
-            Self::Enrol => f.write_str("Enrol"),
-        }
-    }
-}
+use crate::values::{CandidatePlan, SessionMeta};
 
 /// The key enrolments are stored under: embeddings of different identity models (or
 /// versions) cannot be compared.
@@ -52,62 +31,50 @@ pub fn model_version(engine: &Engine) -> Option<String> {
 /// is no store or they could not be read) and enrolments, what the session does. Any
 /// store failure leaves the session unverified rather than failing it.
 pub async fn plan(
-    state: &ServerState,
+    store: Option<Arc<dyn Store>>,
     engine: &Engine,
     meta: &SessionMeta,
     tenant_settings: Option<&TenantSettings>,
 ) -> CandidatePlan {
-    let (Some(p), Some(candidate), Some(model)) = (
-        &state.persistence,
-        meta.candidate_ref.clone(),
-        model_version(engine),
-    ) else {
+    let (Some(store), Some(candidate), Some(model)) =
+        (store, meta.candidate_ref.clone(), model_version(engine))
+    else {
         return CandidatePlan::Nothing;
     };
     // Turning enrolment off stops verification as well as enrolment.
     if !tenant_settings.is_some_and(|t| t.enrolment_enabled) {
         return CandidatePlan::Nothing;
     }
-    let (store, tenant) = (p.store.clone(), meta.tenant.clone());
-    let decided =
-        tokio::task::spawn_blocking(move || match store.enrolment(&tenant, &candidate, &model) {
+    let tenant = meta.tenant.clone();
+    let decided = blocking::run("enrolment read", move || {
+        match store.enrolment(&tenant, &candidate, &model) {
             Ok(e) => Ok(CandidatePlan::Verify(e.embedding)),
             Err(StoreError::NotFound(_)) => Ok(CandidatePlan::Enrol),
-            Err(e) => Err(e),
-        })
-        .await;
-    match decided {
-        Ok(Ok(plan)) => plan,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "candidate enrolment unreadable: session not verified");
-            CandidatePlan::Nothing
+            Err(e) => Err(ServiceError::from(e)),
         }
-        Err(_) => CandidatePlan::Nothing,
-    }
+    })
+    .await;
+    decided.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "candidate enrolment unreadable: session not verified");
+        CandidatePlan::Nothing
+    })
 }
 
-/// Longest reference photo accepted, whatever the message limit.
-const MAX_PHOTO_BYTES: usize = 16 << 20;
-
-/// `EnrollCandidate`: the identity of the photo's one face, enrolled for the tenant.
+/// `EnrollCandidate` (validated): the identity of the photo's one face, enrolled for
+/// the tenant.
 pub async fn enrol_photo(
-    state: &ServerState,
+    store: Arc<dyn Store>,
+    engine: Arc<Engine>,
+    decode: DecodeOptions,
+    identity: IdentityConfig,
     tenant: &str,
     req: proto::EnrollCandidateRequest,
 ) -> Result<proto::EnrollCandidateResponse, ServiceError> {
-    check_candidate_ref(&req.candidate_ref)?;
-    check_photo(&req.photo)?;
-    let store = store_of(state)?;
-    let engine = state
-        .engine()
-        .ok_or_else(|| ServiceError::Unavailable("models are still loading".into()))?;
     let (Some(model), Some(source)) = (model_version(&engine), engine.identity_source().cloned())
     else {
-        return Err(ServiceError::NotEnabled(
-            "this server runs without an identity model".into(),
-        ));
+        return Err(no_identity_model());
     };
-    let settings = blocking({
+    let settings = blocking::run("tenant settings", {
         let (store, tenant) = (store.clone(), tenant.to_owned());
         move || store.tenant_settings(&tenant).map_err(ServiceError::from)
     })
@@ -118,9 +85,8 @@ pub async fn enrol_photo(
                 .into(),
         ));
     }
-    let (decode, cfg) = (state.decode.clone(), state.analysis.identity.clone());
-    let found = blocking(move || {
-        candor_pipeline::photo_identity(&engine, req.photo, &decode, &cfg)
+    let found = blocking::run("photo identity", move || {
+        candor_pipeline::photo_identity(&engine, req.photo, &decode, &identity)
             .map_err(ServiceError::from)
     })
     .await?;
@@ -142,15 +108,11 @@ pub async fn enrol_photo(
                  size, need {min_px:.0}): send a closer or larger photo"
             )));
         }
-        PhotoIdentity::NoIdentityModel => {
-            return Err(ServiceError::NotEnabled(
-                "this server runs without an identity model".into(),
-            ));
-        }
+        PhotoIdentity::NoIdentityModel => return Err(no_identity_model()),
     };
     let candidate = req.candidate_ref.clone();
     let tenant = tenant.to_owned();
-    blocking(move || {
+    blocking::run("enrolment write", move || {
         store
             .enrol(&tenant, &candidate, &embedding, &model, None)
             .map_err(ServiceError::from)
@@ -158,20 +120,18 @@ pub async fn enrol_photo(
     .await?;
     Ok(proto::EnrollCandidateResponse {
         candidate_ref: req.candidate_ref,
-        model: Some(crate::convert::model(&source)),
+        model: Some(convert::model(&source)),
     })
 }
 
-/// `DeleteCandidate`: every session and enrolment of the candidate, at once.
+/// `DeleteCandidate` (validated): every session and enrolment of the candidate, at once.
 pub async fn delete(
-    state: &ServerState,
+    store: Arc<dyn Store>,
     tenant: &str,
     req: proto::DeleteCandidateRequest,
 ) -> Result<proto::DeleteCandidateResponse, ServiceError> {
-    check_candidate_ref(&req.candidate_ref)?;
-    let store = store_of(state)?;
     let tenant = tenant.to_owned();
-    let report = blocking(move || {
+    let report = blocking::run("candidate purge", move || {
         store
             .purge_candidate(&tenant, &req.candidate_ref)
             .map_err(ServiceError::from)
@@ -183,65 +143,6 @@ pub async fn delete(
     })
 }
 
-fn store_of(state: &ServerState) -> Result<Arc<dyn Store>, ServiceError> {
-    state
-        .persistence
-        .as_ref()
-        .map(|p| p.store.clone())
-        .ok_or_else(|| {
-            ServiceError::NotEnabled(
-                "this server keeps no data (no data directory): nothing to enrol or delete".into(),
-            )
-        })
-}
-
-fn check_candidate_ref(candidate: &str) -> Result<(), ServiceError> {
-    candor_store::validate::text("candidate_ref", candidate)
-        .map_err(|e| ServiceError::InvalidArgument(e.to_string()))
-}
-
-/// A JPEG or PNG, by its magic bytes.
-fn check_photo(photo: &[u8]) -> Result<(), ServiceError> {
-    let is_jpeg = photo.starts_with(&[0xFF, 0xD8, 0xFF]);
-    let is_png = photo.starts_with(b"\x89PNG\r\n\x1a\n");
-    if !is_jpeg && !is_png {
-        return Err(ServiceError::InvalidArgument(
-            "photo must be a JPEG or PNG image".into(),
-        ));
-    }
-    if photo.len() > MAX_PHOTO_BYTES {
-        return Err(ServiceError::InvalidArgument(format!(
-            "photo of {} bytes exceeds the limit of {MAX_PHOTO_BYTES} bytes",
-            photo.len()
-        )));
-    }
-    Ok(())
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ServiceError> + Send + 'static,
-) -> Result<T, ServiceError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("blocking task: {e}")))?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_jpeg_and_png_photos_are_accepted() {
-        assert!(check_photo(&[0xFF, 0xD8, 0xFF, 0xE0]).is_ok());
-        assert!(check_photo(b"\x89PNG\r\n\x1a\n....").is_ok());
-        let e = check_photo(b"GIF89a").unwrap_err();
-        assert_eq!(tonic::Status::from(e).code(), tonic::Code::InvalidArgument);
-        assert!(check_candidate_ref("").is_err());
-    }
-
-    #[test]
-    fn plans_never_print_embeddings() {
-        let shown = format!("{:?}", CandidatePlan::Verify(vec![0.123, 0.456]));
-        assert_eq!(shown, "Verify(2-d embedding)");
-    }
+fn no_identity_model() -> ServiceError {
+    ServiceError::NotEnabled("this server runs without an identity model".into())
 }

@@ -1,7 +1,9 @@
 //! Conversions between the core's types and the protobuf messages, in one place.
 
 use candor_core::challenge::{ChallengeKind, ChallengeOutcome, ChallengeResult};
-use candor_core::{AbstainCode, FrameCounts, Reason, RiskState, SegmentReport, Source, Summary};
+use candor_core::{
+    AbstainCode, FrameCounts, Reason, RiskState, SegmentReport, Source, StateChange, Summary,
+};
 
 use candor_store::{JobFileStatus, JobRecord};
 
@@ -86,6 +88,10 @@ pub fn segment(
             })
             .collect(),
         abstain: abstain(r.assessment.abstain) as i32,
+        attack_score: r.assessment.attack_score,
+        synthetic_face_confidence: r.assessment.synthetic_face_confidence,
+        // The old name of `attack_score`, filled for one more release.
+        #[allow(deprecated)]
         synthetic_confidence: r.assessment.attack_score,
         state: risk_state(r.assessment.state) as i32,
         reasons: r.assessment.reasons.iter().map(reason).collect(),
@@ -97,7 +103,6 @@ pub fn summary(
     session_id: &str,
     s: &Summary,
     received: u32,
-    max_synthetic: Option<f32>,
     complete: bool,
     ended_by: &str,
 ) -> proto::SessionSummary {
@@ -116,7 +121,10 @@ pub fn summary(
         segments: s.segments,
         duration_us: s.duration_us,
         mean_liveness: s.mean_liveness,
-        max_synthetic_confidence: max_synthetic,
+        max_attack_score: s.max_attack_score,
+        // The old name of `max_attack_score`, filled for one more release.
+        #[allow(deprecated)]
+        max_synthetic_confidence: s.max_attack_score,
         reasons: s
             .reasons
             .iter()
@@ -132,6 +140,24 @@ pub fn summary(
         ended_by: ended_by.to_owned(),
         candidate_similarity: s.candidate_similarity,
         blinks: s.blinks,
+    }
+}
+
+/// The state change a judged segment made.
+pub fn state_change(
+    session_id: &str,
+    r: &SegmentReport,
+    change: StateChange,
+) -> proto::StateChange {
+    proto::StateChange {
+        session_id: session_id.to_owned(),
+        from: change
+            .from
+            .map_or(proto::RiskState::Unspecified, risk_state) as i32,
+        to: risk_state(change.to) as i32,
+        segment_index: r.segment.index,
+        at_us: r.segment.start_us,
+        reasons: r.assessment.reasons.iter().map(reason).collect(),
     }
 }
 

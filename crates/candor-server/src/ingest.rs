@@ -17,19 +17,17 @@ use candor_media::{
     ContainerHint, DecodeEvent, DecodeOptions, GlanceSampler, RawConverter, RawFormat, RawFrame,
     Sampler,
 };
+use candor_pipeline::StreamInput;
 use crossbeam_channel::Sender;
 use tokio::sync::mpsc;
 
 use crate::error::ServiceError;
 use crate::proto::{MediaFormat, VideoFrame};
 
-/// Work for the analysis thread, in stream order. `at` is when it was received.
+/// Work for the analysis thread, in stream order.
 pub enum Work {
-    Skipped(FrameInfo, Instant),
-    Dropped(FrameInfo, Instant),
-    Analyse(Frame, Instant),
-    /// A frame picked between analyses for a quick look at the eyes.
-    Glance(Frame, Instant),
+    /// A decoded frame for the stream runner; `Instant` is when it was received.
+    Frame(StreamInput, Instant),
     /// The input ended normally.
     End,
     /// The input cannot be decoded; results so far still stand.
@@ -79,9 +77,9 @@ impl InFlight {
 /// Sends a sampled frame, or its info as dropped when too many are in flight.
 fn offer(work: &Sender<Work>, in_flight: &InFlight, frame: Frame, at: Instant) -> bool {
     let msg = if in_flight.try_take() {
-        Work::Analyse(frame, at)
+        Work::Frame(StreamInput::Analyse(frame), at)
     } else {
-        Work::Dropped(frame.info, at)
+        Work::Frame(StreamInput::Dropped(frame.info), at)
     };
     work.send(msg).is_ok()
 }
@@ -150,14 +148,16 @@ pub fn run_stream(
     for event in decoder {
         let at = Instant::now();
         let sent = match event {
-            Ok(DecodeEvent::Skipped(info)) => work.send(Work::Skipped(info, at)).is_ok(),
+            Ok(DecodeEvent::Skipped(info)) => work
+                .send(Work::Frame(StreamInput::Skipped(info), at))
+                .is_ok(),
             Ok(DecodeEvent::Sampled(frame)) => offer(&work, &in_flight, frame, at),
             // A glance the analysis has no spare room for is simply not taken.
             Ok(DecodeEvent::Glance(frame)) => {
                 let msg = if in_flight.try_take_spare() {
-                    Work::Glance(frame, at)
+                    Work::Frame(StreamInput::Glance(frame), at)
                 } else {
-                    Work::Skipped(frame.info, at)
+                    Work::Frame(StreamInput::Skipped(frame.info), at)
                 };
                 work.send(msg).is_ok()
             }
@@ -226,15 +226,19 @@ pub fn run_frames(
             // A frame that would have been skipped: one that fails to decode is
             // skipped still, not an error of the session.
             match decode_frame(format, frame, &opts, &mut raw, info.clone()) {
-                Ok(frame) => work.send(Work::Glance(frame, at)).is_ok(),
+                Ok(frame) => work
+                    .send(Work::Frame(StreamInput::Glance(frame), at))
+                    .is_ok(),
                 Err(e) => {
                     in_flight.release();
                     tracing::debug!("glance at {pts_us} us not decoded: {e}");
-                    work.send(Work::Skipped(info, at)).is_ok()
+                    work.send(Work::Frame(StreamInput::Skipped(info), at))
+                        .is_ok()
                 }
             }
         } else {
-            work.send(Work::Skipped(info, at)).is_ok()
+            work.send(Work::Frame(StreamInput::Skipped(info), at))
+                .is_ok()
         };
         if !sent {
             return;

@@ -1,250 +1,230 @@
-//! Batch jobs: re-scoring recorded files with the same pipeline as live sessions, each
-//! file's result committed to the store when it is done. `candor batch` and the gRPC
-//! `SubmitJob` both score files through [`FileScorer`], so a file's stored result is
-//! the same document whichever started it: `{"segments": [...], "summary": {...}}`,
-//! the objects `candor analyze --json` prints.
+//! Batch jobs over gRPC: SubmitJob checks the paths (they must stay inside the batch
+//! root), records the job and its files, and scores them on a dedicated thread;
+//! GetJob and WatchJob read the store, scoped to the caller's tenant. Store calls run
+//! through `spawn_blocking`, scoring on its own OS thread.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use candor_core::{AnalysisConfig, SegmentReport, Source};
-use candor_media::DecodeOptions;
-use candor_pipeline::{Engine, analyse_file};
-use candor_store::{FileOutcome, Store, StoreError};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use tokio::sync::OwnedSemaphorePermit;
 
-/// Extensions a folder is searched for (lower case).
-pub const MEDIA_EXTENSIONS: &[&str] = &[
-    "mp4", "m4v", "mov", "webm", "mkv", "h264", "264", "jpg", "jpeg", "png",
-];
+use crate::blocking;
+use crate::convert;
+use crate::error::ServiceError;
+use crate::proto;
+use crate::scoring::{FileScorer, Prepared, Scored, media_in};
+use crate::state::ServerState;
 
-/// Scores files of batch jobs with one engine and one set of settings.
-pub struct FileScorer {
-    pub store: Arc<dyn Store>,
-    pub engine: Arc<Engine>,
-    pub models: Vec<Source>,
-    pub decode: DecodeOptions,
-    pub cfg: AnalysisConfig,
-    /// The models and settings, as stored with the job.
-    pub settings_json: String,
-    /// Their hash: part of every file's key.
-    settings_hash: String,
+/// `SubmitJob` (validated): records the job and its files and starts scoring them.
+pub async fn submit(
+    state: &Arc<ServerState>,
+    tenant: &str,
+    req: proto::SubmitJobRequest,
+) -> Result<proto::JobStatus, ServiceError> {
+    let (Some(p), Some(root)) = (&state.persistence, &state.batch_root) else {
+        return Err(ServiceError::NotEnabled(
+            "batch jobs are off: start the server with --batch-root (and a --data-dir)".into(),
+        ));
+    };
+    let engine = state.engine_ready()?;
+    let job_id = req.job_id.unwrap_or_else(candor_store::new_id);
+    let already_running =
+        || ServiceError::AlreadyExists(format!("job {job_id:?} is already running"));
+    if state.jobs.is_running(tenant, &job_id) {
+        return Err(already_running());
+    }
+    let permit = state.jobs.permit().map_err(|_| {
+        ServiceError::Overloaded(format!(
+            "server is at its limit of {} running jobs",
+            state.jobs.max()
+        ))
+    })?;
+
+    let scorer = Arc::new(FileScorer::new(
+        p.store.clone(),
+        engine,
+        state.decode.clone(),
+        state.analysis.clone(),
+    ));
+    let root = root.clone();
+    let (t, j, s) = (tenant.to_owned(), job_id.clone(), scorer.clone());
+    let files = blocking::run(
+        "job set-up",
+        move || -> Result<Vec<Prepared>, ServiceError> {
+            let files = resolve(&root, &req.paths)?;
+            s.store
+                .create_job(&t, &j, &s.settings_json, candor_store::now_ms())?;
+            let prepared: Vec<Prepared> = files
+                .iter()
+                .map(|(path, name)| s.prepare(path, name.clone()))
+                .collect();
+            for f in &prepared {
+                s.register(&t, &j, f)?;
+            }
+            Ok(prepared)
+        },
+    )
+    .await?;
+    if !state.jobs.insert(tenant, &job_id) {
+        return Err(already_running());
+    }
+    let run = JobRun {
+        state: state.clone(),
+        scorer,
+        tenant: tenant.to_owned(),
+        job_id: job_id.clone(),
+        files,
+        force: req.force,
+        _permit: permit,
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("candor-job".into())
+        .spawn(move || run.run())
+    {
+        state.jobs.remove(tenant, &job_id);
+        return Err(ServiceError::Internal(format!(
+            "cannot start the job thread: {e}"
+        )));
+    }
+    get(state, tenant, &job_id).await
 }
 
-/// A file ready to be scored: its name in the job and its key.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub path: PathBuf,
-    /// How the job names the file (the path as given, or relative to a root).
-    pub name: String,
-    pub content_hash: String,
-    /// Hash of the content, the models and the settings: what identifies a result.
-    pub key: String,
-    /// Set when the file cannot be read; it is then recorded as failed.
-    pub read_error: Option<String>,
-}
-
-/// How one file went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scored {
-    /// Already done with the same key (an earlier run of the job).
-    AlreadyDone,
-    Done,
-    Failed(String),
-}
-
-impl FileScorer {
-    pub fn new(
-        store: Arc<dyn Store>,
-        engine: Arc<Engine>,
-        decode: DecodeOptions,
-        cfg: AnalysisConfig,
-    ) -> Self {
-        let models = engine.sources();
-        let settings_json = json!({
-            "models": models,
-            "decode": {"sample_fps": decode.sample_fps, "max_side": decode.max_side},
-            "analysis": cfg,
+/// The job's status from the store.
+pub async fn get(
+    state: &Arc<ServerState>,
+    tenant: &str,
+    job_id: &str,
+) -> Result<proto::JobStatus, ServiceError> {
+    let Some(p) = &state.persistence else {
+        return Err(ServiceError::NotFound(format!("no job {job_id:?}")));
+    };
+    let store = p.store.clone();
+    let (t, j) = (tenant.to_owned(), job_id.to_owned());
+    let record = blocking::run("store read", move || {
+        store.job(&t, &j).map_err(|e| match e {
+            candor_store::StoreError::NotFound(_) => {
+                ServiceError::NotFound(format!("no job {j:?}"))
+            }
+            other => other.into(),
         })
-        .to_string();
-        let settings_hash = sha256_hex(settings_json.as_bytes());
-        Self {
-            store,
-            engine,
-            models,
-            decode,
-            cfg,
-            settings_json,
-            settings_hash,
-        }
-    }
+    })
+    .await?;
+    let running = state.jobs.progress(tenant, job_id).is_some();
+    Ok(convert::job_status(&record, running))
+}
 
-    pub fn settings_hash(&self) -> &str {
-        &self.settings_hash
-    }
-
-    /// Hashes the file (reading it once) and makes its key; `name` is how the job
-    /// lists it.
-    pub fn prepare(&self, path: &Path, name: String) -> Prepared {
-        let (content_hash, read_error) = match hash_file(path) {
-            Ok(h) => (h, None),
-            // Still recorded (and retried next time), keyed by its name.
-            Err(e) => (
-                format!("unreadable:{}", sha256_hex(name.as_bytes())),
-                Some(format!("cannot read the file: {e}")),
-            ),
+/// Sends the status now and after each file until the job stops running.
+pub async fn watch(
+    state: Arc<ServerState>,
+    tenant: String,
+    job_id: String,
+    tx: tokio::sync::mpsc::Sender<Result<proto::JobStatus, tonic::Status>>,
+) {
+    let mut progress = state.jobs.progress(&tenant, &job_id);
+    loop {
+        let status = get(&state, &tenant, &job_id).await;
+        let last = match &status {
+            Ok(s) => !s.running,
+            Err(_) => true,
         };
-        let key = sha256_hex(format!("{content_hash}\n{}", self.settings_hash).as_bytes());
-        Prepared {
-            path: path.to_owned(),
-            name,
-            content_hash,
-            key,
-            read_error,
+        if tx.send(status.map_err(Into::into)).await.is_err() || last {
+            return;
         }
-    }
-
-    /// Adds the file to the job (pending, unless already there with the same key).
-    pub fn register(&self, tenant: &str, job: &str, p: &Prepared) -> Result<(), StoreError> {
-        self.store
-            .add_job_file(tenant, job, &p.name, &p.content_hash, &p.key)
-    }
-
-    /// Scores one registered file unless it is already done (or `force`), committing
-    /// its outcome. `Err` only when the store fails; a file that cannot be analysed is
-    /// `Ok(Scored::Failed)`.
-    pub fn score(
-        &self,
-        tenant: &str,
-        job: &str,
-        p: &Prepared,
-        force: bool,
-        on_segment: impl FnMut(&SegmentReport),
-    ) -> Result<Scored, StoreError> {
-        if !force && self.store.job_file_done(tenant, job, &p.key)?.is_some() {
-            return Ok(Scored::AlreadyDone);
-        }
-        let outcome = match &p.read_error {
-            Some(e) => FileOutcome::Failed { error: e.clone() },
-            None => self.analyse(&p.path, on_segment),
-        };
-        self.store
-            .complete_job_file(tenant, job, &p.key, &outcome)?;
-        Ok(match outcome {
-            FileOutcome::Done { .. } => Scored::Done,
-            FileOutcome::Failed { error } => Scored::Failed(error),
-        })
-    }
-
-    fn analyse(&self, file: &Path, mut on_segment: impl FnMut(&SegmentReport)) -> FileOutcome {
-        let mut segments = Vec::new();
-        let mut encode_error = None;
-        let analysed = analyse_file(&self.engine, file, &self.decode, &self.cfg, |report| {
-            on_segment(report);
-            match segment_value(file, report) {
-                Ok(v) => segments.push(v),
-                Err(e) => {
-                    encode_error.get_or_insert(e);
+        match progress.as_mut() {
+            // A closed channel means the job stopped: one more status, then the end.
+            Some(rx) => {
+                if rx.changed().await.is_err() {
+                    progress = None;
                 }
             }
-        });
-        let summary = analysed
-            .map_err(|e| e.to_string())
-            .and_then(|o| summary_value(file, &o, &self.models).map_err(|e| e.to_string()));
-        match (summary, encode_error) {
-            (Ok(summary), None) => FileOutcome::Done {
-                result_json: json!({"segments": segments, "summary": summary}).to_string(),
-            },
-            (Err(error), _) => FileOutcome::Failed { error },
-            (Ok(_), Some(e)) => FileOutcome::Failed {
-                error: format!("cannot encode the result: {e}"),
-            },
+            None => return,
         }
     }
 }
 
-/// The `segment` JSON Lines object of a report.
-pub fn segment_value(file: &Path, r: &SegmentReport) -> serde_json::Result<Value> {
-    let mut v = serde_json::to_value(r)?;
-    tag(&mut v, "segment", file);
-    Ok(v)
-}
-
-/// The `summary` JSON Lines object of a file: the summary, its stream and the models.
-pub fn summary_value(
-    file: &Path,
-    o: &candor_pipeline::FileOutcome,
-    models: &[Source],
-) -> serde_json::Result<Value> {
-    let mut v = serde_json::to_value(&o.summary)?;
-    tag(&mut v, "summary", file);
-    if let Value::Object(m) = &mut v {
-        m.insert(
-            "stream".into(),
-            json!({
-                "container": o.stream.container,
-                "codec": o.stream.codec,
-                "width": o.stream.width,
-                "height": o.stream.height,
-                "fps": o.stream.fps,
-                "duration_us": o.stream.duration_us,
-            }),
-        );
-        m.insert("models".into(), serde_json::to_value(models)?);
-        if let Some(w) = &o.warning {
-            m.insert("warning".into(), json!(w));
+/// Checks and expands the submitted paths: relative, inside the root, existing;
+/// folders become their media files. Each file comes with its name in the job (the
+/// path relative to the root).
+fn resolve(root: &Path, paths: &[String]) -> Result<Vec<(PathBuf, String)>, ServiceError> {
+    let root = root
+        .canonicalize()
+        .map_err(|e| ServiceError::Internal(format!("batch root {}: {e}", root.display())))?;
+    let mut files = Vec::new();
+    for p in paths {
+        let rel = Path::new(p);
+        if p.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(ServiceError::InvalidArgument(format!(
+                "path {p:?} must be relative to the batch root, without '..'"
+            )));
         }
-    }
-    Ok(v)
-}
-
-/// The `error` JSON Lines object of a file that could not be analysed.
-pub fn error_value(file: &Path, error: &str) -> Value {
-    json!({"type": "error", "file": file.display().to_string(), "error": error})
-}
-
-/// Puts `type` and `file` first-class into a JSON object (replacing any already there).
-pub fn tag(v: &mut Value, kind: &str, file: &Path) {
-    if let Value::Object(m) = v {
-        m.insert("type".into(), json!(kind));
-        m.insert("file".into(), json!(file.display().to_string()));
-    }
-}
-
-/// Video and image files under `dir`, recursively, sorted by path.
-pub fn media_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                found.push(path);
+        let full = root
+            .join(rel)
+            .canonicalize()
+            .map_err(|e| ServiceError::InvalidArgument(format!("path {p:?}: {e}")))?;
+        // A symbolic link may still point outside.
+        if !full.starts_with(&root) {
+            return Err(ServiceError::InvalidArgument(format!(
+                "path {p:?} leaves the batch root"
+            )));
+        }
+        let found = if full.is_dir() {
+            media_in(&full)
+                .map_err(|e| ServiceError::InvalidArgument(format!("path {p:?}: {e}")))?
+        } else {
+            vec![full]
+        };
+        for f in found {
+            let name = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+            if !files.iter().any(|(_, n)| n == &name) {
+                files.push((f, name));
             }
         }
     }
-    found.sort();
-    Ok(found)
+    if files.is_empty() {
+        return Err(ServiceError::InvalidArgument(
+            "no video or image files in the given paths".into(),
+        ));
+    }
+    Ok(files)
 }
 
-fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut File::open(path)?, &mut hasher)?;
-    Ok(hex(&hasher.finalize()))
+/// One job being scored, file after file, on its own thread.
+struct JobRun {
+    state: Arc<ServerState>,
+    scorer: Arc<FileScorer>,
+    tenant: String,
+    job_id: String,
+    files: Vec<Prepared>,
+    force: bool,
+    _permit: OwnedSemaphorePermit,
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl JobRun {
+    fn run(self) {
+        let span = tracing::info_span!("job", tenant = %self.tenant, job = %self.job_id);
+        let _enter = span.enter();
+        tracing::info!(files = self.files.len(), "job started");
+        for (i, f) in self.files.iter().enumerate() {
+            // Stop between files on shutdown; resubmitting the job finishes it.
+            if *self.state.shutdown.borrow() {
+                tracing::info!(left = self.files.len() - i, "job paused by shutdown");
+                break;
+            }
+            match self
+                .scorer
+                .score(&self.tenant, &self.job_id, f, self.force, |_| {})
+            {
+                Ok(Scored::Failed(error)) => tracing::warn!(file = %f.name, %error, "file failed"),
+                Ok(_) => {}
+                Err(e) => {
+                    crate::metrics::METRICS.record_store_error(&e);
+                    tracing::error!(error = %e, "job stopped: the store failed");
+                    break;
+                }
+            }
+            self.state.jobs.advanced(&self.tenant, &self.job_id);
+        }
+        self.state.jobs.remove(&self.tenant, &self.job_id);
+        tracing::info!("job finished");
+    }
 }

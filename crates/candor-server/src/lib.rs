@@ -4,20 +4,26 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod blocking;
 pub mod candidate;
 pub mod convert;
 pub mod error;
+pub mod health;
 pub mod ingest;
-pub mod job_service;
 pub mod jobs;
 pub mod metrics;
 pub mod persist;
 pub mod registry;
 pub mod retention;
 pub mod run;
+pub mod running_jobs;
+pub mod scoring;
 pub mod service;
 pub mod session;
+pub mod session_watch;
 pub mod state;
+pub mod validate;
+pub mod values;
 
 /// Generated protobuf types and the gRPC client and server for `candor.v1`.
 pub mod proto {

@@ -10,7 +10,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 use tonic::Code;
 
@@ -24,6 +25,8 @@ pub struct Metrics {
     pub segments: IntCounterVec,
     pub store_errors: IntCounterVec,
     pub swept: IntCounterVec,
+    pub models_serving: IntGauge,
+    pub model_workers_alive: IntGaugeVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -91,6 +94,19 @@ impl Metrics {
             &["what"],
         )
         .expect("valid metric");
+        let models_serving = IntGauge::new(
+            "candor_models_serving",
+            "1 while the models are loaded and every model pool has all its workers, else 0",
+        )
+        .expect("valid metric");
+        let model_workers_alive = IntGaugeVec::new(
+            Opts::new(
+                "candor_model_workers_alive",
+                "Worker threads still running, by model",
+            ),
+            &["model"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(sessions_open.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(frames.clone()),
@@ -100,6 +116,8 @@ impl Metrics {
             Box::new(segments.clone()),
             Box::new(store_errors.clone()),
             Box::new(swept.clone()),
+            Box::new(models_serving.clone()),
+            Box::new(model_workers_alive.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -113,6 +131,8 @@ impl Metrics {
             segments,
             store_errors,
             swept,
+            models_serving,
+            model_workers_alive,
         }
     }
 

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use candor_core::{RiskState, SegmentReport, Summary, SummaryBuilder};
+use candor_core::{RiskState, SegmentReport, Summary};
 use candor_store::{NewSession, SessionRecord, Store, StoreError};
 use crossbeam_channel::{Receiver, Sender};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::convert;
 use crate::error::ServiceError;
 use crate::proto;
-use crate::registry::SessionMeta;
+use crate::values::SessionMeta;
 
 /// What a session's summary is stored as: the core summary plus how the session ended.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,8 +23,6 @@ pub struct StoredSummary {
     #[serde(flatten)]
     pub summary: Summary,
     pub ended_by: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_synthetic_confidence: Option<f32>,
 }
 
 /// Session context kept in `settings_json`: what the session record has no column for.
@@ -47,7 +45,7 @@ pub fn storage_id(session_id: &str) -> String {
     } else {
         format!(
             "sid-{}",
-            &crate::jobs::sha256_hex(session_id.as_bytes())[..32]
+            &candor_store::digest::sha256_hex(session_id.as_bytes())[..32]
         )
     }
 }
@@ -75,7 +73,6 @@ enum Write {
         session_id: String,
         summary: Option<Box<Summary>>,
         ended_by: String,
-        max_synthetic_confidence: Option<f32>,
         ended_at: i64,
     },
     Challenge {
@@ -225,19 +222,12 @@ impl SessionWriter {
 
     /// Records how the session ended. Without a summary (the client left before the
     /// analysis finished) one is built from the stored segments.
-    pub fn finish(
-        &self,
-        meta: &SessionMeta,
-        summary: Option<Summary>,
-        ended_by: &str,
-        max_synthetic_confidence: Option<f32>,
-    ) {
+    pub fn finish(&self, meta: &SessionMeta, summary: Option<Summary>, ended_by: &str) {
         self.send(Write::Finish {
             tenant: meta.tenant.clone(),
             session_id: storage_id(&meta.session_id),
             summary: summary.map(Box::new),
             ended_by: ended_by.to_owned(),
-            max_synthetic_confidence,
             ended_at: candor_store::now_ms(),
         });
     }
@@ -288,18 +278,13 @@ fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
                 session_id,
                 summary,
                 ended_by,
-                max_synthetic_confidence,
                 ended_at,
             } => skip_or(&refused, tenant, session_id, |t, s| {
                 let summary = match summary {
                     Some(s) => *s,
                     None => summary_of(&store.segments(t, s)?),
                 };
-                let stored = StoredSummary {
-                    summary,
-                    ended_by,
-                    max_synthetic_confidence,
-                };
+                let stored = StoredSummary { summary, ended_by };
                 let json = serde_json::to_string(&stored)
                     .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
                 store.finish_session(t, s, &json, ended_at)
@@ -367,14 +352,17 @@ fn skip_or(
 }
 
 fn summary_of(segments: &[candor_store::SegmentRecord]) -> Summary {
-    let mut builder = SummaryBuilder::default();
-    for s in segments {
-        match s.report() {
-            Ok(r) => builder.add(&r),
-            Err(e) => tracing::warn!(index = s.index, error = %e, "stored segment unreadable"),
-        }
-    }
-    builder.build()
+    let reports: Vec<SegmentReport> = segments
+        .iter()
+        .filter_map(|s| {
+            s.report()
+                .map_err(
+                    |e| tracing::warn!(index = s.index, error = %e, "stored segment unreadable"),
+                )
+                .ok()
+        })
+        .collect();
+    Summary::from_reports(&reports)
 }
 
 /// A stored session as GetSession returns it, read off the async runtime.
@@ -383,9 +371,10 @@ pub async fn get_session(
     tenant: String,
     session_id: String,
 ) -> Result<proto::GetSessionResponse, ServiceError> {
-    tokio::task::spawn_blocking(move || load_session(store.as_ref(), &tenant, &session_id))
-        .await
-        .map_err(|e| ServiceError::Internal(format!("store read task: {e}")))?
+    crate::blocking::run("store read", move || {
+        load_session(store.as_ref(), &tenant, &session_id)
+    })
+    .await
 }
 
 /// A stored session as GetSession returns it. Blocking.
@@ -428,27 +417,13 @@ fn stored_response(
             session_id,
             &s.summary,
             s.summary.counts.decoded,
-            s.max_synthetic_confidence,
             true,
             &s.ended_by,
         ),
         // Never finished: the server stopped (or crashed) while it ran.
         None => {
-            let mut b = SummaryBuilder::default();
-            reports.iter().for_each(|r| b.add(r));
-            let s = b.build();
-            let max_synthetic = reports
-                .iter()
-                .filter_map(|r| r.assessment.attack_score)
-                .reduce(f32::max);
-            convert::summary(
-                session_id,
-                &s,
-                s.counts.decoded,
-                max_synthetic,
-                true,
-                "interrupted",
-            )
+            let s = Summary::from_reports(reports);
+            convert::summary(session_id, &s, s.counts.decoded, true, "interrupted")
         }
     };
     proto::GetSessionResponse {

@@ -7,20 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
 
-use crate::analysis::ChallengeStart;
 use crate::error::ServiceError;
 use crate::proto::{self, analyze_response::Event};
-
-/// Who and what a session is about.
-#[derive(Debug, Clone)]
-pub struct SessionMeta {
-    pub tenant: String,
-    pub session_id: String,
-    pub participant_id: String,
-    pub interview_ref: Option<String>,
-    pub candidate_ref: Option<String>,
-    pub capture: proto::CaptureInfo,
-}
+use crate::values::{ChallengeStart, SessionMeta};
 
 #[derive(Debug, Default)]
 struct Snapshot {
@@ -107,6 +96,20 @@ impl SessionEntry {
     pub fn snapshot(&self) -> (Vec<proto::SegmentResult>, Option<proto::SessionSummary>) {
         let snap = self.lock();
         (snap.segments.clone(), snap.summary.clone())
+    }
+
+    /// The session as GetSession answers for a session in memory.
+    pub fn as_response(&self) -> proto::GetSessionResponse {
+        let (segments, summary) = self.snapshot();
+        let m = &self.meta;
+        proto::GetSessionResponse {
+            summary,
+            segments,
+            participant_id: m.participant_id.clone(),
+            interview_ref: m.interview_ref.clone(),
+            candidate_ref: m.candidate_ref.clone(),
+            capture: Some(m.capture.clone()),
+        }
     }
 
     pub fn is_complete(&self) -> bool {

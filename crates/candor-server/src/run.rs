@@ -7,9 +7,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::auth::AuthMode;
+use crate::health::Health;
+use crate::persist::SessionWriter;
+use crate::proto::candor_server::CandorServer;
+use crate::service::CandorService;
+use crate::state::{Limits, Persistence, ServerState};
 use anyhow::{Context, Result};
 use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
@@ -20,14 +25,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
-use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
-
-use crate::auth::AuthMode;
-use crate::persist::SessionWriter;
-use crate::proto::candor_server::CandorServer;
-use crate::service::CandorService;
-use crate::state::{Limits, Persistence, ServerState};
 
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
@@ -55,7 +52,6 @@ pub struct ServerSettings {
     pub batch_root: Option<PathBuf>,
 }
 
-const SERVICE_NAME: &str = "candor.v1.Candor";
 const TRANSPORT_HEADROOM: usize = 1024 * 1024;
 /// After the sessions have ended, how long clients get to read their last messages.
 const FLUSH_GRACE: Duration = Duration::from_secs(2);
@@ -78,6 +74,11 @@ impl RunningServer {
             loader.await.context("model loader task")??;
         }
         Ok(())
+    }
+
+    /// The loaded models, once ready.
+    pub fn engine(&self) -> Option<Arc<Engine>> {
+        self.state.engine()
     }
 
     /// Graceful stop: refuse new calls, let open sessions send their last segment and
@@ -149,9 +150,9 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         persistence,
         settings.batch_root.clone(),
     ));
-    let (health, health_service) = tonic_health::server::health_reporter();
-    set_health(&health, ServingStatus::NotServing).await;
-    let serving = Arc::new(AtomicBool::new(false));
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Health::new(reporter);
+    health.set(false).await;
 
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -165,7 +166,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
                 .with_context(|| format!("cannot listen on {addr} for metrics"))?;
             let bound = l.local_addr()?;
             let mut rx = shutdown_rx.clone();
-            let task = tokio::spawn(crate::metrics::serve(l, serving.clone(), async move {
+            let task = tokio::spawn(crate::metrics::serve(l, health.flag(), async move {
                 let _ = rx.wait_for(|s| *s).await;
             }));
             (Some(task), Some(bound))
@@ -173,20 +174,24 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         None => (None, None),
     };
 
-    // Load and warm up the models off the async runtime; health turns SERVING after.
+    // Load and warm up the models off the async runtime; health turns SERVING after,
+    // then follows the model pools.
     let loader = {
         let state = state.clone();
         let health = health.clone();
-        let serving = serving.clone();
         let cfg = settings.engine.clone();
+        let shutdown = shutdown_rx.clone();
         tokio::spawn(async move {
             let engine: Arc<Engine> = tokio::task::spawn_blocking(move || Engine::load(&cfg))
                 .await
                 .context("model loading task")??;
-            state.set_engine(engine);
-            serving.store(true, Ordering::Release);
-            set_health(&health, ServingStatus::Serving).await;
+            state.set_engine(engine.clone());
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            health.set(true).await;
             tracing::info!(models = ?state.models(), "models loaded and warmed up: serving");
+            tokio::spawn(async move { health.follow(engine, shutdown).await });
             Ok(())
         })
     };
@@ -229,8 +234,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = rx.wait_for(|s| *s).await;
                 // Health flips before the listener closes, so balancers stop routing here.
-                serving.store(false, Ordering::Release);
-                set_health(&health, ServingStatus::NotServing).await;
+                health.set(false).await;
             })
             .await
     });
@@ -285,10 +289,4 @@ pub async fn run(
     signal.await;
     tracing::info!("shutting down: finishing open sessions");
     server.shutdown().await
-}
-
-/// The whole server's health ("") and the Candor service's move together.
-async fn set_health(health: &HealthReporter, status: ServingStatus) {
-    health.set_service_status("", status).await;
-    health.set_service_status(SERVICE_NAME, status).await;
 }

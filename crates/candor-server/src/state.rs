@@ -1,4 +1,4 @@
-//! What every request handler shares.
+//! What every request handler shares, and the lookups handlers make on it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -8,12 +8,14 @@ use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
 use candor_pipeline::Engine;
 use candor_store::Store;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use crate::job_service::RunningJobs;
-use crate::persist::SessionWriter;
+use crate::convert;
+use crate::error::ServiceError;
+use crate::persist::{self, SessionWriter};
 use crate::proto;
-use crate::registry::Registry;
+use crate::registry::{Registry, SessionEntry};
+use crate::running_jobs::RunningJobs;
 
 /// Limits that protect the server and other sessions.
 #[derive(Debug, Clone)]
@@ -120,10 +122,80 @@ impl ServerState {
         let _ = self.engine.set(engine);
     }
 
+    /// The loaded models, or UNAVAILABLE while they load.
+    pub fn engine_ready(&self) -> Result<Arc<Engine>, ServiceError> {
+        self.engine()
+            .ok_or_else(|| ServiceError::Unavailable("models are still loading".into()))
+    }
+
+    /// The result store, or FAILED_PRECONDITION when the server keeps no data.
+    pub fn store(&self) -> Result<Arc<dyn Store>, ServiceError> {
+        self.persistence
+            .as_ref()
+            .map(|p| p.store.clone())
+            .ok_or_else(|| {
+                ServiceError::NotEnabled(
+                    "this server keeps no data (no data directory): nothing to enrol or delete"
+                        .into(),
+                )
+            })
+    }
+
+    /// A place for one more live session, or RESOURCE_EXHAUSTED at the limit.
+    pub fn session_permit(&self) -> Result<OwnedSemaphorePermit, ServiceError> {
+        self.sessions.clone().try_acquire_owned().map_err(|_| {
+            ServiceError::Overloaded(format!(
+                "server is at its limit of {} open sessions",
+                self.limits.max_sessions
+            ))
+        })
+    }
+
+    /// The session in memory (open or recently finished), else from the store (e.g.
+    /// after a restart, or evicted); the caller's tenant only.
+    pub async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
+        match (self.registry.get(&tenant, id), &self.persistence) {
+            (Ok(entry), _) => Ok(Found::Live(entry)),
+            (Err(ServiceError::NotFound(_)), Some(p)) => {
+                persist::get_session(p.store.clone(), tenant, id.to_owned())
+                    .await
+                    .map(|s| Found::Stored(Box::new(s)))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
     pub fn models(&self) -> Vec<proto::ModelInfo> {
         self.engine()
-            .map(|e| e.sources().iter().map(crate::convert::model).collect())
+            .map(|e| e.sources().iter().map(convert::model).collect())
             .unwrap_or_default()
+    }
+
+    /// What `Info` answers.
+    pub fn info(&self) -> proto::InfoResponse {
+        use proto::MediaFormat as F;
+        proto::InfoResponse {
+            version: env!("CARGO_PKG_VERSION").into(),
+            models: self.models(),
+            execution_provider: self.execution_provider.clone(),
+            max_sessions: self.limits.max_sessions as u32,
+            open_sessions: self.registry.open_count() as u32,
+            max_message_bytes: self.limits.max_message_bytes as u32,
+            max_frame_pixels: self.limits.max_frame_pixels,
+            formats: [
+                F::H264Annexb,
+                F::Webm,
+                F::FragmentedMp4,
+                F::Jpeg,
+                F::Png,
+                F::RawI420,
+                F::RawRgb24,
+            ]
+            .into_iter()
+            .map(|f| f as i32)
+            .collect(),
+            defaults: Some(self.effective_settings()),
+        }
     }
 
     pub fn effective_settings(&self) -> proto::EffectiveSettings {
@@ -135,4 +207,10 @@ impl ServerState {
             idle_timeout_s: self.limits.idle_timeout.as_secs() as u32,
         }
     }
+}
+
+/// Where a session was found.
+pub enum Found {
+    Live(Arc<SessionEntry>),
+    Stored(Box<proto::GetSessionResponse>),
 }

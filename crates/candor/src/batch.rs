@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use candor_pipeline::Engine;
-use candor_server::jobs::{FileScorer, Scored, error_value, media_in, sha256_hex, tag};
+use candor_server::scoring::{FileScorer, Scored, error_value, media_in, tag};
+use candor_store::digest::sha256_hex;
 use candor_store::{JobFileRecord, JobFileStatus, Store};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};

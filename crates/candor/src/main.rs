@@ -6,8 +6,8 @@ mod analyze;
 mod annexb;
 mod batch;
 mod eval;
+mod html_report;
 mod output;
-mod report;
 mod serve;
 mod settings;
 mod stream;
@@ -39,7 +39,7 @@ enum Command {
     /// Evaluate detection quality on a labelled manifest (AUC, APCER/BPCER, ROC chart).
     Eval(eval::EvalArgs),
     /// Write an HTML report of a stored session or batch job.
-    Report(report::ReportArgs),
+    Report(html_report::ReportArgs),
     /// Run the live gRPC service.
     Serve(Box<serve::ServeArgs>),
     /// Send a recorded file to a server as a platform plugin would, printing results.
@@ -71,7 +71,7 @@ fn main() -> ExitCode {
         Command::Batch(args) => batch::run(*args),
         Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => eval::run(args),
-        Command::Report(args) => report::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => html_report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),

@@ -7,7 +7,7 @@ use std::path::Path;
 use candor_core::signal::names;
 use candor_core::{RiskState, SegmentReport, Source};
 use candor_pipeline::{FileOutcome, PipelineError};
-use candor_server::jobs::{error_value, segment_value, summary_value};
+use candor_server::scoring::{error_value, segment_value, summary_value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -90,7 +90,7 @@ impl<W: Write> Printer<W> {
                     format!("{}/{}/{}", c.one_face, c.no_face, c.several_faces),
                     live,
                     r.assessment
-                        .synthetic_confidence
+                        .synthetic_face_confidence
                         .map_or("-".to_string(), |v| format!("{v:.2}")),
                     num(names::FACE_WIDTH_PX),
                     num(names::BRIGHTNESS),

@@ -176,12 +176,10 @@ async fn stream(args: StreamArgs) -> Result<ExitCode> {
                         .iter()
                         .find(|x| x.name == "liveness")
                         .map_or("-".into(), |l| format!("{:.2}", l.mean));
-                    let conf = s
-                        .synthetic_confidence
-                        .map_or("-".into(), |c| format!("{c:.2}"));
+                    let attack = s.attack_score.map_or("-".into(), |c| format!("{c:.2}"));
                     let f = s.frames.unwrap_or_default();
                     println!(
-                        "seg {:>3} {:>6.2}-{:<6.2}s {:<12} live {live} conf {conf} frames {}/{}/{} dropped {}  {}",
+                        "seg {:>3} {:>6.2}-{:<6.2}s {:<12} live {live} attack {attack} frames {}/{}/{} dropped {}  {}",
                         s.index,
                         s.start_us as f64 / 1e6,
                         s.end_us as f64 / 1e6,

@@ -1,0 +1,79 @@
+//! WatchSession: a session's results so far, then its events as they happen, until its
+//! summary. A session no longer in memory is replayed from the store.
+
+use std::pin::Pin;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use crate::proto::{AnalyzeResponse, analyze_response::Event};
+use crate::state::Found;
+
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<AnalyzeResponse, Status>> + Send>>;
+
+/// The events a watcher of `found` receives.
+pub fn events(found: Found) -> EventStream {
+    let entry = match found {
+        Found::Live(entry) => entry,
+        // A session that ended before this server started: its stored segments, then
+        // its summary, as a finished session is watched.
+        Found::Stored(stored) => {
+            let events: Vec<Result<AnalyzeResponse, Status>> = stored
+                .segments
+                .into_iter()
+                .map(Event::Segment)
+                .chain(stored.summary.map(Event::Summary))
+                .map(|e| Ok(AnalyzeResponse { event: Some(e) }))
+                .collect();
+            return Box::pin(tokio_stream::iter(events));
+        }
+    };
+    let (segments, summary, complete, mut events) = entry.watch();
+    let (tx, rx) = mpsc::channel(32);
+    tokio::spawn(async move {
+        let mut last_index = None;
+        for s in segments {
+            last_index = Some(s.index);
+            let msg = AnalyzeResponse {
+                event: Some(Event::Segment(s)),
+            };
+            if tx.send(Ok(msg)).await.is_err() {
+                return;
+            }
+        }
+        if complete {
+            let _ = tx
+                .send(Ok(AnalyzeResponse {
+                    event: summary.map(Event::Summary),
+                }))
+                .await;
+            return;
+        }
+        loop {
+            let ev = match events.recv().await {
+                Ok(ev) => ev,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "watcher fell behind");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let (skip, done) = match &ev.event {
+                // Already sent from the snapshot.
+                Some(Event::Segment(s)) => (last_index.is_some_and(|i| s.index <= i), false),
+                Some(Event::Accepted(_)) => (true, false),
+                Some(Event::Summary(s)) => (false, s.complete),
+                _ => (false, false),
+            };
+            if !skip && tx.send(Ok(ev)).await.is_err() {
+                return;
+            }
+            if done {
+                return;
+            }
+        }
+    });
+    Box::pin(ReceiverStream::new(rx))
+}
