@@ -5,8 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use candor_vision::{EyeRoi, FaceMetrics, MeshRoi};
-use common::{face_mesh, head_pose_estimator, iris_model, load_shared, references, sface};
+use candor_vision::{FaceMetrics, MeshRoi};
+use common::{face_mesh, head_pose_estimator, load_shared, references, sface};
 
 fn time<T>(runs: u32, mut f: impl FnMut() -> T) -> Duration {
     f(); // not counted
@@ -27,16 +27,13 @@ fn per_inference_timings() {
     let img = load_shared(&r.rel);
     let mut embedder = sface();
     let mut mesh = face_mesh();
-    let mut iris = iris_model();
     let pose = head_pose_estimator();
     let m = mesh.landmarks_refined(&img, &r.yunet).expect("mesh");
     let roi = MeshRoi::from_mesh(&m.points).expect("roi");
-    let eyes = EyeRoi::from_mesh(&m.points).expect("eye rois");
     let runs = 20;
 
     let t_sface = time(runs, || embedder.embed(&img, &r.yunet.landmarks).unwrap());
     let t_mesh = time(runs, || mesh.landmarks(&img, &roi).unwrap());
-    let t_iris = time(runs, || iris.eyes(&img, &eyes).unwrap());
     let t_pose = time(runs, || {
         pose.estimate(&m.points, img.width, img.height).unwrap()
     });
@@ -48,7 +45,6 @@ fn per_inference_timings() {
     );
     println!("  SFace embedding     {:8.3} ms", ms(t_sface));
     println!("  face mesh (1 pass)  {:8.3} ms", ms(t_mesh));
-    println!("  iris (both eyes)    {:8.3} ms", ms(t_iris));
     println!("  head pose PnP solve {:8.3} ms", ms(t_pose));
     println!("  EAR + mouth ratios  {:8.4} ms", ms(t_metrics));
 }
