@@ -235,12 +235,6 @@ pub struct SyntheticConfig {
     pub provenance: String,
 }
 
-impl Default for SyntheticConfig {
-    fn default() -> Self {
-        crate::fitted::synthetic_default()
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]

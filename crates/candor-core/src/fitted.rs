@@ -26,7 +26,14 @@ struct FitFile {
     synthetic: FittedSynthetic,
 }
 
-pub(crate) fn synthetic_default() -> SyntheticConfig {
+/// The shipped fit is the synthetic rule's default.
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        synthetic_default()
+    }
+}
+
+fn synthetic_default() -> SyntheticConfig {
     // Checked by the unit test below, so this cannot fail in a tested build.
     let f = toml::from_str::<FitFile>(FITTED)
         .map(|f| f.synthetic)

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use candor_core::RiskState;
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::Orientation;
 use crate::manifest::Label;
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, well-mixed 64-bit PRNG. Enough
@@ -315,6 +316,18 @@ impl Confusion {
     pub fn row_total(&self, label: Label) -> u64 {
         self.0.get(&label).map_or(0, |r| r.values().sum())
     }
+}
+
+/// The ROC curve of one score, any attack vs real.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RocCurve {
+    pub score: String,
+    pub orientation: Orientation,
+    /// `>=` or `<=`: a file is flagged when its value compares so with the threshold.
+    pub attack_if: String,
+    pub auc: Option<f64>,
+    /// Thresholds in the score's own units.
+    pub points: Vec<RocPoint>,
 }
 
 #[cfg(test)]

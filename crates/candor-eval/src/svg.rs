@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::aggregate::Orientation;
-use crate::report::RocCurve;
+use crate::metrics::RocCurve;
 
 const WIDTH: f64 = 900.0;
 const HEIGHT: f64 = 560.0;

@@ -28,6 +28,7 @@
 
 mod decoder;
 mod error;
+mod events;
 mod options;
 mod orient;
 mod probe;
@@ -39,8 +40,9 @@ mod stream_io;
 mod timeline;
 mod video;
 
-pub use decoder::{DecodeEvent, Decoder, StreamInfo, open_path, open_reader};
+pub use decoder::{Decoder, open_path, open_reader};
 pub use error::MediaError;
+pub use events::{DecodeEvent, StreamInfo};
 pub use options::{ContainerHint, DecodeOptions, GlanceRate};
 pub use raw::{RawConverter, RawFormat, RawFrame};
 pub use sampler::{GlanceSampler, Sampler};

@@ -12,7 +12,7 @@ use ffmpeg_next::util::frame;
 use ffmpeg_next::{Packet, Rational, Stream, media, packet};
 
 use crate::MediaError;
-use crate::decoder::{DecodeEvent, StreamInfo};
+use crate::events::{DecodeEvent, StreamInfo};
 use crate::options::DecodeOptions;
 use crate::orient::Orientation;
 use crate::probe::{CONFIDENT_SCORE, recognised_container};

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{FileAggregate, Orientation, ScoreSpec, score_specs};
 use crate::manifest::{Entry, Label};
+pub use crate::metrics::RocCurve;
 use crate::metrics::{
     Ci, Confusion, PadErrors, Rate, RocPoint, auc, bootstrap_auc_ci, pad_errors, roc_curve,
 };
@@ -235,18 +236,6 @@ pub struct FalseAlerts {
     pub alert: Rate,
     /// Real segments in `suspicious` or `alert`.
     pub suspicious_or_worse: Rate,
-}
-
-/// The ROC curve of one score, any attack vs real.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RocCurve {
-    pub score: String,
-    pub orientation: Orientation,
-    /// `>=` or `<=`: a file is flagged when its value compares so with the threshold.
-    pub attack_if: String,
-    pub auc: Option<f64>,
-    /// Thresholds in the score's own units.
-    pub points: Vec<RocPoint>,
 }
 
 /// Files per label.
