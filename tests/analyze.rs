@@ -419,7 +419,9 @@ fn forgery_models_report_per_segment_and_feed_the_synthetic_rule() {
     let (code, lines, _) = analyze_json(&[&real], &["--forgery-models", "none"]);
     assert_eq!(code, 0);
     let seg = of_kind(&lines, "segment", &real)[0];
-    assert!(signal(seg, "meso4_df_fake").is_none() && seg.get("synthetic_face_confidence").is_none());
+    assert!(
+        signal(seg, "meso4_df_fake").is_none() && seg.get("synthetic_face_confidence").is_none()
+    );
 }
 
 /// Two 3 s clips joined end to end, as the test makes them.

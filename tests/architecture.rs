@@ -109,7 +109,11 @@ fn no_crate_has_modules_that_import_each_other_in_a_circle() {
             circles.push(format!("{}: {}", src.display(), cycle.join(" -> ")));
         }
     }
-    assert!(circles.is_empty(), "module circles:\n{}", circles.join("\n"));
+    assert!(
+        circles.is_empty(),
+        "module circles:\n{}",
+        circles.join("\n")
+    );
 }
 
 #[test]

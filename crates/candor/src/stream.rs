@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use candor_media::{DecodeEvent, DecodeOptions};
@@ -269,11 +269,9 @@ fn default_session_id(file: &Path) -> String {
         })
         .take(64)
         .collect();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    format!("{clean}-{now}")
+    // A random part, not the clock: clients started together must not collide.
+    let unique = candor_store::new_id();
+    format!("{clean}-{}", &unique[..13])
 }
 
 /// Sends items, sleeping until each one's presentation time unless `fast`.
