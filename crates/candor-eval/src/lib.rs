@@ -10,6 +10,7 @@
 
 pub mod aggregate;
 pub mod fit;
+pub mod folds;
 pub mod manifest;
 pub mod metrics;
 pub mod report;
