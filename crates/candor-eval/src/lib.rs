@@ -9,6 +9,7 @@
 //! testable with hand-made segment reports.
 
 pub mod aggregate;
+pub mod calibrate;
 pub mod fit;
 pub mod folds;
 pub mod manifest;
