@@ -21,6 +21,7 @@ pub mod geometry;
 pub mod identity;
 pub mod image;
 pub mod observation;
+pub mod pulse;
 pub mod quality;
 pub mod replay;
 pub mod risk;

@@ -72,6 +72,14 @@ pub mod names {
     /// face's own detail: a photo moved in front of the camera reads under 0.3, live
     /// faces 0.4 and up. Only on frames where the face moved (3 % of its width or more).
     pub const RIGID_RESIDUAL: &str = "rigid_residual";
+    /// SNR of the face's pulse over the last window (remote photoplethysmography, see
+    /// `pulse`), dB: power within 0.1 Hz of the strongest rate in 42-240 bpm and of its
+    /// first harmonic over the rest of that band. White noise alone reads about -3 to -9.
+    pub const PULSE_SNR: &str = "pulse_snr";
+    /// Agreement, 0..1, of the pulses of forehead and both cheeks over the last window
+    /// (see `pulse::PulseReading::coherence`): near 1 for one pulse seen everywhere, near
+    /// 0 for noise or regions beating at different rates.
+    pub const PULSE_COHERENCE: &str = "pulse_coherence";
     /// The signals compared with the session's own baseline (`<name>_shift`).
     pub const SESSION_RELATIVE: [&str; 4] = [
         FACE_CONTEXT_SHARPNESS,

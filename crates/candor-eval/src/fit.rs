@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::folds::{groups, leave_one_group_out};
 use crate::metrics::auc;
 
 /// One segment: its features (already transformed) and where it came from.
@@ -134,19 +135,20 @@ pub fn threshold_for_false_alert(real_scores: &[f64], rate: f64) -> f64 {
 /// Leave-one-file-out: each file's segments scored by a model fitted without it.
 /// Returns per-file median out-of-fold scores as (file, fake, score).
 pub fn leave_one_file_out(samples: &[FitSample], l2: f64) -> Vec<(usize, bool, f64)> {
-    let mut files: Vec<usize> = samples.iter().map(|s| s.file).collect();
-    files.sort_unstable();
-    files.dedup();
-    files
+    let scores = leave_one_group_out(
+        samples,
+        |s| s.file,
+        |train| fit_logistic(train, l2),
+        |model, s| model.score(&s.features),
+    );
+    groups(samples, |s| s.file)
         .into_iter()
         .filter_map(|f| {
-            let train: Vec<FitSample> = samples.iter().filter(|s| s.file != f).cloned().collect();
-            let model = fit_logistic(&train, l2)?;
-            let held: Vec<&FitSample> = samples.iter().filter(|s| s.file == f).collect();
-            let mut scores: Vec<f64> = held.iter().map(|s| model.score(&s.features)).collect();
-            scores.sort_by(f64::total_cmp);
-            let median = scores[scores.len() / 2];
-            Some((f, held[0].fake, median))
+            let held = || samples.iter().zip(&scores).filter(|(s, _)| s.file == f);
+            let mut of_file: Vec<f64> = held().map(|(_, v)| *v).collect::<Option<_>>()?;
+            of_file.sort_by(f64::total_cmp);
+            let median = of_file[of_file.len() / 2];
+            Some((f, held().next()?.0.fake, median))
         })
         .collect()
 }

@@ -9,7 +9,9 @@
 //! testable with hand-made segment reports.
 
 pub mod aggregate;
+pub mod calibrate;
 pub mod fit;
+pub mod folds;
 pub mod manifest;
 pub mod metrics;
 pub mod report;
