@@ -108,10 +108,9 @@ pub struct PulseReading {
     pub bpm: f64,
     /// SNR of the averaged pulse, dB (as [`RegionPulse::snr`]).
     pub snr: f64,
-    /// Agreement of the regions, 0-1: the mean over the three pairs of regions of
-    /// - 0 when the two regions' rates differ by more than 0.1 Hz, else
-    /// - the correlation at zero lag of their band-passed pulses, narrowed to within
-    ///   0.25 Hz of the pair's mean rate (negative counts 0).
+    /// Agreement of the regions, 0-1: the mean over the three pairs of regions of the
+    /// correlation at zero lag of their band-passed pulses, narrowed to within 0.25 Hz
+    /// of the face's rate (the averaged pulse's peak; negative counts 0).
     ///
     /// Narrowed, because over the whole band the correlation is capped by each region's
     /// own SNR (a pulse as strong as the band's noise correlates at 0.5); near the rate
@@ -227,17 +226,17 @@ pub fn read_window(
         }
     }
     let face = spectrum.peak(&average);
-    let mut coherence = 0.0;
+    // Graded, not gated on each region's own peak: on compressed webcam video a
+    // region's peak often lands on noise while the regions still beat in step at the
+    // face's rate, and a ranking needs that difference.
+    let face_hz = face.bpm / 60.0;
+    let near = |k: usize| (spectrum.bin_hz(k) - face_hz).abs() <= COHERENCE_HALF_BAND_HZ;
     let pairs = [(0, 1), (0, 2), (1, 2)];
-    for (i, j) in pairs {
-        let (fi, fj) = (regions[i].bpm / 60.0, regions[j].bpm / 60.0);
-        if (fi - fj).abs() <= PEAK_HALF_WIDTH_HZ + 1e-9 {
-            let near =
-                |k: usize| (spectrum.bin_hz(k) - (fi + fj) / 2.0).abs() <= COHERENCE_HALF_BAND_HZ;
-            let rho = correlation(&bins[i], &bins[j], near);
-            coherence += rho.max(0.0) / pairs.len() as f64;
-        }
-    }
+    let coherence = pairs
+        .iter()
+        .map(|&(i, j)| correlation(&bins[i], &bins[j], near).max(0.0))
+        .sum::<f64>()
+        / pairs.len() as f64;
     Some(PulseReading {
         at_us: end_us,
         bpm: face.bpm,
@@ -531,17 +530,20 @@ mod tests {
             assert!((r.bpm - 72.0).abs() <= 3.0, "{pulse:?}");
         }
         assert!(pulse.coherence > 0.8, "{pulse:?}");
-        assert!(none.coherence < 0.3, "{none:?}");
+        assert!(none.coherence < 0.5, "{none:?}");
         assert!(pulse.snr > none.snr + 6.0, "{pulse:?} {none:?}");
         assert!(none.snr < 0.0, "{none:?}");
     }
 
     #[test]
     fn noise_alone_reads_incoherent_under_many_seeds() {
+        // The face's rate is where the averaged noise happens to peak, so the regions
+        // correlate a little there by selection: noise reads up to about 0.4, a pulse
+        // above 0.8.
         for seed in 2..12 {
             let none = read(&frames(10.0, 15.0, [None; 3], STEADY, seed)).unwrap();
             assert!(
-                none.coherence < 0.3 && none.snr < 0.0,
+                none.coherence < 0.5 && none.snr < 0.0,
                 "seed {seed}: {none:?}"
             );
         }

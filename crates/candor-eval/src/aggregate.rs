@@ -34,7 +34,11 @@ impl Orientation {
     pub fn of(signal: &str) -> Self {
         if is_fused(signal) {
             Self::HigherIsAttack
-        } else if signal == names::LIVENESS {
+        } else if signal == names::LIVENESS
+            || signal == names::PULSE_SNR
+            || signal == names::PULSE_COHERENCE
+        {
+            // A live face's score, and a pulse, are weaker on attacks.
             Self::LowerIsAttack
         } else if signal.ends_with("_fake") {
             // Face-forgery classifiers report P(fake).

@@ -13,6 +13,7 @@ pub mod file;
 pub mod models;
 pub mod motion;
 pub mod photo;
+pub mod pulse_watch;
 pub mod runner;
 pub mod stream;
 pub mod tracker;

@@ -26,6 +26,7 @@ use crate::engine::Engine;
 use crate::error::PipelineError;
 use crate::evidence::{EvidenceBuffer, KeyFrame};
 use crate::motion::{FrameMotion, MotionTracker, mesh_deformation};
+use crate::pulse_watch::PulseWatch;
 use crate::tracker::{Tracker, TrackerConfig};
 
 /// Wall time spent per model or measurement on the last analysed frame.
@@ -50,6 +51,7 @@ pub struct StreamAnalyser {
     replay: ReplayCheck,
     replay_source: Source,
     eyes: EyeWatch,
+    pulse: PulseWatch,
     /// Challenges in progress, by id, and results not yet taken.
     challenges: Vec<(String, ChallengeTracker)>,
     challenge_results: Vec<(String, ChallengeResult)>,
@@ -183,6 +185,7 @@ impl StreamAnalyser {
             replay: ReplayCheck::default(),
             replay_source: Source::new("frame_replay", "1"),
             eyes: EyeWatch::default(),
+            pulse: PulseWatch::default(),
             evidence: None,
             last_mesh: None,
             challenges: Vec::new(),
@@ -291,8 +294,12 @@ impl StreamAnalyser {
         self.replay.observe(&frame.info);
         let pts_us = frame.info.pts_us;
         if let Some(face) = self.motion.last_face().copied() {
-            let reading = match self.engine.mesh(Arc::new(frame.image), &face) {
-                Ok(Some((mesh, pose, _))) => Some((eye_openness(&mesh), pose)),
+            let image = Arc::new(frame.image);
+            let reading = match self.engine.mesh(image.clone(), &face) {
+                Ok(Some((mesh, pose, _))) => {
+                    self.pulse.observe(pts_us, &image, &mesh.points);
+                    Some((eye_openness(&mesh), pose))
+                }
                 Ok(None) => None,
                 Err(e) => {
                     tracing::debug!("glance at {pts_us} us: {e}");
@@ -381,6 +388,8 @@ impl StreamAnalyser {
                 let mut eye = None;
                 if let Some((mesh, pose, source)) = self.engine.mesh(af.image.clone(), det)? {
                     signals.extend(mesh_signals(&mesh, pose, source));
+                    self.pulse
+                        .observe(frame.info.pts_us, &af.image, &mesh.points);
                     eye = eye_openness(&mesh);
                     if let Some(d) = self
                         .last_mesh
@@ -394,6 +403,7 @@ impl StreamAnalyser {
                     self.last_mesh = None;
                 }
                 self.eyes.read(frame.info.pts_us, eye);
+                signals.extend(self.pulse.signals(frame.info.pts_us));
                 // Eyes are only read by the mesh, so counted blinks always have its source.
                 if let (Some(n), Some(source)) =
                     (self.eyes.take_blinks(), self.engine.mesh_source())

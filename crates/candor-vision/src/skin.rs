@@ -5,7 +5,8 @@
 use candor_core::BgrImage;
 
 /// MediaPipe face-mesh points the patches centre on: the middle of the forehead and
-/// the middle of each cheek (below the cheekbone, beside the nose).
+/// the middle of each cheek (below the cheekbone, beside the nose); left and right are
+/// the subject's.
 const FOREHEAD: usize = 151;
 const RIGHT_CHEEK: usize = 205;
 const LEFT_CHEEK: usize = 425;
@@ -17,7 +18,7 @@ const PATCH_SHARE: f32 = 0.25;
 /// Smallest patch side, in pixels: below it a mean is mostly noise.
 const MIN_SIDE_PX: f32 = 4.0;
 
-/// Mean RGB (0-255) of the forehead, right-cheek and left-cheek patches; `None` when
+/// Mean RGB (0-255) of the forehead, left-cheek and right-cheek patches; `None` when
 /// the mesh is not a 468-point mesh, the face is too small, or a patch leaves the
 /// picture.
 pub fn skin_patches(image: &BgrImage, mesh: &[[f32; 3]]) -> Option<[[f32; 3]; 3]> {
@@ -30,7 +31,7 @@ pub fn skin_patches(image: &BgrImage, mesh: &[[f32; 3]]) -> Option<[[f32; 3]; 3]
         return None;
     }
     let mut out = [[0.0; 3]; 3];
-    for (slot, &point) in out.iter_mut().zip(&[FOREHEAD, RIGHT_CHEEK, LEFT_CHEEK]) {
+    for (slot, &point) in out.iter_mut().zip(&[FOREHEAD, LEFT_CHEEK, RIGHT_CHEEK]) {
         *slot = mean_rgb(image, mesh[point][0], mesh[point][1], side)?;
     }
     Some(out)
