@@ -192,6 +192,74 @@ async fn h264_chunks_and_jpeg_frames_give_the_same_segments() {
     server.shutdown().await.unwrap();
 }
 
+/// The same recording sent as H.264, WebM, JPEG frames and raw I420 frames gets the
+/// same state in every segment: a live score near a threshold (this real clip hovers
+/// at the suspicious line) must not flip with the transport, and a screen replay
+/// alerts every way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_transport_gives_the_same_states() {
+    let server = start(settings(limits())).await;
+    let mut c = client(server.grpc_addr).await;
+    let dir = tempfile::tempdir().unwrap();
+    let real = data("deepfake-samples/lp_d19_real.mp4");
+    let replay = support::screen_replay(dir.path(), 6, 25);
+    for (name, clip, (w, h), fps) in [
+        ("real", &real, (480, 480), 30),
+        ("replay", &replay, (480, 640), 25),
+    ] {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        // Exact presentation times, as a camera's clock gives them (i / fps seconds).
+        let pts = move |i: usize| i as i64 * 1_000_000 / fps;
+        let frames = |format, data: Vec<Vec<u8>>, w, h| {
+            let mut msgs = vec![start_msg(&format!("{name}-{format:?}"), format)];
+            msgs.extend(
+                data.into_iter()
+                    .enumerate()
+                    .map(|(i, d)| frame(pts(i), d, w, h)),
+            );
+            msgs.push(finish());
+            msgs
+        };
+        let chunked = |format, bytes: Vec<u8>| {
+            let mut msgs = vec![start_msg(&format!("{name}-{format:?}"), format)];
+            msgs.extend(chunks(&bytes, 8192));
+            msgs.push(finish());
+            msgs
+        };
+        let sessions = [
+            chunked(MediaFormat::H264Annexb, annexb(clip, &sub, "c.h264")),
+            chunked(MediaFormat::Webm, webm(clip, &sub)),
+            frames(MediaFormat::Jpeg, jpeg_frames(clip, &sub), 0, 0),
+            frames(MediaFormat::RawI420, i420_frames(clip, &sub, w, h), w, h),
+        ];
+        let mut states = Vec::new();
+        for msgs in sessions {
+            let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+            assert_eq!(out.code(), Code::Ok, "{name}: {:?}", out.status);
+            let segs: Vec<(i32, f32)> = out
+                .segments()
+                .iter()
+                .map(|s| (s.state, liveness(s)))
+                .collect();
+            states.push(segs);
+        }
+        let first: Vec<i32> = states[0].iter().map(|s| s.0).collect();
+        for other in &states[1..] {
+            let these: Vec<i32> = other.iter().map(|s| s.0).collect();
+            assert_eq!(
+                first, these,
+                "{name}: states (and live scores) by transport: {states:?}"
+            );
+        }
+        if name == "replay" {
+            let alert = proto::RiskState::Alert as i32;
+            assert!(first.iter().all(|s| *s == alert), "{states:?}");
+        }
+    }
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_i420_and_rgb24_frames_work() {
     let server = start(settings(limits())).await;

@@ -308,6 +308,22 @@ pub fn annexb(src: &Path, dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// A WebM (VP8) copy of a clip, as a platform relaying a browser's camera sends it.
+pub fn webm(src: &Path, dir: &Path) -> Vec<u8> {
+    let out = dir.join("c.webm");
+    super::ffmpeg(&[
+        "-i",
+        src.to_str().unwrap(),
+        "-an",
+        "-c:v",
+        "libvpx",
+        "-b:v",
+        "2M",
+        out.to_str().unwrap(),
+    ]);
+    std::fs::read(out).unwrap()
+}
+
 /// Every frame of a clip as JPEG files (25 fps clips give pts i * 40 ms).
 pub fn jpeg_frames(src: &Path, dir: &Path) -> Vec<Vec<u8>> {
     let pattern = dir.join("f_%04d.jpg");

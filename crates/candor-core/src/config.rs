@@ -13,6 +13,7 @@ pub struct AnalysisConfig {
     pub liveness: LivenessThresholds,
     pub presence: PresenceThresholds,
     pub synthetic: SyntheticConfig,
+    pub attack: AttackConfig,
     pub identity: IdentityConfig,
 }
 
@@ -86,6 +87,13 @@ pub struct LivenessThresholds {
     /// Mean live score below this is `alert` (presentation attack). Default 0.5: the
     /// model's own decision point, where spoof classes outweigh the live class.
     pub alert_below: f32,
+    /// Hysteresis: a stream enters a worse state on the live score only when it lies
+    /// this far beyond the threshold, and stays there while it is within this much of
+    /// it. Default 0.08: the same segment's live score differs by up to 0.05 between
+    /// transports (H.264, VP8, JPEG frames, raw frames of one real clip), so a score
+    /// hovering at a threshold does not flap with the transport, and a brief dip of an
+    /// ordinary webcam does not alert.
+    pub hysteresis: f32,
 }
 
 impl Default for LivenessThresholds {
@@ -93,6 +101,7 @@ impl Default for LivenessThresholds {
         Self {
             suspicious_below: 0.6,
             alert_below: 0.5,
+            hysteresis: 0.08,
         }
     }
 }
@@ -187,6 +196,9 @@ pub enum FeatureTransform {
     /// `ln(p / (1 - p))` of a probability, clamped to [1e-4, 1 - 1e-4] first, so that
     /// classifier outputs add up as evidence.
     Logit,
+    /// The logit of `1 - p`: for a probability that is high for genuine faces (the
+    /// live score), so that the feature grows with the attack.
+    ComplementLogit,
 }
 
 impl FeatureTransform {
@@ -197,6 +209,7 @@ impl FeatureTransform {
                 let p = v.clamp(1e-4, 1.0 - 1e-4);
                 (p / (1.0 - p)).ln()
             }
+            Self::ComplementLogit => Self::Logit.apply(1.0 - v),
         }
     }
 }
@@ -232,6 +245,46 @@ pub struct SyntheticConfig {
     /// Confidence at or above which a segment is `alert`.
     pub alert_at: f32,
     /// Where the parameters came from, for people reading results.
+    pub provenance: String,
+}
+
+/// Which statistic of a segment's signal a term reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    Mean,
+    Median,
+}
+
+/// One calibrated attack signal: `sigmoid(a × transform(statistic of signal) + b)` is
+/// the probability, at even odds, that the segment shows an attack of the kind the
+/// signal sees (Platt scaling fitted by `candor eval --fit-out`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttackTerm {
+    pub signal: String,
+    pub statistic: Statistic,
+    pub transform: FeatureTransform,
+    pub a: f32,
+    pub b: f32,
+    /// Frames of the signal a segment needs for the term to count.
+    pub min_frames: u32,
+    /// The attacks the term was calibrated on (`spoof`, `fake`), for people reading it.
+    pub calibrated_on: String,
+}
+
+/// The fused attack confidence a segment reports (`attack_score`): each term's
+/// calibrated probability moved from even odds to the operating prior, and the highest
+/// of them. Calibrated, so a real face reads low and the number means "how likely is
+/// this an attack, if attacks are `prior` of sessions". Empty terms: no attack score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttackConfig {
+    /// Share of sessions that are attacks, under which the score is stated. Default
+    /// 0.05 (one interview in twenty).
+    pub prior: f32,
+    pub terms: Vec<AttackTerm>,
+    /// Where the calibration came from.
     pub provenance: String,
 }
 
@@ -275,9 +328,12 @@ impl AnalysisConfig {
     /// Rejects settings that would make the rules meaningless.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let l = &self.liveness;
-        if !(0.0..=1.0).contains(&l.alert_below) || !(0.0..=1.0).contains(&l.suspicious_below) {
+        if !(0.0..=1.0).contains(&l.alert_below)
+            || !(0.0..=1.0).contains(&l.suspicious_below)
+            || !(0.0..=0.5).contains(&l.hysteresis)
+        {
             return Err(ConfigError::Invalid(
-                "liveness thresholds must lie in [0, 1]".into(),
+                "liveness thresholds must lie in [0, 1] and the hysteresis in [0, 0.5]".into(),
             ));
         }
         if l.alert_below > l.suspicious_below {
@@ -295,6 +351,18 @@ impl AnalysisConfig {
             || !(0.0..=1.0).contains(&self.presence.several_faces_share)
         {
             return Err(ConfigError::Invalid("shares must lie in [0, 1]".into()));
+        }
+        let k = &self.attack;
+        if !(k.prior > 0.0 && k.prior < 1.0)
+            || k.terms
+                .iter()
+                .any(|t| !(t.a.is_finite() && t.b.is_finite()))
+        {
+            return Err(ConfigError::Invalid(
+                "attack.prior must lie strictly between 0 and 1, and every term's a and b \
+                 must be finite"
+                    .into(),
+            ));
         }
         let y = &self.synthetic;
         if !(0.0..=1.0).contains(&y.suspicious_at)

@@ -1,12 +1,12 @@
-//! The synthetic-face model shipped as the default: `models/synthetic_fit.toml`, as
-//! `candor eval --fit-out` writes it, embedded at build time so the core needs no file
-//! at run time.
+//! The fusion shipped as the default: `models/fusion_fit.toml`, as `candor eval
+//! --fit-out` writes it (the synthetic-face rule and the attack score's calibration),
+//! embedded at build time so the core needs no file at run time.
 
 use serde::Deserialize;
 
-use crate::config::{SyntheticConfig, SyntheticTerm};
+use crate::config::{AttackConfig, AttackTerm, SyntheticConfig, SyntheticTerm};
 
-const FITTED: &str = include_str!("../../../models/synthetic_fit.toml");
+const FITTED: &str = include_str!("../../../models/fusion_fit.toml");
 
 /// Every field required: a fit file is written whole, and the config's own `Default`
 /// (which calls this) must not be reached while reading it.
@@ -21,9 +21,21 @@ struct FittedSynthetic {
     provenance: String,
 }
 
+/// The same, for the attack score's calibration.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FittedAttack {
+    prior: f32,
+    terms: Vec<AttackTerm>,
+    provenance: String,
+}
+
 #[derive(Deserialize)]
 struct FitFile {
     synthetic: FittedSynthetic,
+    /// A fit file written before the attack score was calibrated has none: the score
+    /// is then absent.
+    attack: Option<FittedAttack>,
 }
 
 /// The shipped fit is the synthetic rule's default.
@@ -33,11 +45,31 @@ impl Default for SyntheticConfig {
     }
 }
 
-fn synthetic_default() -> SyntheticConfig {
+/// The shipped calibration is the attack score's default.
+impl Default for AttackConfig {
+    fn default() -> Self {
+        match fit_file().attack {
+            Some(f) => AttackConfig {
+                prior: f.prior,
+                terms: f.terms,
+                provenance: f.provenance,
+            },
+            None => AttackConfig {
+                prior: 0.05,
+                terms: Vec::new(),
+                provenance: "not calibrated".into(),
+            },
+        }
+    }
+}
+
+fn fit_file() -> FitFile {
     // Checked by the unit test below, so this cannot fail in a tested build.
-    let f = toml::from_str::<FitFile>(FITTED)
-        .map(|f| f.synthetic)
-        .expect("models/synthetic_fit.toml is a valid fit file");
+    toml::from_str::<FitFile>(FITTED).expect("models/fusion_fit.toml is a valid fit file")
+}
+
+fn synthetic_default() -> SyntheticConfig {
+    let f = fit_file().synthetic;
     SyntheticConfig {
         terms: f.terms,
         bias: f.bias,
@@ -59,6 +91,9 @@ mod tests {
         assert!(s.suspicious_at <= s.alert_at);
         AnalysisConfig::default().validate().unwrap();
         // The same file loads as a --config file.
-        assert_eq!(AnalysisConfig::from_toml_str(FITTED).unwrap().synthetic, s);
+        let loaded = AnalysisConfig::from_toml_str(FITTED).unwrap();
+        assert_eq!(loaded.synthetic, s);
+        assert_eq!(loaded.attack, AttackConfig::default());
+        assert!(!loaded.attack.terms.is_empty());
     }
 }

@@ -5,7 +5,7 @@
 //! changes.
 
 use crate::codes;
-use crate::config::AnalysisConfig;
+use crate::config::{AnalysisConfig, AttackConfig};
 use crate::quality::AbstainCode;
 use crate::risk::{Assessment, Reason, RiskRule, RiskState};
 use crate::rules;
@@ -13,6 +13,7 @@ use crate::segment::Segment;
 
 pub struct Fusion {
     rules: Vec<Box<dyn RiskRule>>,
+    attack: AttackConfig,
 }
 
 impl Fusion {
@@ -20,6 +21,7 @@ impl Fusion {
     pub fn from_config(cfg: &AnalysisConfig) -> Self {
         Self {
             rules: rules::built_in(cfg),
+            attack: cfg.attack.clone(),
         }
     }
 
@@ -56,11 +58,7 @@ impl Fusion {
         let abstain = segment
             .main_abstain()
             .or((segment.counts.several_faces > 0).then_some(AbstainCode::SeveralFaces));
-        let attack_score = self
-            .rules
-            .iter()
-            .filter_map(|r| r.attack_score(segment))
-            .reduce(f32::max);
+        let attack_score = self.attack.attack_score(segment);
         let synthetic_face_confidence = self
             .rules
             .iter()
@@ -159,29 +157,26 @@ mod tests {
     }
 
     #[test]
-    fn attack_score_is_the_highest_rule_score() {
-        let fusion = Fusion::from_config(&AnalysisConfig::default());
-        let a = fusion.assess(&segment(4, 4, 0, Some(0.8)));
-        assert!((a.attack_score.unwrap() - 0.2).abs() < 1e-6);
-        assert_eq!(fusion.assess(&segment(4, 0, 0, None)).attack_score, None);
-        struct Fixed(f32);
-        impl RiskRule for Fixed {
-            fn name(&self) -> &'static str {
-                "fixed"
-            }
-            fn evaluate(&self, _: &Segment) -> Vec<Reason> {
-                Vec::new()
-            }
-            fn attack_score(&self, _: &Segment) -> Option<f32> {
-                Some(self.0)
-            }
-        }
-        let mut fusion = Fusion::from_config(&AnalysisConfig::default());
-        fusion.push(Box::new(Fixed(0.7)));
+    fn attack_score_is_the_calibrated_fusion_of_the_config() {
+        let cfg = AnalysisConfig::default();
+        let fusion = Fusion::from_config(&cfg);
+        let seg = segment(4, 4, 0, Some(0.8));
         assert_eq!(
-            fusion.assess(&segment(4, 4, 0, Some(0.8))).attack_score,
-            Some(0.7)
+            fusion.assess(&seg).attack_score,
+            cfg.attack.attack_score(&seg)
         );
+        assert!(fusion.assess(&seg).attack_score.is_some());
+        // A live face reads low, a print high, at the shipped calibration.
+        let live = fusion
+            .assess(&segment(4, 4, 0, Some(0.99)))
+            .attack_score
+            .unwrap();
+        let print = fusion
+            .assess(&segment(4, 4, 0, Some(0.01)))
+            .attack_score
+            .unwrap();
+        assert!(live < 0.1 && print > 0.5, "{live} {print}");
+        assert_eq!(fusion.assess(&segment(4, 0, 0, None)).attack_score, None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! windows ([`Segment`]); [`Fusion`] rules judge each segment ([`Assessment`]);
 //! a [`SummaryBuilder`] sums a recording or session up.
 
+pub mod attack;
 pub mod baseline;
 pub mod blink;
 pub mod capture;
@@ -18,6 +19,7 @@ pub mod face;
 mod fitted;
 pub mod fusion;
 pub mod geometry;
+pub mod hysteresis;
 pub mod identity;
 pub mod image;
 pub mod observation;

@@ -72,11 +72,6 @@ impl Reason {
 pub trait RiskRule: Send + Sync {
     fn name(&self) -> &'static str;
     fn evaluate(&self, segment: &Segment) -> Vec<Reason>;
-    /// This rule's confidence, 0..1, that the face is not a genuine live person, when
-    /// the segment holds the signal it needs. Rules about presence or quality give none.
-    fn attack_score(&self, _segment: &Segment) -> Option<f32> {
-        None
-    }
     /// This rule's confidence, 0..1, that the face is synthetic (swapped or generated),
     /// for rules about synthetic faces.
     fn synthetic_face_confidence(&self, _segment: &Segment) -> Option<f32> {
@@ -94,7 +89,8 @@ pub struct Assessment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub abstain: Option<AbstainCode>,
     /// Fused confidence, 0..1, that the face is not a genuine live person: the highest
-    /// score any attack rule gives. Absent when no attack signal was measured.
+    /// calibrated attack term at the operating prior (see `AttackConfig`). Absent when
+    /// no attack signal was measured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attack_score: Option<f32>,
     /// The synthetic-face rule's confidence alone, 0..1. Absent when the face-forgery

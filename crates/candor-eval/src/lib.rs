@@ -9,6 +9,7 @@
 //! testable with hand-made segment reports.
 
 pub mod aggregate;
+pub mod attack_fit;
 pub mod calibrate;
 pub mod fit;
 pub mod folds;

@@ -14,6 +14,9 @@
 //!   face) or `spoof` (presentation attack: print, screen, replay, mask).
 //! - `kind` is free text: the attack species (`print`, `face_swap`, ...) for attacks,
 //!   the source family for real files. Empty means unknown.
+//! - `group` (optional) names files that must stay on one side of a cross-validation
+//!   split, e.g. a face swap and the real clip it was made from. Empty: the file is its
+//!   own group.
 //! - `file` is relative to a media folder (absolute paths are kept as they are). A file
 //!   may be listed once only.
 //!
@@ -78,9 +81,16 @@ pub struct Entry {
     pub label: Label,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl Entry {
+    /// The cross-validation group: the `group` column, else the file itself.
+    pub fn group_name(&self) -> &str {
+        self.group.as_deref().unwrap_or(&self.file)
+    }
+
     /// The path of the file under `media_dir`.
     pub fn path(&self, media_dir: &Path) -> PathBuf {
         media_dir.join(&self.file)
@@ -192,6 +202,7 @@ impl Manifest {
         let file_col = col("file").ok_or_else(|| missing("file"))?;
         let label_col = col("label").ok_or_else(|| missing("label"))?;
         let kind_col = col("kind");
+        let group_col = col("group");
 
         let mut entries: Vec<Entry> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -227,6 +238,7 @@ impl Manifest {
                 file: file.to_owned(),
                 label,
                 kind: kind_col.and_then(get).map(str::to_owned),
+                group: group_col.and_then(get).map(str::to_owned),
             });
         }
         if entries.is_empty() {
@@ -276,11 +288,15 @@ mod tests {
                 line: 3,
                 file: "a.jpg".into(),
                 label: Label::Spoof,
-                kind: Some("print".into())
+                kind: Some("print".into()),
+                group: None,
             }
         );
         assert_eq!(m.entries[1].kind, None);
         assert_eq!(m.entries[1].line, 6);
+        assert_eq!(m.entries[1].group_name(), m.entries[1].file);
+        let grouped = Manifest::parse("file\tlabel\tgroup\na_fake.mp4\tfake\tpair-a\n").unwrap();
+        assert_eq!(grouped.entries[0].group_name(), "pair-a");
         assert_eq!(m.entries[2].label, Label::Fake);
         assert_eq!(m.count(Label::Real), 1);
     }

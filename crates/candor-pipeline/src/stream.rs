@@ -15,6 +15,7 @@ use candor_core::challenge::{
     ChallengeKind, ChallengeResult, ChallengeRules, ChallengeSample, ChallengeTracker,
 };
 use candor_core::config::IdentityConfig;
+use candor_core::hysteresis::Hysteresis;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
@@ -44,6 +45,7 @@ pub struct StreamAnalyser {
     segmenter: Segmenter,
     fusion: Fusion,
     sustained: Sustained,
+    hysteresis: Hysteresis,
     baseline: SessionBaseline,
     identity: IdentityCheck,
     motion: MotionTracker,
@@ -178,6 +180,7 @@ impl StreamAnalyser {
             segmenter: Segmenter::new(&cfg.segment, &cfg.quality),
             fusion: Fusion::from_config(cfg),
             sustained: Sustained::new(cfg.presence.sustained_segments),
+            hysteresis: Hysteresis::new(&cfg.liveness),
             baseline: SessionBaseline::new(&names::SESSION_RELATIVE),
             identity: IdentityCheck::new(&cfg.identity),
             motion: MotionTracker::default(),
@@ -474,6 +477,7 @@ impl StreamAnalyser {
     fn judge(&mut self, mut segment: candor_core::Segment) -> SegmentReport {
         self.baseline.annotate(&mut segment);
         let mut assessment = self.fusion.assess(&segment);
+        self.hysteresis.apply(&segment, &mut assessment);
         self.sustained.apply(&mut assessment);
         let report = SegmentReport {
             segment,

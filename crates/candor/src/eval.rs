@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use candor_eval::attack_fit::{AttackFit, AttackFitOptions, FitFile as AttackFitFile, fit_attack};
 use candor_eval::fit::{SyntheticFitOptions, fit_synthetic};
 use candor_eval::{EvalOptions, EvalReport, FileEval, FileStatus, Manifest};
 use candor_pipeline::{Engine, analyse_file};
@@ -47,9 +48,9 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Also fit the synthetic-face fusion on the manifest's real and fake files and
-    /// write it to this TOML file (loadable with --config; models/synthetic_fit.toml is
-    /// the shipped default).
+    /// Also fit the synthetic-face rule and the attack score's calibration on the
+    /// manifest's files and write them to this TOML file (loadable with --config;
+    /// models/fusion_fit.toml is the shipped default).
     #[arg(long)]
     pub fit_out: Option<PathBuf>,
 
@@ -69,6 +70,11 @@ pub struct EvalArgs {
     /// Share of real segments the fitted rule may put at `suspicious` or worse.
     #[arg(long, default_value_t = 0.05)]
     pub fit_suspicious_rate: f64,
+
+    /// Operating prior of the calibrated attack score: the share of sessions that are
+    /// attacks, under which the score is stated.
+    #[arg(long, default_value_t = 0.05)]
+    pub fit_prior: f64,
 
     #[command(flatten)]
     pub models: ModelArgs,
@@ -134,7 +140,8 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         files.push(file);
         segments_by_file.push((
             entry.label,
-            reports.into_iter().map(|r| r.segment).collect(),
+            entry.group_name().to_owned(),
+            reports.into_iter().map(|r| r.segment).collect::<Vec<_>>(),
         ));
     }
 
@@ -214,13 +221,13 @@ fn fit_and_write(
     args: &EvalArgs,
     path: &Path,
     manifest_name: &str,
-    files: &[(candor_eval::Label, Vec<candor_core::Segment>)],
+    files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
     min_frames: u32,
 ) -> Result<()> {
     let signals = if args.fit_signals.is_empty() {
         let mut seen: Vec<String> = files
             .iter()
-            .flat_map(|(_, segs)| segs.iter().flat_map(|s| s.signals.iter()))
+            .flat_map(|(_, _, segs)| segs.iter().flat_map(|s| s.signals.iter()))
             .map(|s| s.name.clone())
             .filter(|n| n.ends_with("_fake"))
             .collect();
@@ -237,7 +244,12 @@ fn fit_and_write(
         suspicious_rate: args.fit_suspicious_rate,
         min_frames,
     };
-    let mut fit = fit_synthetic(files, &opts).map_err(anyhow::Error::msg)?;
+    let labelled: Vec<(candor_eval::Label, Vec<candor_core::Segment>)> = files
+        .iter()
+        .map(|(label, _, segs)| (*label, segs.clone()))
+        .collect();
+    let mut fit = fit_synthetic(&labelled, &opts).map_err(anyhow::Error::msg)?;
+    let attack = fit_attack_score(args, manifest_name, files, &opts.signals, min_frames)?;
     fit.config.provenance = format!(
         "candor eval --fit-out on {manifest_name}: {} real / {} fake files, l2 {}, \
          alert for <= {:.1} % of real segments",
@@ -266,18 +278,89 @@ fn fit_and_write(
         fit.out_of_fold_auc
             .map_or("n/a".to_string(), |a| format!("{a:.3}")),
     );
+    let header = format!("{header}{}", attack_header(&attack));
     #[derive(serde::Serialize)]
     struct FitFile<'a> {
         synthetic: &'a candor_core::config::SyntheticConfig,
+        attack: &'a candor_core::config::AttackConfig,
     }
     let body = toml::to_string(&FitFile {
         synthetic: &fit.config,
+        attack: &attack.config,
     })?;
     std::fs::write(path, format!("{header}{body}"))
         .with_context(|| format!("cannot write {}", path.display()))?;
     eprint!("{header}");
-    eprintln!("fitted synthetic-face rule written to {}", path.display());
+    eprintln!(
+        "fitted synthetic-face rule and attack-score calibration written to {}",
+        path.display()
+    );
     Ok(())
+}
+
+/// The attack score's calibration, fitted on every file (groups kept whole).
+fn fit_attack_score(
+    args: &EvalArgs,
+    manifest_name: &str,
+    files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
+    forgery_signals: &[String],
+    min_frames: u32,
+) -> Result<AttackFit> {
+    let mut group_ids: Vec<&str> = files.iter().map(|(_, g, _)| g.as_str()).collect();
+    group_ids.sort_unstable();
+    group_ids.dedup();
+    let fit_files: Vec<AttackFitFile> = files
+        .iter()
+        .map(|(label, group, segments)| AttackFitFile {
+            label: *label,
+            group: group_ids.binary_search(&group.as_str()).unwrap_or(0),
+            segments,
+        })
+        .collect();
+    let opts = AttackFitOptions {
+        forgery_signals: forgery_signals.to_vec(),
+        prior: args.fit_prior,
+        min_frames,
+    };
+    let mut fit = fit_attack(&fit_files, &opts).map_err(anyhow::Error::msg)?;
+    fit.config.provenance = format!(
+        "candor eval --fit-out on {manifest_name}: {} files in {} groups, prior {}",
+        files.len(),
+        group_ids.len(),
+        args.fit_prior
+    );
+    Ok(fit)
+}
+
+/// The calibration's figures, as comment lines of the fit file.
+fn attack_header(fit: &AttackFit) -> String {
+    let auc = |v: Option<f64>| v.map_or("n/a".to_string(), |a| format!("{a:.3}"));
+    let mut h = format!(
+        "# Attack score: the highest calibrated term at prior {}; leave-one-group-out, \
+         file means:\n",
+        fit.config.prior
+    );
+    for a in &fit.aucs {
+        h.push_str(&format!(
+            "#   {:<34} fake-vs-real {}  spoof-vs-real {}  any-vs-real {}\n",
+            a.score,
+            auc(a.fake_vs_real),
+            auc(a.spoof_vs_real),
+            auc(a.any_vs_real)
+        ));
+    }
+    h.push_str(&format!(
+        "#   real segments ({}): median {}, 95th percentile {}{}\n",
+        fit.real_segments,
+        auc(fit.real_median),
+        auc(fit.real_p95),
+        if fit.liveness_calibrated {
+            ""
+        } else {
+            "; the live score keeps the model's own probability (too few spoof files)"
+        }
+    ));
+    h
 }
 
 fn write_outputs(dir: &Path, report: &EvalReport, files: &[FileEval]) -> Result<()> {

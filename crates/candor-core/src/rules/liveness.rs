@@ -14,11 +14,6 @@ impl RiskRule for LivenessRule {
         "liveness"
     }
 
-    fn attack_score(&self, s: &Segment) -> Option<f32> {
-        s.signal(names::LIVENESS)
-            .map(|l| (1.0 - l.mean).clamp(0.0, 1.0))
-    }
-
     fn evaluate(&self, s: &Segment) -> Vec<Reason> {
         let Some(live) = s.signal(names::LIVENESS) else {
             return Vec::new();

@@ -33,10 +33,6 @@ impl RiskRule for SyntheticRule {
         "synthetic"
     }
 
-    fn attack_score(&self, s: &Segment) -> Option<f32> {
-        self.confidence(s)
-    }
-
     fn synthetic_face_confidence(&self, s: &Segment) -> Option<f32> {
         self.confidence(s)
     }

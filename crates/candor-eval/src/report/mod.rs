@@ -491,6 +491,7 @@ mod tests {
             file: file.into(),
             label,
             kind: kind.map(str::to_owned),
+            group: None,
         }
     }
 

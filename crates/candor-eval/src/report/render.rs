@@ -392,6 +392,7 @@ mod tests {
             file: file.into(),
             label,
             kind: Some(kind.into()),
+            group: None,
         };
         let analysed = |entry: Entry, segs: &[SegmentReport], warning: Option<&str>| {
             let path = format!("/media/{}", entry.file);

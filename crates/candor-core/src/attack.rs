@@ -1,0 +1,123 @@
+//! The fused attack confidence of a segment (`attack_score`): calibrated terms, each a
+//! probability at even odds that the segment shows the attack its signal sees, moved
+//! to the operating prior; the segment reports the highest. Calibration makes the
+//! number mean what a reader assumes: a real face reads low, and 0.5 means even odds
+//! under the stated prior, whatever signal it came from.
+
+use crate::config::{AttackConfig, AttackTerm, Statistic};
+use crate::segment::Segment;
+
+impl AttackTerm {
+    /// The term's calibrated probability at even odds, when the segment carries its
+    /// signal on enough frames.
+    pub fn probability(&self, s: &Segment) -> Option<f32> {
+        let stats = s.signal(&self.signal)?;
+        if stats.frames < self.min_frames.max(1) {
+            return None;
+        }
+        let value = match self.statistic {
+            Statistic::Mean => stats.mean,
+            Statistic::Median => stats.median,
+        };
+        let z = self.a * self.transform.apply(value) + self.b;
+        Some(sigmoid(z))
+    }
+}
+
+impl AttackConfig {
+    /// The highest calibrated term probability at the operating prior; `None` when no
+    /// term's signal was measured.
+    pub fn attack_score(&self, s: &Segment) -> Option<f32> {
+        self.terms
+            .iter()
+            .filter_map(|t| t.probability(s))
+            .map(|q| shift_prior(q, 0.5, self.prior))
+            .reduce(f32::max)
+    }
+}
+
+/// `p`, a probability under the prior `from`, under the prior `to` instead (Bayes:
+/// the likelihood ratio stays, the prior odds change).
+pub fn shift_prior(p: f32, from: f32, to: f32) -> f32 {
+    let p = p.clamp(1e-7, 1.0 - 1e-7);
+    let odds = p / (1.0 - p) * (to / (1.0 - to)) / (from / (1.0 - from));
+    odds / (1.0 + odds)
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FeatureTransform;
+    use crate::segment::SignalStats;
+    use crate::signal::Source;
+
+    fn term(signal: &str, transform: FeatureTransform, a: f32, b: f32) -> AttackTerm {
+        AttackTerm {
+            signal: signal.into(),
+            statistic: Statistic::Mean,
+            transform,
+            a,
+            b,
+            min_frames: 2,
+            calibrated_on: "test".into(),
+        }
+    }
+
+    fn segment(signals: &[(&str, f32, u32)]) -> Segment {
+        Segment {
+            index: 0,
+            start_us: 0,
+            end_us: 2_000_000,
+            counts: Default::default(),
+            main_track: Some(1),
+            other_tracks: 0,
+            quality: Vec::new(),
+            unusable: Default::default(),
+            signals: signals
+                .iter()
+                .map(|&(name, v, frames)| SignalStats {
+                    name: name.into(),
+                    source: Source::new("m", "1"),
+                    frames,
+                    mean: v,
+                    median: v,
+                    min: v,
+                    max: v,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn even_odds_move_to_the_prior_exactly() {
+        assert!((shift_prior(0.5, 0.5, 0.05) - 0.05).abs() < 1e-6);
+        assert!((shift_prior(0.05, 0.05, 0.5) - 0.5).abs() < 1e-6);
+        // Odds 9 at even odds become 9 x 1/19 at a 5 % prior.
+        assert!((shift_prior(0.9, 0.5, 0.05) - 9.0 / 28.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_score_is_the_highest_calibrated_term_at_the_prior() {
+        let cfg = AttackConfig {
+            prior: 0.05,
+            terms: vec![
+                // Live score 0.2: 1 - p = 0.8, logit 1.386; a=1, b=0 -> 0.8 at even odds.
+                term("liveness", FeatureTransform::ComplementLogit, 1.0, 0.0),
+                // logit(0.5) = 0, b = ln 9 -> 0.9 at even odds.
+                term("x_fake", FeatureTransform::Logit, 2.0, 9f32.ln()),
+            ],
+            provenance: String::new(),
+        };
+        let s = segment(&[("liveness", 0.2, 4), ("x_fake", 0.5, 4)]);
+        let got = cfg.attack_score(&s).unwrap();
+        assert!((got - 9.0 / 28.0).abs() < 1e-5, "{got}");
+        // Too few frames of the forgery signal: only liveness counts (odds 4 -> 4/19).
+        let s = segment(&[("liveness", 0.2, 4), ("x_fake", 0.5, 1)]);
+        assert!((cfg.attack_score(&s).unwrap() - 4.0 / 23.0).abs() < 1e-5);
+        assert_eq!(cfg.attack_score(&segment(&[])), None);
+    }
+}

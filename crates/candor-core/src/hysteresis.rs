@@ -1,0 +1,178 @@
+//! Verdicts that do not flap. The live score of one recording differs a little from
+//! transport to transport (H.264, WebM, JPEG frames), and an ordinary webcam dips for a
+//! moment: a score at a threshold must not turn a segment `alert` on one and
+//! `suspicious` on the other. So a stream enters a worse state on the live score only
+//! when the score lies clearly beyond the threshold (by the hysteresis margin), and
+//! keeps a state it is in while the score stays within the margin of it. Fed every
+//! judged segment in order, after the fusion.
+
+use crate::codes;
+use crate::config::LivenessThresholds;
+use crate::risk::{Assessment, Reason, RiskState};
+use crate::segment::Segment;
+use crate::signal::names;
+
+#[derive(Debug, Clone)]
+pub struct Hysteresis {
+    thresholds: LivenessThresholds,
+    /// The state the live score put the previous segment in.
+    previous: RiskState,
+}
+
+impl Hysteresis {
+    pub fn new(thresholds: &LivenessThresholds) -> Self {
+        Self {
+            thresholds: thresholds.clone(),
+            previous: RiskState::Clear,
+        }
+    }
+
+    /// The state the live score calls for, given the one it called for before: beyond
+    /// a threshold by the margin to enter, within the margin of it to stay.
+    fn state(&self, live: f32) -> RiskState {
+        let t = &self.thresholds;
+        let m = t.hysteresis;
+        let holds = |level: RiskState, below: f32| {
+            live < below - m || (self.previous >= level && live < below + m)
+        };
+        if holds(RiskState::Alert, t.alert_below) {
+            RiskState::Alert
+        } else if holds(RiskState::Suspicious, t.suspicious_below) {
+            RiskState::Suspicious
+        } else {
+            RiskState::Clear
+        }
+    }
+
+    pub fn apply(&mut self, segment: &Segment, a: &mut Assessment) {
+        let Some(live) = segment.signal(names::LIVENESS) else {
+            self.previous = RiskState::Clear;
+            return;
+        };
+        if self.thresholds.hysteresis <= 0.0 {
+            return;
+        }
+        let state = self.state(live.mean);
+        self.previous = state;
+        a.reasons
+            .retain(|r| r.code != codes::LIVENESS_LOW && r.code != codes::LIVE_FACE);
+        if state != RiskState::Clear {
+            let t = &self.thresholds;
+            let (what, line) = if state == RiskState::Alert {
+                (
+                    "presentation attack likely (printed photo, screen or replayed video)",
+                    t.alert_below,
+                )
+            } else {
+                ("liveness uncertain", t.suspicious_below)
+            };
+            a.reasons.push(Reason::new(
+                codes::LIVENESS_LOW,
+                state,
+                Some(names::LIVENESS),
+                format!(
+                    "{what}: mean live score {:.2} over {} frames (worst {:.2}; {state} below \
+                     {line:.2}, entered {:.2} beyond it and held within {:.2} of it)",
+                    live.mean, live.frames, live.min, t.hysteresis, t.hysteresis
+                ),
+            ));
+        }
+        // Most severe first, as the fusion orders them; a segment left with nothing
+        // wrong is a live face.
+        a.reasons.sort_by_key(|r| std::cmp::Reverse(r.state));
+        a.state = a.reasons.first().map_or(RiskState::Clear, |r| r.state);
+        if a.state == RiskState::Clear {
+            a.reasons.push(Reason::new(
+                codes::LIVE_FACE,
+                RiskState::Clear,
+                None,
+                format!(
+                    "one live face on {} of {} analysed frames",
+                    segment.counts.usable, segment.counts.analysed
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AnalysisConfig;
+    use crate::fusion::Fusion;
+    use crate::segment::{FrameCounts, SignalStats};
+    use crate::signal::Source;
+
+    fn segment(live: f32) -> Segment {
+        Segment {
+            index: 0,
+            start_us: 0,
+            end_us: 2_000_000,
+            counts: FrameCounts {
+                decoded: 50,
+                analysed: 4,
+                usable: 4,
+                one_face: 4,
+                ..Default::default()
+            },
+            main_track: Some(1),
+            other_tracks: 0,
+            signals: vec![SignalStats {
+                name: names::LIVENESS.into(),
+                source: Source::new("m", "1"),
+                frames: 4,
+                mean: live,
+                median: live,
+                min: live,
+                max: live,
+            }],
+            quality: Vec::new(),
+            unusable: Default::default(),
+        }
+    }
+
+    /// Live scores of consecutive segments -> their states.
+    fn run(scores: &[f32]) -> Vec<RiskState> {
+        let cfg = AnalysisConfig::default();
+        let fusion = Fusion::from_config(&cfg);
+        let mut h = Hysteresis::new(&cfg.liveness);
+        scores
+            .iter()
+            .map(|&l| {
+                let s = segment(l);
+                let mut a = fusion.assess(&s);
+                h.apply(&s, &mut a);
+                a.state
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_score_hovering_at_a_threshold_does_not_flap() {
+        use RiskState::*;
+        // Margin 0.08. At 0.43-0.49 (alert below 0.5) a stream never enters alert.
+        assert_eq!(run(&[0.49, 0.43, 0.48, 0.45]), [Suspicious; 4]);
+        // At 0.53-0.59 (suspicious below 0.6) it stays clear.
+        assert_eq!(run(&[0.59, 0.53, 0.58]), [Clear; 3]);
+        // Clearly below: alert at once, held while within the margin, and down one
+        // level at a time as the score clears each line by the margin.
+        assert_eq!(
+            run(&[0.9, 0.2, 0.56, 0.59, 0.66, 0.69, 0.58]),
+            [Clear, Alert, Alert, Suspicious, Suspicious, Clear, Clear]
+        );
+        // A print or a screen on its own (one segment, a still) alerts.
+        assert_eq!(run(&[0.21]), [Alert]);
+    }
+
+    #[test]
+    fn no_margin_is_the_plain_rule() {
+        let mut cfg = AnalysisConfig::default();
+        cfg.liveness.hysteresis = 0.0;
+        let fusion = Fusion::from_config(&cfg);
+        let mut h = Hysteresis::new(&cfg.liveness);
+        let s = segment(0.49);
+        let mut a = fusion.assess(&s);
+        h.apply(&s, &mut a);
+        assert_eq!(a.state, RiskState::Alert);
+    }
+}

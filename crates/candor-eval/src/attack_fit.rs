@@ -1,0 +1,385 @@
+//! Calibrating the attack score (`candor eval --fit-out`): one Platt-scaled term per
+//! attack signal, fitted class-balanced on the attacks that signal is for (the live
+//! score on spoofs, each face-forgery signal on fakes) against real segments; the
+//! fused score is the highest term at the operating prior. Measured leave-one-group-out
+//! (a group is a file, or a matched pair of files that must stay on one side): every
+//! segment is scored by terms fitted without its group.
+
+use candor_core::Segment;
+
+use candor_core::config::{AttackConfig, AttackTerm, FeatureTransform, Statistic};
+use candor_core::signal::names;
+use serde::Serialize;
+
+use crate::calibrate::{ClassWeights, Platt, fit_platt, shift_prior};
+use crate::folds::leave_one_group_out;
+use crate::manifest::Label;
+use crate::metrics::auc;
+
+/// Below this many spoof groups the live score is not calibrated on them: it keeps the
+/// liveness model's own probability (its training made 0.5 its decision point).
+pub const MIN_SPOOF_GROUPS: usize = 3;
+
+/// One labelled file of the fit: its label, its group, its judged segments.
+#[derive(Debug, Clone)]
+pub struct FitFile<'a> {
+    pub label: Label,
+    pub group: usize,
+    pub segments: &'a [Segment],
+}
+
+/// What `candor eval --fit-out` asks of the attack score.
+#[derive(Debug, Clone)]
+pub struct AttackFitOptions {
+    /// Face-forgery signals, one term each (segment medians, logit).
+    pub forgery_signals: Vec<String>,
+    /// Share of sessions that are attacks, under which the score is stated.
+    pub prior: f64,
+    /// Frames of a face-forgery signal a segment needs for its term to count (the live
+    /// score's term counts from one frame).
+    pub min_frames: u32,
+}
+
+/// One score's file-level AUCs (file means), measured leave-one-group-out.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreAuc {
+    pub score: String,
+    pub fake_vs_real: Option<f64>,
+    pub spoof_vs_real: Option<f64>,
+    pub any_vs_real: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttackFit {
+    pub config: AttackConfig,
+    /// The fused score first, then each term's signal alone.
+    pub aucs: Vec<ScoreAuc>,
+    /// Median and 95th percentile of real segments' out-of-fold fused scores.
+    pub real_median: Option<f64>,
+    pub real_p95: Option<f64>,
+    pub real_segments: usize,
+    /// Whether the live score was calibrated on spoofs (else the model's own
+    /// probability, for want of spoof groups).
+    pub liveness_calibrated: bool,
+}
+
+/// How one term reads a segment and which attacks it is calibrated on.
+#[derive(Debug, Clone)]
+struct TermSpec {
+    signal: String,
+    statistic: Statistic,
+    transform: FeatureTransform,
+    attack: Label,
+    min_frames: u32,
+}
+
+impl TermSpec {
+    fn feature(&self, s: &Segment) -> Option<f64> {
+        let stats = s
+            .signal(&self.signal)
+            .filter(|x| x.frames >= self.min_frames.max(1))?;
+        let v = match self.statistic {
+            Statistic::Mean => stats.mean,
+            Statistic::Median => stats.median,
+        };
+        Some(f64::from(self.transform.apply(v)))
+    }
+}
+
+/// One segment as the fit sees it: its file's label and group, and each term's feature.
+#[derive(Debug, Clone)]
+struct Sample {
+    file: usize,
+    label: Label,
+    group: usize,
+    features: Vec<Option<f64>>,
+}
+
+pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFit, String> {
+    let mut specs = vec![TermSpec {
+        signal: names::LIVENESS.into(),
+        statistic: Statistic::Mean,
+        transform: FeatureTransform::ComplementLogit,
+        attack: Label::Spoof,
+        // The live score is decided per frame: a still's one frame is all there is.
+        min_frames: 1,
+    }];
+    specs.extend(opts.forgery_signals.iter().map(|s| TermSpec {
+        signal: s.clone(),
+        statistic: Statistic::Median,
+        transform: FeatureTransform::Logit,
+        attack: Label::Fake,
+        min_frames: opts.min_frames,
+    }));
+    let samples: Vec<Sample> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| {
+            let specs = &specs;
+            f.segments.iter().map(move |s| Sample {
+                file: i,
+                label: f.label,
+                group: f.group,
+                features: specs.iter().map(|t| t.feature(s)).collect(),
+            })
+        })
+        .collect();
+    let spoof_groups = distinct(
+        files
+            .iter()
+            .filter(|f| f.label == Label::Spoof)
+            .map(|f| f.group),
+    );
+    let calibrate_liveness = spoof_groups >= MIN_SPOOF_GROUPS;
+    let fit_all = |train: &[Sample]| fit_terms(&specs, train, calibrate_liveness);
+    let terms = fit_all(&samples).ok_or("cannot fit the attack score: every term needs real segments, and the forgery terms fake ones")?;
+    let fused = |terms: &[Option<Platt>], s: &Sample| -> f64 {
+        fused_score(terms, &s.features, opts.prior).unwrap_or(f64::NAN)
+    };
+    let out_of_fold = leave_one_group_out(&samples, |s| s.group, fit_all, |t, s| fused(t, s));
+    let mut aucs = vec![file_aucs(
+        "attack_score (fused, calibrated)",
+        &samples,
+        &out_of_fold,
+        files,
+    )];
+    for (k, t) in specs.iter().enumerate() {
+        // One term alone ranks as its raw feature: calibration is monotone.
+        let raw: Vec<Option<f64>> = samples.iter().map(|s| s.features[k]).collect();
+        aucs.push(file_aucs(&t.signal, &samples, &raw, files));
+    }
+    let mut real: Vec<f64> = samples
+        .iter()
+        .zip(&out_of_fold)
+        .filter(|(s, _)| s.label == Label::Real)
+        .filter_map(|(_, v)| v.filter(|v| v.is_finite()))
+        .collect();
+    real.sort_by(f64::total_cmp);
+    let at = |q: f64| (!real.is_empty()).then(|| crate::metrics::quantile(&real, q));
+    let config = AttackConfig {
+        prior: opts.prior as f32,
+        terms: specs
+            .iter()
+            .zip(&terms)
+            .filter_map(|(spec, platt)| {
+                let p = platt.as_ref()?;
+                Some(AttackTerm {
+                    signal: spec.signal.clone(),
+                    statistic: spec.statistic,
+                    transform: spec.transform,
+                    a: p.a as f32,
+                    b: p.b as f32,
+                    min_frames: spec.min_frames,
+                    calibrated_on: match (spec.attack, calibrate_liveness) {
+                        (Label::Spoof, false) => "none: the liveness model's own probability \
+                                                  (too few spoof files to fit on)"
+                            .into(),
+                        (label, _) => format!("{} vs real segments", label.as_str()),
+                    },
+                })
+            })
+            .collect(),
+        provenance: String::new(),
+    };
+    Ok(AttackFit {
+        config,
+        aucs,
+        real_median: at(0.5),
+        real_p95: at(0.95),
+        real_segments: real.len(),
+        liveness_calibrated: calibrate_liveness,
+    })
+}
+
+/// Each term's calibrator fitted on `train`; the live score keeps the identity map
+/// (`sigmoid(logit(1 - live))`) when it is not calibrated. `None` when a forgery term
+/// has no real or no fake segment to fit on.
+fn fit_terms(
+    specs: &[TermSpec],
+    train: &[Sample],
+    calibrate_liveness: bool,
+) -> Option<Vec<Option<Platt>>> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(k, spec)| {
+            if spec.attack == Label::Spoof && !calibrate_liveness {
+                return Some(Some(Platt { a: 1.0, b: 0.0 }));
+            }
+            let pairs: Vec<(f64, bool)> = train
+                .iter()
+                .filter(|s| s.label == spec.attack || s.label == Label::Real)
+                .filter_map(|s| Some((s.features[k]?, s.label == spec.attack)))
+                .collect();
+            let weights = ClassWeights::balanced(&pairs)?;
+            Some(fit_platt(&pairs, weights))
+        })
+        .collect()
+}
+
+/// The highest calibrated term at the prior, as `AttackConfig::attack_score` computes
+/// it.
+fn fused_score(terms: &[Option<Platt>], features: &[Option<f64>], prior: f64) -> Option<f64> {
+    terms
+        .iter()
+        .zip(features)
+        .filter_map(|(t, x)| Some(shift_prior(t.as_ref()?.apply((*x)?), 0.5, prior)))
+        .reduce(f64::max)
+}
+
+/// File-level AUCs of per-segment scores (file mean of the finite ones).
+fn file_aucs(
+    name: &str,
+    samples: &[Sample],
+    scores: &[Option<f64>],
+    files: &[FitFile],
+) -> ScoreAuc {
+    let mut sums = vec![(0.0, 0usize); files.len()];
+    for (s, v) in samples.iter().zip(scores) {
+        if let Some(v) = v.filter(|v| v.is_finite()) {
+            sums[s.file].0 += v;
+            sums[s.file].1 += 1;
+        }
+    }
+    let of = |label: Label| -> Vec<f64> {
+        files
+            .iter()
+            .zip(&sums)
+            .filter(|(f, (_, n))| f.label == label && *n > 0)
+            .map(|(_, (sum, n))| sum / *n as f64)
+            .collect()
+    };
+    let (real, fake, spoof) = (of(Label::Real), of(Label::Fake), of(Label::Spoof));
+    let any: Vec<f64> = fake.iter().chain(&spoof).copied().collect();
+    ScoreAuc {
+        score: name.into(),
+        fake_vs_real: auc(&fake, &real),
+        spoof_vs_real: auc(&spoof, &real),
+        any_vs_real: auc(&any, &real),
+    }
+}
+
+fn distinct(ids: impl Iterator<Item = usize>) -> usize {
+    let mut v: Vec<usize> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_core::SignalStats;
+    use candor_core::signal::Source;
+
+    fn seg(live: f32, fake: f32) -> Segment {
+        let stat = |name: &str, v: f32| SignalStats {
+            name: name.into(),
+            source: Source::new("m", "1"),
+            frames: 4,
+            mean: v,
+            median: v,
+            min: v,
+            max: v,
+        };
+        Segment {
+            index: 0,
+            start_us: 0,
+            end_us: 2_000_000,
+            counts: Default::default(),
+            main_track: Some(1),
+            other_tracks: 0,
+            signals: vec![stat(names::LIVENESS, live), stat("x_fake", fake)],
+            quality: Vec::new(),
+            unusable: Default::default(),
+        }
+    }
+
+    fn opts() -> AttackFitOptions {
+        AttackFitOptions {
+            forgery_signals: vec!["x_fake".into()],
+            prior: 0.05,
+            min_frames: 2,
+        }
+    }
+
+    /// Real files read (live 0.9, fake 0.2-0.4); fakes (live 0.9, fake 0.6-0.8); two
+    /// spoof stills (live 0.1).
+    fn data() -> Vec<(Label, Vec<Segment>)> {
+        let mut d = Vec::new();
+        for i in 0..6 {
+            let f = i as f32 * 0.04;
+            d.push((Label::Real, vec![seg(0.9, 0.2 + f), seg(0.88, 0.22 + f)]));
+            d.push((Label::Fake, vec![seg(0.9, 0.6 + f), seg(0.87, 0.62 + f)]));
+        }
+        d.push((Label::Spoof, vec![seg(0.1, 0.3)]));
+        d.push((Label::Spoof, vec![seg(0.05, 0.3)]));
+        d
+    }
+
+    fn files(d: &[(Label, Vec<Segment>)]) -> Vec<FitFile<'_>> {
+        d.iter()
+            .enumerate()
+            .map(|(i, (label, segments))| FitFile {
+                label: *label,
+                group: i,
+                segments,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fused_score_ranks_fakes_and_spoofs_and_reads_low_on_real_faces() {
+        let d = data();
+        let fit = fit_attack(&files(&d), &opts()).unwrap();
+        assert!(!fit.liveness_calibrated, "two spoof groups are too few");
+        let fused = &fit.aucs[0];
+        assert_eq!(fused.fake_vs_real, Some(1.0), "{fit:?}");
+        assert_eq!(fused.spoof_vs_real, Some(1.0), "{fit:?}");
+        assert!(fit.real_median.unwrap() < 0.1, "{fit:?}");
+        // The shipped config scores a segment exactly as the fit's own fused score.
+        let s = seg(0.9, 0.7);
+        let want = fit.config.attack_score(&s).unwrap();
+        let terms: Vec<Option<Platt>> = fit
+            .config
+            .terms
+            .iter()
+            .map(|t| {
+                Some(Platt {
+                    a: f64::from(t.a),
+                    b: f64::from(t.b),
+                })
+            })
+            .collect();
+        let specs_features = vec![
+            Some(f64::from(FeatureTransform::ComplementLogit.apply(0.9))),
+            Some(f64::from(FeatureTransform::Logit.apply(0.7))),
+        ];
+        let got = fused_score(&terms, &specs_features, 0.05).unwrap();
+        assert!((f64::from(want) - got).abs() < 1e-4, "{want} {got}");
+    }
+
+    #[test]
+    fn the_live_score_is_calibrated_once_there_are_enough_spoof_groups() {
+        let mut d = data();
+        d.push((Label::Spoof, vec![seg(0.2, 0.3)]));
+        let fit = fit_attack(&files(&d), &opts()).unwrap();
+        assert!(fit.liveness_calibrated);
+        let live = &fit.config.terms[0];
+        assert!(
+            live.a > 0.0 && live.calibrated_on.starts_with("spoof"),
+            "{live:?}"
+        );
+    }
+
+    #[test]
+    fn a_pair_stays_on_one_side_of_every_split() {
+        // The same group for a real file and its fake: scoring either never saw both.
+        let d = data();
+        let mut f = files(&d);
+        f[1].group = f[0].group;
+        assert!(fit_attack(&f, &opts()).is_ok());
+        let no_fakes: Vec<FitFile> = f.into_iter().filter(|x| x.label != Label::Fake).collect();
+        assert!(fit_attack(&no_fakes, &opts()).is_err());
+    }
+}
