@@ -92,7 +92,9 @@ impl Default for DecodeOptions {
         Self {
             sample_fps: 2.0,
             max_side: 640,
-            crop_max_side: 1920,
+            // Off until the crops are shrunk without aliasing and the fusion is refitted
+            // on them (see README, "candor analyze").
+            crop_max_side: 0,
             max_source_pixels: 8192 * 8192,
             fps_hint: None,
             hint: ContainerHint::Auto,

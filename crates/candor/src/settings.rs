@@ -76,8 +76,10 @@ pub struct AnalysisArgs {
     /// Longest side of the full-resolution picture analysed frames keep for face
     /// crops: faces are found at the working size (--max-side), but every model and
     /// quality measure reads the main face from the decoded picture, scaled down only
-    /// beyond this. 0 = crops from the working size too.
-    #[arg(long, env = "CANDOR_CROP_MAX_SIDE", default_value_t = 1920)]
+    /// beyond this (e.g. 1920). 0 (the default for now) = crops from the working size:
+    /// at full resolution the face-forgery scores, fitted on working-size crops, read
+    /// worse (see README).
+    #[arg(long, env = "CANDOR_CROP_MAX_SIDE", default_value_t = 0)]
     pub crop_max_side: u32,
 
     /// Segment length in milliseconds (overrides the config file).
