@@ -1,6 +1,8 @@
 //! Decoded pictures as plain pixel buffers, so that the decision logic and the model
 //! wrappers share one type without depending on FFmpeg or ONNX Runtime.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::replay::Fingerprint;
@@ -105,14 +107,33 @@ pub struct FrameInfo {
     pub fingerprint: Option<Fingerprint>,
 }
 
-/// A sampled frame at the working size, ready for analysis.
+/// A sampled frame at the working size, ready for analysis, with the decoded picture
+/// at (up to) full resolution when it is larger than the working size.
+///
+/// Faces are found and tracked on `image`; the per-face models and measurements cut
+/// their crops from [`Frame::crop_image`], so that a face keeps the detail the camera
+/// gave it.
 #[derive(Debug, Clone)]
 pub struct Frame {
     pub info: FrameInfo,
+    /// The working-size picture (detection, tracking, motion, glances, evidence).
     pub image: BgrImage,
+    /// The same picture at (up to) the decoded resolution, for face crops; `None`
+    /// when it would be no larger than `image` (small sources, glances, or full
+    /// resolution turned off).
+    pub source: Option<Arc<BgrImage>>,
 }
 
 impl Frame {
+    /// A frame with only the working-size picture.
+    pub fn new(info: FrameInfo, image: BgrImage) -> Self {
+        Self {
+            info,
+            image,
+            source: None,
+        }
+    }
+
     /// Factor that maps working-size coordinates back to source-frame coordinates.
     pub fn to_source_scale(&self) -> f32 {
         if self.image.width == 0 {
@@ -120,6 +141,18 @@ impl Frame {
         } else {
             self.info.source_width as f32 / self.image.width as f32
         }
+    }
+}
+
+/// The picture face crops are cut from, and the factor that maps working-size
+/// coordinates into it: the full-resolution picture when there is one, else the
+/// working image itself (factor 1).
+pub fn crop_image(working: &Arc<BgrImage>, source: Option<&Arc<BgrImage>>) -> (Arc<BgrImage>, f32) {
+    match source {
+        Some(full) if working.width > 0 && full.width > working.width => {
+            (full.clone(), full.width as f32 / working.width as f32)
+        }
+        _ => (working.clone(), 1.0),
     }
 }
 
@@ -148,6 +181,21 @@ mod tests {
         assert_eq!(ccw.pixel(0, 2), [9, 9, 9]);
         assert_eq!(img.rotated_cw(-90), ccw);
         assert_eq!(img.rotated_cw(360), img);
+    }
+
+    #[test]
+    fn crops_come_from_the_larger_picture() {
+        let working = Arc::new(BgrImage::filled(640, 360, [0; 3]));
+        let full = Arc::new(BgrImage::filled(1920, 1080, [0; 3]));
+        let (img, k) = crop_image(&working, Some(&full));
+        assert!(Arc::ptr_eq(&img, &full));
+        assert!((k - 3.0).abs() < 1e-6);
+        let (img, k) = crop_image(&working, None);
+        assert!(Arc::ptr_eq(&img, &working));
+        assert_eq!(k, 1.0);
+        // A "full" picture no larger than the working one is not used.
+        let (img, _) = crop_image(&working, Some(&working.clone()));
+        assert!(Arc::ptr_eq(&img, &working));
     }
 
     #[test]

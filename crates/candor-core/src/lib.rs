@@ -37,7 +37,7 @@ pub use config::AnalysisConfig;
 pub use face::FaceDetection;
 pub use fusion::Fusion;
 pub use geometry::{Point, Rect};
-pub use image::{BgrImage, Frame, FrameInfo};
+pub use image::{BgrImage, Frame, FrameInfo, crop_image};
 pub use observation::{FaceObservation, FrameObservation};
 pub use quality::AbstainCode;
 pub use risk::{Assessment, Reason, RiskRule, RiskState};

@@ -70,6 +70,12 @@ pub struct DecodeOptions {
     /// Longest side of sampled images; larger sources are scaled down (never up),
     /// keeping the aspect ratio. 0 keeps the source size.
     pub max_side: u32,
+    /// Longest side of the full-resolution picture sampled frames also carry, for face
+    /// crops (`Frame::source`): the decoded picture, scaled down only beyond this so
+    /// a 4K frame does not hold 25 MB while in flight. No such picture is made when it
+    /// would be no larger than the working size, so 0 (or anything up to `max_side`)
+    /// turns full-resolution crops off. Glances and skipped frames never get one.
+    pub crop_max_side: u32,
     /// Decoded frames with more pixels than this are rejected with `TooLarge`.
     pub max_source_pixels: u64,
     /// Frame rate to assume when frames carry no timestamps (raw H.264 usually);
@@ -86,6 +92,9 @@ impl Default for DecodeOptions {
         Self {
             sample_fps: 2.0,
             max_side: 640,
+            // Off until the crops are shrunk without aliasing and the fusion is refitted
+            // on them (see README, "candor analyze").
+            crop_max_side: 0,
             max_source_pixels: 8192 * 8192,
             fps_hint: None,
             hint: ContainerHint::Auto,

@@ -8,7 +8,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::frame;
 
 use crate::MediaError;
-use crate::scale::Scaler;
+use crate::scale::{Scaler, crop_size};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawFormat {
@@ -116,7 +116,11 @@ impl RawFrame<'_> {
 /// size and format stay the same.
 pub struct RawConverter {
     scaler: Scaler,
+    /// For the full-resolution picture of analysed frames (see
+    /// [`RawConverter::with_crop_max_side`]).
+    crop_scaler: Scaler,
     max_side: u32,
+    crop_max_side: u32,
     max_pixels: u64,
 }
 
@@ -125,12 +129,44 @@ impl RawConverter {
         crate::init_ffmpeg();
         Self {
             scaler: Scaler::new(),
+            crop_scaler: Scaler::new(),
             max_side,
+            crop_max_side: 0,
             max_pixels,
         }
     }
 
+    /// Makes [`RawConverter::convert_with_source`] also give the picture at (up to)
+    /// full resolution, its longest side capped at `crop_max_side` (as
+    /// `DecodeOptions::crop_max_side`).
+    pub fn with_crop_max_side(mut self, crop_max_side: u32) -> Self {
+        self.crop_max_side = crop_max_side;
+        self
+    }
+
+    /// The working-size picture only (glances).
     pub fn convert(&mut self, raw: &RawFrame<'_>) -> Result<BgrImage, MediaError> {
+        let src = self.to_frame(raw)?;
+        self.scaler.convert(&src, self.max_side)
+    }
+
+    /// The working-size picture and, when larger, the full-resolution one face crops
+    /// are cut from (analysed frames), as decoded video gives them.
+    pub fn convert_with_source(
+        &mut self,
+        raw: &RawFrame<'_>,
+    ) -> Result<(BgrImage, Option<BgrImage>), MediaError> {
+        let src = self.to_frame(raw)?;
+        let image = self.scaler.convert(&src, self.max_side)?;
+        let working = (image.width, image.height);
+        let full = match crop_size(raw.width, raw.height, working, self.crop_max_side) {
+            Some(_) => Some(self.crop_scaler.convert(&src, self.crop_max_side)?),
+            None => None,
+        };
+        Ok((image, full))
+    }
+
+    fn to_frame(&self, raw: &RawFrame<'_>) -> Result<frame::Video, MediaError> {
         raw.validate(self.max_pixels)?;
         let pixel = match raw.format {
             RawFormat::I420 => Pixel::YUV420P,
@@ -158,7 +194,7 @@ impl RawConverter {
                 copy_plane(&mut src, 2, &v[..s1 * ch], s1, cw, ch);
             }
         }
-        self.scaler.convert(&src, self.max_side)
+        Ok(src)
     }
 }
 
@@ -231,6 +267,28 @@ mod tests {
         for c in [b, g, r] {
             assert!((c as i32 - 128).abs() <= 3, "{b} {g} {r}");
         }
+    }
+
+    #[test]
+    fn analysed_raw_frames_keep_the_full_resolution() {
+        let data = i420(1920, 1080, 126, 128, 128);
+        let raw = RawFrame {
+            format: RawFormat::I420,
+            width: 1920,
+            height: 1080,
+            stride: 0,
+            data: &data,
+        };
+        let mut conv = RawConverter::new(640, 1 << 30).with_crop_max_side(1280);
+        let (img, full) = conv.convert_with_source(&raw).unwrap();
+        assert_eq!((img.width, img.height), (640, 360));
+        let full = full.unwrap();
+        assert_eq!((full.width, full.height), (1280, 720));
+        // Off by default, and never for pictures no larger than the working size.
+        let mut plain = RawConverter::new(640, 1 << 30);
+        assert!(plain.convert_with_source(&raw).unwrap().1.is_none());
+        let mut big = RawConverter::new(1920, 1 << 30).with_crop_max_side(1920);
+        assert!(big.convert_with_source(&raw).unwrap().1.is_none());
     }
 
     #[test]

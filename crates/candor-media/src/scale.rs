@@ -29,6 +29,22 @@ pub fn working_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     (fit(width), fit(height))
 }
 
+/// The size of the full-resolution picture kept for face crops (see
+/// `DecodeOptions::crop_max_side`), or `None` when it would be no larger than the
+/// working size `working` (then the working picture serves for crops as well).
+pub fn crop_size(
+    width: u32,
+    height: u32,
+    working: (u32, u32),
+    crop_max_side: u32,
+) -> Option<(u32, u32)> {
+    if crop_max_side == 0 {
+        return None;
+    }
+    let size = working_size(width, height, crop_max_side);
+    (size.0 > working.0).then_some(size)
+}
+
 /// `scaling::Context` is not `Send` in ffmpeg-next, but an `SwsContext` has no thread
 /// affinity: it is plain heap state used through `&mut`, one call at a time.
 struct SendScaler(scaling::Context);
@@ -201,5 +217,15 @@ mod tests {
         assert_eq!(working_size(1000, 333, 640), (640, 213));
         assert_eq!(working_size(5000, 1, 640), (640, 1));
         assert_eq!(working_size(1280, 720, 0), (1280, 720));
+    }
+
+    #[test]
+    fn crop_size_only_when_larger_than_the_working_size() {
+        assert_eq!(crop_size(1920, 1080, (640, 360), 1920), Some((1920, 1080)));
+        assert_eq!(crop_size(3840, 2160, (640, 360), 1920), Some((1920, 1080)));
+        assert_eq!(crop_size(1080, 1920, (360, 640), 1920), Some((1080, 1920)));
+        assert_eq!(crop_size(640, 480, (640, 480), 1920), None);
+        assert_eq!(crop_size(1920, 1080, (640, 360), 0), None);
+        assert_eq!(crop_size(1920, 1080, (640, 360), 640), None);
     }
 }

@@ -2,6 +2,7 @@
 //! crate with EXIF orientation applied, and delivered as a single frame at pts 0.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use candor_core::{BgrImage, Frame, FrameInfo};
 use ffmpeg_next::format::Pixel;
@@ -10,7 +11,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
 use crate::MediaError;
 use crate::options::DecodeOptions;
-use crate::scale::{Scaler, working_size};
+use crate::scale::{Scaler, crop_size, working_size};
 
 /// Enough leading bytes to recognise every still format we accept.
 pub const MAGIC_LEN: usize = 8;
@@ -73,13 +74,21 @@ pub fn decode_still(
     // Alpha, if any, is dropped: the analysis works on the stored colours.
     let rgb = image.into_rgb8();
     let (source_width, source_height) = rgb.dimensions();
-    let bgr = if working_size(source_width, source_height, options.max_side)
-        == (source_width, source_height)
-    {
-        rgb_to_bgr(&rgb)
-    } else {
-        // Same scaler as video, so stills and frames are resampled alike.
-        Scaler::new().convert(&rgb_frame(&rgb), options.max_side)?
+    let working = working_size(source_width, source_height, options.max_side);
+    // Same scaler as video, so stills and frames are resampled alike.
+    let fit = |max_side: u32| -> Result<BgrImage, MediaError> {
+        if working_size(source_width, source_height, max_side) == (source_width, source_height) {
+            Ok(rgb_to_bgr(&rgb))
+        } else {
+            Scaler::new().convert(&rgb_frame(&rgb), max_side)
+        }
+    };
+    let bgr = fit(options.max_side)?;
+    // A photo is analysed like a sampled frame: its face crops come from the picture
+    // at (up to) full resolution.
+    let source = match crop_size(source_width, source_height, working, options.crop_max_side) {
+        Some(_) => Some(Arc::new(fit(options.crop_max_side)?)),
+        None => None,
     };
     Ok(Frame {
         info: FrameInfo {
@@ -90,6 +99,7 @@ pub fn decode_still(
             fingerprint: None,
         },
         image: bgr,
+        source,
     })
 }
 

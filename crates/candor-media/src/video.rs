@@ -1,6 +1,7 @@
 //! Demuxing and decoding one video stream into `DecodeEvent`s.
 
 use std::ffi::CStr;
+use std::sync::Arc;
 
 use candor_core::replay::Fingerprint;
 use candor_core::{Frame, FrameInfo};
@@ -17,7 +18,7 @@ use crate::options::DecodeOptions;
 use crate::orient::Orientation;
 use crate::probe::{CONFIDENT_SCORE, recognised_container};
 use crate::sampler::{GlanceSampler, Sampler};
-use crate::scale::Scaler;
+use crate::scale::{Scaler, crop_size, working_size};
 use crate::stream_io::{SharedIoState, lock};
 use crate::timeline::Timeline;
 
@@ -37,6 +38,9 @@ pub struct VideoSource {
     sampler: Sampler,
     glance: GlanceSampler,
     scaler: Scaler,
+    /// A second scaler for the full-resolution picture of sampled frames, so that
+    /// neither context is rebuilt when the two sizes alternate.
+    crop_scaler: Scaler,
     /// Display orientation from the container (stream side data).
     stream_orientation: Orientation,
     /// Display orientation from the latest frame that carried a display matrix
@@ -44,6 +48,7 @@ pub struct VideoSource {
     /// FFmpeg's `-autorotate`, and persists until a frame carries another.
     frame_orientation: Option<Orientation>,
     max_side: u32,
+    crop_max_side: u32,
     max_source_pixels: u64,
     io: SharedIoState,
     container: String,
@@ -135,9 +140,11 @@ impl VideoSource {
             sampler: Sampler::new(options.sample_fps),
             glance: GlanceSampler::new(options.glance.clone()),
             scaler: Scaler::new(),
+            crop_scaler: Scaler::new(),
             stream_orientation,
             frame_orientation: None,
             max_side: options.max_side,
+            crop_max_side: options.crop_max_side,
             max_source_pixels: options.max_source_pixels,
             io,
             container,
@@ -253,7 +260,20 @@ impl VideoSource {
         }
         // Turned after scaling: at the working size this is a cheap copy.
         let image = orientation.apply(self.scaler.convert(&self.frame, self.max_side)?);
-        let frame = Frame { info, image };
+        // Only analysed frames carry the full-resolution picture their face crops are
+        // cut from; glances look at the working size alone.
+        let working = working_size(width, height, self.max_side);
+        let source = match crop_size(width, height, working, self.crop_max_side) {
+            Some(_) if sampled => Some(Arc::new(
+                orientation.apply(self.crop_scaler.convert(&self.frame, self.crop_max_side)?),
+            )),
+            _ => None,
+        };
+        let frame = Frame {
+            info,
+            image,
+            source,
+        };
         Ok(if sampled {
             DecodeEvent::Sampled(frame)
         } else {

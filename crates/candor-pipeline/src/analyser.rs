@@ -13,10 +13,12 @@ use candor_vision::{
 
 use crate::error::PipelineError;
 
-/// A sampled frame at the working size, shared with the model workers without copying.
+/// The picture the per-face analysers cut their crops from: the sampled frame at (up
+/// to) full resolution, else at the working size, shared with the model workers
+/// without copying.
 pub struct AnalysisFrame {
     pub image: Arc<BgrImage>,
-    /// Multiplies working-size coordinates into source-frame coordinates.
+    /// Multiplies `image` coordinates into source-frame coordinates.
     pub to_source: f32,
 }
 
@@ -32,7 +34,7 @@ pub trait FaceAnalyser: Send + Sync {
     /// Ends one of its model's workers (test builds only).
     #[cfg(feature = "fault-injection")]
     fn stop_one_worker(&self) {}
-    /// Signals for one face (in working-size coordinates) on `frame`.
+    /// Signals for one face (in `frame.image` coordinates) on `frame`.
     fn analyse(
         &self,
         frame: &AnalysisFrame,

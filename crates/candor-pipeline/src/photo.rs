@@ -27,8 +27,8 @@ pub enum PhotoIdentity {
     NoIdentityModel,
 }
 
-/// Decodes `bytes` as one still (EXIF orientation applied, scaled to the working size
-/// of `decode`), detects faces and embeds the only one. Blocks on the model workers:
+/// Decodes `bytes` as one still (EXIF orientation applied), detects faces at the working
+/// size of `decode` and embeds the only one from the picture at (up to) full resolution. Blocks on the model workers:
 /// call it off the async runtime.
 pub fn photo_identity(
     engine: &Engine,
@@ -63,7 +63,9 @@ pub fn photo_identity(
             min_px: cfg.min_face_width_px,
         });
     }
-    Ok(match engine.embed(image, face)? {
+    // Embedded from the full-resolution picture, as the faces of a session are.
+    let (crop, to_crop) = candor_core::crop_image(&image, frame.source.as_ref());
+    Ok(match engine.embed(crop, face.scaled(to_crop))? {
         Some((embedding, _)) => PhotoIdentity::Face(embedding),
         None => PhotoIdentity::NoIdentityModel,
     })

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use candor_core::{
     AnalysisConfig, FaceObservation, Frame, FrameEvent, FrameInfo, FrameObservation, Fusion,
-    SegmentReport, Segmenter, Summary, SummaryBuilder,
+    SegmentReport, Segmenter, Summary, SummaryBuilder, crop_image,
 };
 
 use candor_core::baseline::SessionBaseline;
@@ -360,6 +360,9 @@ impl StreamAnalyser {
         let mut stages = Vec::with_capacity(1 + self.engine.analysers().len());
         let to_source = frame.to_source_scale();
         let image = Arc::new(frame.image);
+        // Faces are found and tracked at the working size; every model and measurement
+        // of the main face reads the full-resolution picture, when the frame has one.
+        let (crop_image, to_crop) = crop_image(&image, frame.source.as_ref());
         let detections = self.engine.detect(image.clone())?;
         stages.push((self.engine.detector_name().to_owned(), started.elapsed()));
         let tracked = self.tracker.update(&detections);
@@ -372,14 +375,18 @@ impl StreamAnalyser {
         if let (Some(buf), Some(face)) = (&mut self.evidence, main_face) {
             buf.offer(frame.info.pts_us, &image, &face.bbox);
         }
-        let af = AnalysisFrame { image, to_source };
+        let af = AnalysisFrame {
+            image: crop_image,
+            to_source: to_source / to_crop,
+        };
         let mut faces = Vec::with_capacity(detections.len());
         for (i, det) in detections.iter().enumerate() {
             let mut signals = Vec::new();
             if tracked.main == Some(i) {
+                let crop_det = det.scaled(to_crop);
                 for a in self.engine.analysers() {
                     let t = Instant::now();
-                    signals.extend(a.analyse(&af, det)?);
+                    signals.extend(a.analyse(&af, &crop_det)?);
                     stages.push((a.name().to_owned(), t.elapsed()));
                 }
                 if let Some(m) = &motion {
@@ -389,10 +396,22 @@ impl StreamAnalyser {
                     signals.push(Signal::new(names::LOOPED, share, &self.replay_source));
                 }
                 let mut eye = None;
-                if let Some((mesh, pose, source)) = self.engine.mesh(af.image.clone(), det)? {
+                let t = Instant::now();
+                let reading = self.engine.mesh(af.image.clone(), &crop_det)?;
+                if let Some(source) = self.engine.mesh_source() {
+                    stages.push((source.name.clone(), t.elapsed()));
+                }
+                if let Some((mesh, pose, source)) = reading {
                     signals.extend(mesh_signals(&mesh, pose, source));
+                    // The pulse compares frames with each other, glances included: its
+                    // skin patches are read at the working size, as the glances read them.
+                    let working_points: Vec<[f32; 3]> = mesh
+                        .points
+                        .iter()
+                        .map(|p| [p[0] / to_crop, p[1] / to_crop, p[2] / to_crop])
+                        .collect();
                     self.pulse
-                        .observe(frame.info.pts_us, &af.image, &mesh.points);
+                        .observe(frame.info.pts_us, &image, &working_points);
                     eye = eye_openness(&mesh);
                     if let Some(d) = self
                         .last_mesh
@@ -416,7 +435,9 @@ impl StreamAnalyser {
                 let track = Some(tracked.track_ids[i]);
                 if self.identity.due(frame.info.pts_us, track, det) {
                     let t = Instant::now();
-                    if let Some((embedding, source)) = self.engine.embed(af.image.clone(), *det)? {
+                    if let Some((embedding, source)) =
+                        self.engine.embed(af.image.clone(), crop_det)?
+                    {
                         let id = &mut self.identity;
                         (id.last_at_us, id.last_track) = (Some(frame.info.pts_us), track);
                         if let Some(sim) = id.session.observe(&embedding) {

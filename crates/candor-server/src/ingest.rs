@@ -189,7 +189,8 @@ pub fn run_frames(
 ) {
     let mut sampler = Sampler::new(opts.sample_fps);
     let mut glancer = GlanceSampler::new(opts.glance.clone());
-    let mut raw = RawConverter::new(opts.max_side, opts.max_source_pixels);
+    let mut raw = RawConverter::new(opts.max_side, opts.max_source_pixels)
+        .with_crop_max_side(opts.crop_max_side);
     let mut first_pts = None;
     let mut last_pts = i64::MIN;
     let mut index = 0u64;
@@ -215,7 +216,7 @@ pub fn run_frames(
         let sampled = sampler.should_sample(pts_us);
         let glanced = glancer.should_glance(pts_us) && !sampled;
         let sent = if sampled {
-            match decode_frame(format, frame, &opts, &mut raw, info) {
+            match decode_frame(format, frame, &opts, &mut raw, info, true) {
                 Ok(frame) => offer(&work, &in_flight, frame, at),
                 Err(e) => {
                     let _ = work.send(Work::Failed(e));
@@ -225,7 +226,7 @@ pub fn run_frames(
         } else if glanced && in_flight.try_take_spare() {
             // A frame that would have been skipped: one that fails to decode is
             // skipped still, not an error of the session.
-            match decode_frame(format, frame, &opts, &mut raw, info.clone()) {
+            match decode_frame(format, frame, &opts, &mut raw, info.clone(), false) {
                 Ok(frame) => work
                     .send(Work::Frame(StreamInput::Glance(frame), at))
                     .is_ok(),
@@ -273,6 +274,9 @@ fn decode_frame(
     opts: &DecodeOptions,
     raw: &mut RawConverter,
     info: FrameInfo,
+    // Analysed frames also keep the full-resolution picture their face crops come
+    // from; glances need only the working size.
+    analysed: bool,
 ) -> Result<Frame, ServiceError> {
     if !matches!(f.rotation, 0 | 90 | 180 | 270) {
         return Err(ServiceError::InvalidArgument(format!(
@@ -280,7 +284,7 @@ fn decode_frame(
             f.rotation
         )));
     }
-    let (image, w, h) = match format {
+    let (image, source, w, h) = match format {
         MediaFormat::Jpeg | MediaFormat::Png => {
             let hint = if format == MediaFormat::Jpeg {
                 ContainerHint::Jpeg
@@ -290,12 +294,16 @@ fn decode_frame(
             let still_opts = DecodeOptions {
                 hint,
                 sample_fps: 0.0,
+                crop_max_side: if analysed { opts.crop_max_side } else { 0 },
                 ..opts.clone()
             };
             let mut decoder = candor_media::open_reader(std::io::Cursor::new(f.data), &still_opts)?;
             let (w, h) = (decoder.info().width, decoder.info().height);
             match decoder.next() {
-                Some(Ok(DecodeEvent::Sampled(frame))) => (frame.image, w, h),
+                Some(Ok(DecodeEvent::Sampled(frame))) => {
+                    let source = frame.source.map(Arc::unwrap_or_clone);
+                    (frame.image, source, w, h)
+                }
                 Some(Err(e)) => return Err(e.into()),
                 _ => {
                     return Err(ServiceError::InvalidArgument(
@@ -310,14 +318,19 @@ fn decode_frame(
             } else {
                 RawFormat::Rgb24
             };
-            let image = raw.convert(&RawFrame {
+            let frame = RawFrame {
                 format: fmt,
                 width: f.width,
                 height: f.height,
                 stride: f.stride,
                 data: &f.data,
-            })?;
-            (image, f.width, f.height)
+            };
+            let (image, source) = if analysed {
+                raw.convert_with_source(&frame)?
+            } else {
+                (raw.convert(&frame)?, None)
+            };
+            (image, source, f.width, f.height)
         }
         other => {
             return Err(ServiceError::InvalidArgument(format!(
@@ -334,6 +347,14 @@ fn decode_frame(
             ..info
         },
         image: image.rotated_cw(rotation),
+        // Turning by 0 would copy the picture.
+        source: source.map(|s| {
+            Arc::new(if rotation == 0 {
+                s
+            } else {
+                s.rotated_cw(rotation)
+            })
+        }),
     })
 }
 

@@ -3,7 +3,8 @@
 //! and noise, and to leave a seam along the face contour. Camera and codec swamp the
 //! raw values across clips, so callers compare them with the session's own baseline.
 //!
-//! Regions (all on BT.601 luma, at the analysis working size), from the face box:
+//! Regions (all on BT.601 luma, on the picture face crops are cut from: the analysed
+//! frame at up to full resolution), from the face box:
 //! - inner face: the central 60 % of the box (skin, eyes, nose; no hair or background);
 //! - surroundings: the band between 1.15x and 1.6x the box (hair, neck, background);
 //! - contour: pixels whose normalised distance to the box's inscribed ellipse lies

@@ -166,8 +166,8 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     report.meta.insert(
         "sampling".into(),
         json!(format!(
-            "{} fps, max side {} px, {} ms segments",
-            decode.sample_fps, decode.max_side, cfg.segment.length_ms
+            "{} fps, max side {} px, face crops up to {} px, {} ms segments",
+            decode.sample_fps, decode.max_side, decode.crop_max_side, cfg.segment.length_ms
         )),
     );
     report.meta.insert(

@@ -73,6 +73,15 @@ pub struct AnalysisArgs {
     #[arg(long, env = "CANDOR_MAX_SIDE", default_value_t = 640)]
     pub max_side: u32,
 
+    /// Longest side of the full-resolution picture analysed frames keep for face
+    /// crops: faces are found at the working size (--max-side), but every model and
+    /// quality measure reads the main face from the decoded picture, scaled down only
+    /// beyond this (e.g. 1920). 0 (the default for now) = crops from the working size:
+    /// at full resolution the face-forgery scores, fitted on working-size crops, read
+    /// worse (see README).
+    #[arg(long, env = "CANDOR_CROP_MAX_SIDE", default_value_t = 0)]
+    pub crop_max_side: u32,
+
     /// Segment length in milliseconds (overrides the config file).
     #[arg(long, env = "CANDOR_SEGMENT_MS")]
     pub segment_ms: Option<u32>,
@@ -138,6 +147,7 @@ impl AnalysisArgs {
         DecodeOptions {
             sample_fps: self.sample_fps,
             max_side: self.max_side,
+            crop_max_side: self.crop_max_side,
             glance: candor_media::GlanceRate::new(self.glance_fps),
             ..DecodeOptions::default()
         }

@@ -353,6 +353,8 @@ fn read_jpeg_frames(path: &Path, fps: f32, tx: &mpsc::Sender<Result<Item>>) -> R
     let opts = DecodeOptions {
         sample_fps: fps,
         max_side: 1280,
+        // Only the picture sent on is used.
+        crop_max_side: 0,
         ..DecodeOptions::default()
     };
     for event in candor_media::open_path(path, &opts)? {

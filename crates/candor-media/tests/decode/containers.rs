@@ -4,7 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use candor_media::{
-    ContainerHint, DecodeEvent, DecodeOptions, MediaError, StreamInfo, open_path, open_reader,
+    ContainerHint, DecodeEvent, DecodeOptions, GlanceRate, MediaError, StreamInfo, open_path,
+    open_reader,
 };
 
 use crate::fixtures::*;
@@ -173,6 +174,54 @@ fn large_source_is_scaled_to_the_working_size() {
     let frame = open_path(hd_mp4(), &opts).unwrap().next().unwrap().unwrap();
     let image = &frame.frame().unwrap().image;
     assert_eq!((image.width, image.height), (200, 113));
+}
+
+#[test]
+fn analysed_frames_keep_the_full_resolution_picture_for_face_crops() {
+    let opts = DecodeOptions {
+        sample_fps: 5.0,
+        glance: GlanceRate::new(25.0),
+        ..DecodeOptions::default()
+    };
+    let events = collect(open_path(hd_mp4(), &opts).unwrap()).unwrap();
+    let (mut sampled, mut glanced) = (0, 0);
+    for e in &events {
+        match e {
+            DecodeEvent::Sampled(frame) => {
+                sampled += 1;
+                let full = frame.source.as_ref().expect("a full-resolution picture");
+                assert_eq!((full.width, full.height), (1280, 720));
+                // The same picture as the working one, only larger.
+                let (a, b) = (frame.image.luma(320, 180), full.luma(641, 361));
+                assert!((a - b).abs() < 24.0, "{a} vs {b}");
+            }
+            DecodeEvent::Glance(frame) => {
+                glanced += 1;
+                assert!(frame.source.is_none(), "glances stay at the working size");
+            }
+            DecodeEvent::Skipped(_) => {}
+        }
+    }
+    assert!(
+        sampled > 0 && glanced > 0,
+        "{sampled} sampled, {glanced} glanced"
+    );
+
+    // Capped at crop_max_side; off when that is no larger than the working size.
+    for (cap, want) in [(960, Some((960, 540))), (640, None), (0, None)] {
+        let opts = DecodeOptions {
+            crop_max_side: cap,
+            ..DecodeOptions::default()
+        };
+        let event = open_path(hd_mp4(), &opts).unwrap().next().unwrap().unwrap();
+        let got = event
+            .frame()
+            .unwrap()
+            .source
+            .as_ref()
+            .map(|f| (f.width, f.height));
+        assert_eq!(got, want, "crop_max_side {cap}");
+    }
 }
 
 #[test]
