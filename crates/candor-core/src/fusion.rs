@@ -40,20 +40,7 @@ impl Fusion {
             .iter()
             .flat_map(|r| r.evaluate(segment))
             .collect();
-        // Most severe first; stable, so rule order breaks ties.
-        reasons.sort_by_key(|r| std::cmp::Reverse(r.state));
-        let state = reasons.first().map_or(RiskState::Clear, |r| r.state);
-        if state == RiskState::Clear {
-            reasons.push(Reason::new(
-                codes::LIVE_FACE,
-                RiskState::Clear,
-                None,
-                format!(
-                    "one live face on {} of {} analysed frames",
-                    segment.counts.usable, segment.counts.analysed
-                ),
-            ));
-        }
+        let state = settle(&mut reasons, segment);
         // The main quality problem: why frames were unusable, else other faces in view.
         let abstain = segment
             .main_abstain()
@@ -72,6 +59,25 @@ impl Fusion {
             synthetic_face_confidence,
         }
     }
+}
+
+/// Orders reasons most severe first (stable, so rule order breaks ties) and returns
+/// the state they call for; a segment with nothing wrong gets the `live_face` reason.
+pub(crate) fn settle(reasons: &mut Vec<Reason>, segment: &Segment) -> RiskState {
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.state));
+    let state = reasons.first().map_or(RiskState::Clear, |r| r.state);
+    if state == RiskState::Clear {
+        reasons.push(Reason::new(
+            codes::LIVE_FACE,
+            RiskState::Clear,
+            None,
+            format!(
+                "one live face on {} of {} analysed frames",
+                segment.counts.usable, segment.counts.analysed
+            ),
+        ));
+    }
+    state
 }
 
 #[cfg(test)]

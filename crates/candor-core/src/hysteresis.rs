@@ -8,6 +8,7 @@
 
 use crate::codes;
 use crate::config::LivenessThresholds;
+use crate::fusion::settle;
 use crate::risk::{Assessment, Reason, RiskState};
 use crate::segment::Segment;
 use crate::signal::names;
@@ -77,21 +78,7 @@ impl Hysteresis {
                 ),
             ));
         }
-        // Most severe first, as the fusion orders them; a segment left with nothing
-        // wrong is a live face.
-        a.reasons.sort_by_key(|r| std::cmp::Reverse(r.state));
-        a.state = a.reasons.first().map_or(RiskState::Clear, |r| r.state);
-        if a.state == RiskState::Clear {
-            a.reasons.push(Reason::new(
-                codes::LIVE_FACE,
-                RiskState::Clear,
-                None,
-                format!(
-                    "one live face on {} of {} analysed frames",
-                    segment.counts.usable, segment.counts.analysed
-                ),
-            ));
-        }
+        a.state = settle(&mut a.reasons, segment);
     }
 }
 
