@@ -181,6 +181,7 @@ fn analysed_frames_keep_the_full_resolution_picture_for_face_crops() {
     let opts = DecodeOptions {
         sample_fps: 5.0,
         glance: GlanceRate::new(25.0),
+        crop_max_side: 1920,
         ..DecodeOptions::default()
     };
     let events = collect(open_path(hd_mp4(), &opts).unwrap()).unwrap();
