@@ -78,7 +78,8 @@ impl Decoder {
         options: &DecodeOptions,
     ) -> Result<Self, MediaError> {
         let demuxer = options.hint.demuxer();
-        let input = open_input(io, demuxer).map_err(|e| open_failed(e, &io_state, demuxer))?;
+        let input =
+            open_input(io, demuxer, !seekable).map_err(|e| open_failed(e, &io_state, demuxer))?;
         let (source, info) = VideoSource::new(input, io_state, seekable, options)?;
         Ok(Self {
             info,

@@ -165,10 +165,23 @@ impl<R: Seek> Seek for TrackedReader<R> {
     }
 }
 
+/// How much of a live stream the demuxer may read before it must say what it holds.
+/// FFmpeg's defaults (5 MB, 5 s of media) are made for files: on a live stream they
+/// hold back the first frames for seconds (the reader waits for media that has not
+/// been sent yet), and the backlog then arrives at once. 256 KiB is about a second of
+/// 720p video; a stream that declares no frame rate falls back to the rate hint.
+const LIVE_PROBE_BYTES: i64 = 256 * 1024;
+const LIVE_ANALYZE_US: i64 = 500_000;
+
 /// Opens a demuxer reading from `io`, forcing `demuxer` (an FFmpeg short name such
 /// as `mp4`) when given, else probing. This mirrors ffmpeg-next's
-/// `format::input_from_stream`, which always probes.
-pub fn open_input(mut io: StreamIo, demuxer: Option<&CStr>) -> Result<Input, ffmpeg_next::Error> {
+/// `format::input_from_stream`, which always probes. A `live` input (not seekable:
+/// media arriving as it is sent) is probed within a small, bounded window.
+pub fn open_input(
+    mut io: StreamIo,
+    demuxer: Option<&CStr>,
+    live: bool,
+) -> Result<Input, ffmpeg_next::Error> {
     // SAFETY: plain FFmpeg calls in the documented order. `io` outlives every use of
     // the context: on success it moves into the returned `Input`, which closes the
     // format context before dropping it; on failure the context is freed first
@@ -191,6 +204,10 @@ pub fn open_input(mut io: StreamIo, demuxer: Option<&CStr>) -> Result<Input, ffm
         }
         (*ctx).pb = io.as_mut_ptr();
         (*ctx).flags |= ffi::AVFMT_FLAG_CUSTOM_IO;
+        if live {
+            (*ctx).probesize = LIVE_PROBE_BYTES;
+            (*ctx).max_analyze_duration = LIVE_ANALYZE_US;
+        }
         let ret = ffi::avformat_open_input(&mut ctx, c"".as_ptr(), format, ptr::null_mut());
         if ret < 0 {
             return Err(ffmpeg_next::Error::from(ret));

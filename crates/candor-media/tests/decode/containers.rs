@@ -344,3 +344,52 @@ fn unseekable_path_is_read_as_a_stream() {
     let _ = std::fs::remove_file(&fifo);
     check_testsrc(&result.unwrap(), "fifo");
 }
+
+/// Serves `data`, then waits for media that has not been sent yet, as a live stream
+/// does between a camera's frames.
+struct LiveReader {
+    data: std::io::Cursor<Vec<u8>>,
+    more: std::sync::mpsc::Receiver<()>,
+}
+
+impl std::io::Read for LiveReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.read(buf)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        // Nothing more comes until the sender goes: then the stream ends.
+        let _ = self.more.recv();
+        Ok(0)
+    }
+}
+
+#[test]
+fn a_live_stream_gives_its_first_frames_without_waiting_for_more_media() {
+    // One second of 640x480 H.264, then a stream that stays open: FFmpeg's file
+    // defaults would wait for 5 MB or 5 s of media before saying what the stream holds.
+    let data = std::fs::read(annexb_h264_640()).unwrap();
+    let (keep_open, more) = std::sync::mpsc::channel::<()>();
+    let frames = within(Duration::from_secs(20), move || {
+        let reader = LiveReader {
+            data: std::io::Cursor::new(data),
+            more,
+        };
+        let opts = DecodeOptions {
+            sample_fps: 0.0,
+            ..DecodeOptions::default()
+        };
+        let mut decoder = open_reader(reader, &opts).unwrap();
+        let mut sampled = 0;
+        while sampled < 5 {
+            match decoder.next() {
+                Some(Ok(DecodeEvent::Sampled(_))) => sampled += 1,
+                Some(Ok(_)) => {}
+                other => panic!("stream ended early: {other:?}"),
+            }
+        }
+        sampled
+    });
+    assert_eq!(frames, 5);
+    drop(keep_open);
+}
