@@ -109,6 +109,46 @@ async fn health_follows_the_model_workers() {
     server.shutdown().await.unwrap();
 }
 
+/// Server reflection answers in both versions tools speak: v1 (grpcurl) and v1alpha
+/// (grpcio's Python client, older tools), outside authentication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_the_service_in_v1_and_v1alpha() {
+    let server = start(settings(limits())).await;
+    let ch = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc_addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    macro_rules! services {
+        ($version:ident) => {{
+            use tonic_reflection::pb::$version::{
+                ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+                server_reflection_request::MessageRequest,
+                server_reflection_response::MessageResponse,
+            };
+            let request = ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            };
+            let mut replies = ServerReflectionClient::new(ch.clone())
+                .server_reflection_info(tokio_stream::iter([request]))
+                .await
+                .unwrap()
+                .into_inner();
+            match replies.message().await.unwrap().unwrap().message_response {
+                Some(MessageResponse::ListServicesResponse(list)) => {
+                    list.service.into_iter().map(|s| s.name).collect::<Vec<_>>()
+                }
+                other => panic!("unexpected reflection reply: {other:?}"),
+            }
+        }};
+    }
+    for names in [services!(v1), services!(v1alpha)] {
+        assert!(names.iter().any(|n| n == "candor.v1.Candor"), "{names:?}");
+    }
+    server.shutdown().await.unwrap();
+}
+
 /// A minimal HTTP GET over a raw socket (no HTTP client dependency for two checks).
 async fn reqwest_like_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

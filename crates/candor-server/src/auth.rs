@@ -72,14 +72,19 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
-    /// Finds the tenant for a bearer token.
-    pub fn authenticate(&self, token: Option<&str>) -> Result<Tenant, Status> {
+    /// Finds the tenant for the `authorization` header's value.
+    pub fn authenticate(&self, header: Option<&str>) -> Result<Tenant, Status> {
         let keys = match self {
             Self::InsecureNoAuth => return Ok(Tenant(INSECURE_TENANT.into())),
             Self::Keys(keys) => keys,
         };
-        let token = token.ok_or_else(|| {
+        let header = header.ok_or_else(|| {
             Status::unauthenticated("missing API key: send `authorization: Bearer <key>`")
+        })?;
+        let token = bearer_token(header).ok_or_else(|| {
+            Status::unauthenticated(
+                "the authorization header must read `Bearer <key>` (the key alone is not enough)",
+            )
         })?;
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         // Check every key so timing does not reveal which tenant's key was close.
@@ -97,23 +102,25 @@ impl AuthMode {
     /// A tonic interceptor that authenticates and records the tenant.
     pub fn interceptor(self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
         move |mut req: Request<()>| {
-            let token = req
+            // A value that is not text cannot be a bearer token: treated as malformed.
+            let header = req
                 .metadata()
                 .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .map(str::to_owned);
-            let tenant = self.authenticate(token.as_deref()).inspect_err(|s| {
+                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            let tenant = self.authenticate(header.as_deref()).inspect_err(|s| {
                 crate::metrics::METRICS.record_error(s.code());
             })?;
             req.extensions_mut().insert(tenant);
             Ok(req)
         }
     }
+}
+
+/// The key of a `Bearer <key>` header value (the scheme in any case).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
@@ -138,10 +145,17 @@ mod tests {
             ApiKey::parse(&format!("acme:{}", hash_key("k-acme"))).unwrap(),
             ApiKey::parse(&format!("globex:{}", hash_key("k-globex"))).unwrap(),
         ]);
-        assert_eq!(mode.authenticate(Some("k-acme")).unwrap().0, "acme");
-        assert_eq!(mode.authenticate(Some("k-globex")).unwrap().0, "globex");
+        assert_eq!(mode.authenticate(Some("Bearer k-acme")).unwrap().0, "acme");
         assert_eq!(
-            mode.authenticate(Some("nope")).unwrap_err().code(),
+            mode.authenticate(Some("bearer  k-globex")).unwrap().0,
+            "globex"
+        );
+        // The key without its scheme is told apart from a missing key.
+        let bare = mode.authenticate(Some("k-acme")).unwrap_err();
+        assert_eq!(bare.code(), tonic::Code::Unauthenticated);
+        assert!(bare.message().contains("key alone"), "{}", bare.message());
+        assert_eq!(
+            mode.authenticate(Some("Bearer nope")).unwrap_err().code(),
             tonic::Code::Unauthenticated
         );
         assert_eq!(

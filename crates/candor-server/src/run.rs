@@ -196,11 +196,17 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         })
     };
 
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("reflection service")?;
+    // Both reflection versions: grpcurl speaks v1, older tools and grpcio's Python
+    // client v1alpha.
+    let reflection_of = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection = reflection_of().build_v1().context("reflection service")?;
+    let reflection_v1alpha = reflection_of()
+        .build_v1alpha()
+        .context("reflection service (v1alpha)")?;
     let limits = &settings.limits;
     let candor = CandorServer::new(CandorService {
         state: state.clone(),
@@ -227,6 +233,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
     let router = builder
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(candor);
     let mut rx = shutdown_rx.clone();
     let grpc = tokio::spawn(async move {
