@@ -8,9 +8,9 @@ use crate::config::{AttackConfig, AttackTerm, Statistic};
 use crate::segment::Segment;
 
 impl AttackTerm {
-    /// The term's calibrated probability at even odds, when the segment carries its
-    /// signal on enough frames.
-    pub fn probability(&self, s: &Segment) -> Option<f32> {
+    /// What the term calibrates: the transformed statistic of its signal, when the
+    /// segment carries the signal on enough frames.
+    pub fn feature(&self, s: &Segment) -> Option<f32> {
         let stats = s.signal(&self.signal)?;
         if stats.frames < self.min_frames.max(1) {
             return None;
@@ -19,8 +19,12 @@ impl AttackTerm {
             Statistic::Mean => stats.mean,
             Statistic::Median => stats.median,
         };
-        let z = self.a * self.transform.apply(value) + self.b;
-        Some(sigmoid(z))
+        Some(self.transform.apply(value))
+    }
+
+    /// The term's calibrated probability at even odds.
+    pub fn probability(&self, s: &Segment) -> Option<f32> {
+        Some(sigmoid(self.a * self.feature(s)? + self.b))
     }
 }
 

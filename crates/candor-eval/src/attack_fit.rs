@@ -6,12 +6,11 @@
 //! segment is scored by terms fitted without its group.
 
 use candor_core::Segment;
-
 use candor_core::config::{AttackConfig, AttackTerm, FeatureTransform, Statistic};
 use candor_core::signal::names;
 use serde::Serialize;
 
-use crate::calibrate::{ClassWeights, Platt, fit_platt, shift_prior};
+use crate::calibrate::{ClassWeights, Platt, fit_platt};
 use crate::folds::leave_one_group_out;
 use crate::manifest::Label;
 use crate::metrics::auc;
@@ -63,64 +62,69 @@ pub struct AttackFit {
     pub liveness_calibrated: bool,
 }
 
-/// How one term reads a segment and which attacks it is calibrated on.
+/// One term to fit: how it reads a segment (its calibration still the identity) and
+/// which attacks it is calibrated on.
 #[derive(Debug, Clone)]
 struct TermSpec {
-    signal: String,
-    statistic: Statistic,
-    transform: FeatureTransform,
+    term: AttackTerm,
     attack: Label,
-    min_frames: u32,
 }
 
-impl TermSpec {
-    fn feature(&self, s: &Segment) -> Option<f64> {
-        let stats = s
-            .signal(&self.signal)
-            .filter(|x| x.frames >= self.min_frames.max(1))?;
-        let v = match self.statistic {
-            Statistic::Mean => stats.mean,
-            Statistic::Median => stats.median,
-        };
-        Some(f64::from(self.transform.apply(v)))
-    }
-}
-
-/// One segment as the fit sees it: its file's label and group, and each term's feature.
+/// One segment as the fit sees it: its file, label and group, the segment itself (to
+/// be scored as the service scores it) and each term's feature.
 #[derive(Debug, Clone)]
-struct Sample {
+struct Sample<'a> {
     file: usize,
     label: Label,
     group: usize,
+    segment: &'a Segment,
     features: Vec<Option<f64>>,
 }
 
 pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFit, String> {
-    let mut specs = vec![TermSpec {
-        signal: names::LIVENESS.into(),
-        statistic: Statistic::Mean,
-        transform: FeatureTransform::ComplementLogit,
-        attack: Label::Spoof,
+    let spec = |signal: &str, statistic, transform, attack, min_frames| TermSpec {
+        term: AttackTerm {
+            signal: signal.to_owned(),
+            statistic,
+            transform,
+            a: 1.0,
+            b: 0.0,
+            min_frames,
+            calibrated_on: String::new(),
+        },
+        attack,
+    };
+    let mut specs = vec![spec(
+        names::LIVENESS,
+        Statistic::Mean,
+        FeatureTransform::ComplementLogit,
+        Label::Spoof,
         // The live score is decided per frame: a still's one frame is all there is.
-        min_frames: 1,
-    }];
-    specs.extend(opts.forgery_signals.iter().map(|s| TermSpec {
-        signal: s.clone(),
-        statistic: Statistic::Median,
-        transform: FeatureTransform::Logit,
-        attack: Label::Fake,
-        min_frames: opts.min_frames,
+        1,
+    )];
+    specs.extend(opts.forgery_signals.iter().map(|s| {
+        spec(
+            s,
+            Statistic::Median,
+            FeatureTransform::Logit,
+            Label::Fake,
+            opts.min_frames,
+        )
     }));
     let samples: Vec<Sample> = files
         .iter()
         .enumerate()
         .flat_map(|(i, f)| {
             let specs = &specs;
-            f.segments.iter().map(move |s| Sample {
+            f.segments.iter().map(move |segment| Sample {
                 file: i,
                 label: f.label,
                 group: f.group,
-                features: specs.iter().map(|t| t.feature(s)).collect(),
+                segment,
+                features: specs
+                    .iter()
+                    .map(|t| t.term.feature(segment).map(f64::from))
+                    .collect(),
             })
         })
         .collect();
@@ -131,12 +135,23 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
             .map(|f| f.group),
     );
     let calibrate_liveness = spoof_groups >= MIN_SPOOF_GROUPS;
-    let fit_all = |train: &[Sample]| fit_terms(&specs, train, calibrate_liveness);
-    let terms = fit_all(&samples).ok_or("cannot fit the attack score: every term needs real segments, and the forgery terms fake ones")?;
-    let fused = |terms: &[Option<Platt>], s: &Sample| -> f64 {
-        fused_score(terms, &s.features, opts.prior).unwrap_or(f64::NAN)
+    let fit_all = |train: &[Sample]| {
+        let terms = fit_terms(&specs, train, calibrate_liveness)?;
+        Some(attack_config(
+            &specs,
+            &terms,
+            opts.prior,
+            calibrate_liveness,
+        ))
     };
-    let out_of_fold = leave_one_group_out(&samples, |s| s.group, fit_all, |t, s| fused(t, s));
+    let config = fit_all(&samples).ok_or("cannot fit the attack score: every term needs real segments, and the forgery terms fake ones")?;
+    // Every held-out segment is scored by the service's own code.
+    let out_of_fold = leave_one_group_out(
+        &samples,
+        |s| s.group,
+        fit_all,
+        |c, s| c.attack_score(s.segment).map_or(f64::NAN, f64::from),
+    );
     let mut aucs = vec![file_aucs(
         "attack_score (fused, calibrated)",
         &samples,
@@ -146,7 +161,7 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
     for (k, t) in specs.iter().enumerate() {
         // One term alone ranks as its raw feature: calibration is monotone.
         let raw: Vec<Option<f64>> = samples.iter().map(|s| s.features[k]).collect();
-        aucs.push(file_aucs(&t.signal, &samples, &raw, files));
+        aucs.push(file_aucs(&t.term.signal, &samples, &raw, files));
     }
     let mut real: Vec<f64> = samples
         .iter()
@@ -156,31 +171,6 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
         .collect();
     real.sort_by(f64::total_cmp);
     let at = |q: f64| (!real.is_empty()).then(|| crate::metrics::quantile(&real, q));
-    let config = AttackConfig {
-        prior: opts.prior as f32,
-        terms: specs
-            .iter()
-            .zip(&terms)
-            .filter_map(|(spec, platt)| {
-                let p = platt.as_ref()?;
-                Some(AttackTerm {
-                    signal: spec.signal.clone(),
-                    statistic: spec.statistic,
-                    transform: spec.transform,
-                    a: p.a as f32,
-                    b: p.b as f32,
-                    min_frames: spec.min_frames,
-                    calibrated_on: match (spec.attack, calibrate_liveness) {
-                        (Label::Spoof, false) => "none: the liveness model's own probability \
-                                                  (too few spoof files to fit on)"
-                            .into(),
-                        (label, _) => format!("{} vs real segments", label.as_str()),
-                    },
-                })
-            })
-            .collect(),
-        provenance: String::new(),
-    };
     Ok(AttackFit {
         config,
         aucs,
@@ -194,37 +184,50 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
 /// Each term's calibrator fitted on `train`; the live score keeps the identity map
 /// (`sigmoid(logit(1 - live))`) when it is not calibrated. `None` when a forgery term
 /// has no real or no fake segment to fit on.
-fn fit_terms(
-    specs: &[TermSpec],
-    train: &[Sample],
-    calibrate_liveness: bool,
-) -> Option<Vec<Option<Platt>>> {
+fn fit_terms(specs: &[TermSpec], train: &[Sample], calibrate_liveness: bool) -> Option<Vec<Platt>> {
     specs
         .iter()
         .enumerate()
         .map(|(k, spec)| {
             if spec.attack == Label::Spoof && !calibrate_liveness {
-                return Some(Some(Platt { a: 1.0, b: 0.0 }));
+                return Some(Platt { a: 1.0, b: 0.0 });
             }
             let pairs: Vec<(f64, bool)> = train
                 .iter()
                 .filter(|s| s.label == spec.attack || s.label == Label::Real)
                 .filter_map(|s| Some((s.features[k]?, s.label == spec.attack)))
                 .collect();
-            let weights = ClassWeights::balanced(&pairs)?;
-            Some(fit_platt(&pairs, weights))
+            fit_platt(&pairs, ClassWeights::balanced(&pairs)?)
         })
         .collect()
 }
 
-/// The highest calibrated term at the prior, as `AttackConfig::attack_score` computes
-/// it.
-fn fused_score(terms: &[Option<Platt>], features: &[Option<f64>], prior: f64) -> Option<f64> {
-    terms
-        .iter()
-        .zip(features)
-        .filter_map(|(t, x)| Some(shift_prior(t.as_ref()?.apply((*x)?), 0.5, prior)))
-        .reduce(f64::max)
+/// The calibrated terms as the service loads them.
+fn attack_config(
+    specs: &[TermSpec],
+    terms: &[Platt],
+    prior: f64,
+    calibrate_liveness: bool,
+) -> AttackConfig {
+    AttackConfig {
+        prior: prior as f32,
+        terms: specs
+            .iter()
+            .zip(terms)
+            .map(|(spec, platt)| AttackTerm {
+                a: platt.a as f32,
+                b: platt.b as f32,
+                calibrated_on: match (spec.attack, calibrate_liveness) {
+                    (Label::Spoof, false) => "none: the liveness model's own probability \
+                                              (too few spoof files to fit on)"
+                        .into(),
+                    (label, _) => format!("{} vs real segments", label.as_str()),
+                },
+                ..spec.term.clone()
+            })
+            .collect(),
+        provenance: String::new(),
+    }
 }
 
 /// File-level AUCs of per-segment scores (file mean of the finite ones).
@@ -337,26 +340,13 @@ mod tests {
         assert_eq!(fused.fake_vs_real, Some(1.0), "{fit:?}");
         assert_eq!(fused.spoof_vs_real, Some(1.0), "{fit:?}");
         assert!(fit.real_median.unwrap() < 0.1, "{fit:?}");
-        // The shipped config scores a segment exactly as the fit's own fused score.
-        let s = seg(0.9, 0.7);
-        let want = fit.config.attack_score(&s).unwrap();
-        let terms: Vec<Option<Platt>> = fit
-            .config
-            .terms
-            .iter()
-            .map(|t| {
-                Some(Platt {
-                    a: f64::from(t.a),
-                    b: f64::from(t.b),
-                })
-            })
-            .collect();
-        let specs_features = vec![
-            Some(f64::from(FeatureTransform::ComplementLogit.apply(0.9))),
-            Some(f64::from(FeatureTransform::Logit.apply(0.7))),
-        ];
-        let got = fused_score(&terms, &specs_features, 0.05).unwrap();
-        assert!((f64::from(want) - got).abs() < 1e-4, "{want} {got}");
+        // The shipped config reads a fake higher than a real face, at the prior.
+        let (fake, real) = (seg(0.9, 0.7), seg(0.9, 0.25));
+        let (f, r) = (
+            fit.config.attack_score(&fake).unwrap(),
+            fit.config.attack_score(&real).unwrap(),
+        );
+        assert!(f > r && r < 0.1, "{f} {r}");
     }
 
     #[test]
