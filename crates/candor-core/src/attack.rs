@@ -56,8 +56,7 @@ fn sigmoid(z: f32) -> f32 {
 mod tests {
     use super::*;
     use crate::config::FeatureTransform;
-    use crate::segment::SignalStats;
-    use crate::signal::Source;
+    use crate::testing;
 
     fn term(signal: &str, transform: FeatureTransform, a: f32, b: f32) -> AttackTerm {
         AttackTerm {
@@ -72,28 +71,13 @@ mod tests {
     }
 
     fn segment(signals: &[(&str, f32, u32)]) -> Segment {
-        Segment {
-            index: 0,
-            start_us: 0,
-            end_us: 2_000_000,
-            counts: Default::default(),
-            main_track: Some(1),
-            other_tracks: 0,
-            quality: Vec::new(),
-            unusable: Default::default(),
-            signals: signals
-                .iter()
-                .map(|&(name, v, frames)| SignalStats {
-                    name: name.into(),
-                    source: Source::new("m", "1"),
-                    frames,
-                    mean: v,
-                    median: v,
-                    min: v,
-                    max: v,
-                })
-                .collect(),
+        let mut s = testing::segment(4, 4, 0, None);
+        for &(name, v, frames) in signals {
+            let mut st = testing::stats(name, v, v);
+            st.frames = frames;
+            s.signals.push(st);
         }
+        s
     }
 
     #[test]

@@ -85,50 +85,8 @@ mod tests {
     use super::*;
     use crate::config::SyntheticConfig;
     use crate::rules::SyntheticRule;
-    use crate::segment::{FrameCounts, SignalStats};
-    use crate::signal::Source;
     use crate::signal::names;
-    use std::collections::BTreeMap;
-
-    fn stats(name: &str, mean: f32, min: f32) -> SignalStats {
-        SignalStats {
-            name: name.into(),
-            source: Source::new("m", "1"),
-            frames: 4,
-            mean,
-            median: mean,
-            min,
-            max: mean,
-        }
-    }
-
-    fn segment(analysed: u32, usable: u32, several: u32, live: Option<f32>) -> Segment {
-        let mut unusable = BTreeMap::new();
-        if analysed > usable {
-            unusable.insert(AbstainCode::NoFace, analysed - usable);
-        }
-        Segment {
-            index: 0,
-            start_us: 0,
-            end_us: 2_000_000,
-            counts: FrameCounts {
-                decoded: 50,
-                analysed,
-                usable,
-                several_faces: several,
-                one_face: usable.saturating_sub(several),
-                no_face: analysed - usable,
-                dropped: 0,
-            },
-            main_track: Some(1),
-            other_tracks: u32::from(several > 0),
-            signals: live
-                .map(|l| vec![stats(names::LIVENESS, l, l)])
-                .unwrap_or_default(),
-            quality: Vec::new(),
-            unusable,
-        }
-    }
+    use crate::testing::{segment, stats};
 
     /// (analysed, usable, several faces, mean liveness) -> expected state, reason code.
     #[test]

@@ -87,35 +87,10 @@ mod tests {
     use super::*;
     use crate::config::AnalysisConfig;
     use crate::fusion::Fusion;
-    use crate::segment::{FrameCounts, SignalStats};
-    use crate::signal::Source;
+    use crate::testing;
 
     fn segment(live: f32) -> Segment {
-        Segment {
-            index: 0,
-            start_us: 0,
-            end_us: 2_000_000,
-            counts: FrameCounts {
-                decoded: 50,
-                analysed: 4,
-                usable: 4,
-                one_face: 4,
-                ..Default::default()
-            },
-            main_track: Some(1),
-            other_tracks: 0,
-            signals: vec![SignalStats {
-                name: names::LIVENESS.into(),
-                source: Source::new("m", "1"),
-                frames: 4,
-                mean: live,
-                median: live,
-                min: live,
-                max: live,
-            }],
-            quality: Vec::new(),
-            unusable: Default::default(),
-        }
+        testing::segment(4, 4, 0, Some(live))
     }
 
     /// Live scores of consecutive segments -> their states.

@@ -32,6 +32,8 @@ pub mod segment;
 pub mod signal;
 pub mod summary;
 pub mod sustained;
+#[cfg(test)]
+mod testing;
 
 pub use config::AnalysisConfig;
 pub use face::FaceDetection;

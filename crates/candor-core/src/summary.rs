@@ -237,35 +237,13 @@ mod tests {
     use super::*;
     use crate::config::AnalysisConfig;
     use crate::fusion::Fusion;
-    use crate::segment::SignalStats;
-    use crate::signal::Source;
+    use crate::testing;
 
     fn report(index: u32, dur: i64, live: f32) -> SegmentReport {
-        let segment = Segment {
-            index,
-            start_us: i64::from(index) * 2_000_000,
-            end_us: i64::from(index) * 2_000_000 + dur,
-            counts: FrameCounts {
-                decoded: 50,
-                analysed: 4,
-                usable: 4,
-                one_face: 4,
-                ..Default::default()
-            },
-            main_track: Some(1),
-            other_tracks: 0,
-            signals: vec![SignalStats {
-                name: names::LIVENESS.into(),
-                source: Source::new("m", "1"),
-                frames: 4,
-                mean: live,
-                median: live,
-                min: live,
-                max: live,
-            }],
-            quality: vec![],
-            unusable: Default::default(),
-        };
+        let mut segment = testing::segment(4, 4, 0, Some(live));
+        segment.index = index;
+        segment.start_us = i64::from(index) * 2_000_000;
+        segment.end_us = segment.start_us + dur;
         let assessment = Fusion::from_config(&AnalysisConfig::default()).assess(&segment);
         SegmentReport {
             segment,
