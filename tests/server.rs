@@ -17,11 +17,7 @@ const NO_GAP: Duration = Duration::ZERO;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_is_serving_after_models_load_and_info_lists_them() {
     let mut server = candor_server::start(settings(limits())).await.unwrap();
-    let ch = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc_addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let ch = channel(server.grpc_addr).await;
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch);
     server.ready().await.unwrap();
     // Health is outside authentication.
@@ -65,11 +61,7 @@ async fn health_is_serving_after_models_load_and_info_lists_them() {
 async fn health_follows_the_model_workers() {
     use tonic_health::pb::health_check_response::ServingStatus;
     let server = start(settings(limits())).await;
-    let ch = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc_addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let ch = channel(server.grpc_addr).await;
     let health = tonic_health::pb::health_client::HealthClient::new(ch);
     let status = || {
         let mut health = health.clone();
@@ -103,7 +95,11 @@ async fn health_follows_the_model_workers() {
         metrics.contains("candor_model_workers_alive{model=\"yunet_s\"}"),
         "{metrics}"
     );
-    let short = engine.short_pools();
+    let short: Vec<_> = engine
+        .pool_health()
+        .into_iter()
+        .filter(|p| !p.serving())
+        .collect();
     assert_eq!(short.len(), 1, "{short:?}");
     assert_eq!((short[0].model.as_str(), short[0].alive), ("yunet_s", 0));
     server.shutdown().await.unwrap();
@@ -114,11 +110,7 @@ async fn health_follows_the_model_workers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_lists_the_service_in_v1_and_v1alpha() {
     let server = start(settings(limits())).await;
-    let ch = tonic::transport::Channel::from_shared(format!("http://{}", server.grpc_addr))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let ch = channel(server.grpc_addr).await;
     macro_rules! services {
         ($version:ident) => {{
             use tonic_reflection::pb::$version::{

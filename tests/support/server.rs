@@ -80,13 +80,17 @@ pub async fn start(settings: ServerSettings) -> RunningServer {
     server
 }
 
-pub async fn client(addr: SocketAddr) -> CandorClient<Channel> {
-    let ch = Channel::from_shared(format!("http://{addr}"))
+/// A plaintext connection to a test server.
+pub async fn channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
         .await
-        .unwrap();
-    CandorClient::new(ch)
+        .unwrap()
+}
+
+pub async fn client(addr: SocketAddr) -> CandorClient<Channel> {
+    CandorClient::new(channel(addr).await)
         .max_decoding_message_size(64 << 20)
         .max_encoding_message_size(64 << 20)
 }
