@@ -278,7 +278,7 @@ pub struct SyntheticFit {
 /// liveness rule). Segments missing a signal, or with fewer than `min_frames` frames of
 /// it, are skipped.
 pub fn fit_synthetic(
-    files: &[(crate::Label, Vec<candor_core::Segment>)],
+    files: &[(crate::Label, &[candor_core::Segment])],
     opts: &SyntheticFitOptions,
 ) -> Result<SyntheticFit, String> {
     use candor_core::config::{FeatureTransform, SyntheticConfig, SyntheticTerm};
@@ -293,7 +293,7 @@ pub fn fit_synthetic(
             crate::Label::Real => false,
             crate::Label::Spoof => continue,
         };
-        for seg in segments {
+        for seg in segments.iter() {
             let features: Option<Vec<f64>> = opts
                 .signals
                 .iter()

@@ -244,9 +244,9 @@ fn fit_and_write(
         suspicious_rate: args.fit_suspicious_rate,
         min_frames,
     };
-    let labelled: Vec<(candor_eval::Label, Vec<candor_core::Segment>)> = files
+    let labelled: Vec<(candor_eval::Label, &[candor_core::Segment])> = files
         .iter()
-        .map(|(label, _, segs)| (*label, segs.clone()))
+        .map(|(label, _, segs)| (*label, segs.as_slice()))
         .collect();
     let mut fit = fit_synthetic(&labelled, &opts).map_err(anyhow::Error::msg)?;
     let attack = fit_attack_score(args, manifest_name, files, &opts.signals, min_frames)?;
