@@ -225,21 +225,14 @@ impl Engine {
         &self.analysers
     }
 
-    /// Every model pool's workers: what health and the metrics report.
+    /// Every model pool's workers: what health and the metrics report. A pool short of
+    /// workers (one whose model could not be rebuilt) cannot analyse every frame, and
+    /// the node should not take traffic.
     pub fn pool_health(&self) -> Vec<PoolHealth> {
         std::iter::once(self.detector.health())
             .chain(self.analysers.iter().filter_map(|a| a.health()))
             .chain(self.mesh.iter().map(|m| m.pool.health()))
             .chain(self.embedder.iter().map(|(p, _)| p.health()))
-            .collect()
-    }
-
-    /// Pools short of workers (a worker whose model could not be rebuilt): while any
-    /// is, the engine cannot analyse every frame and the node should not take traffic.
-    pub fn short_pools(&self) -> Vec<PoolHealth> {
-        self.pool_health()
-            .into_iter()
-            .filter(|p| !p.serving())
             .collect()
     }
 

@@ -26,9 +26,10 @@ impl Default for PulseWatch {
 }
 
 impl PulseWatch {
-    /// Takes the skin colour of a frame whose face mesh was read.
-    pub fn observe(&mut self, pts_us: i64, image: &BgrImage, mesh: &[[f32; 3]]) {
-        if let Some(patches) = candor_vision::skin_patches(image, mesh) {
+    /// Takes the skin colour of a frame whose face mesh was read; the mesh's
+    /// coordinates times `to_image` are `image`'s pixels.
+    pub fn observe(&mut self, pts_us: i64, image: &BgrImage, mesh: &[[f32; 3]], to_image: f32) {
+        if let Some(patches) = candor_vision::skin_patches(image, mesh, to_image) {
             self.meter.push(SkinSample {
                 pts_us,
                 regions: patches.map(|p| p.map(f64::from)),

@@ -300,7 +300,7 @@ impl StreamAnalyser {
             let image = Arc::new(frame.image);
             let reading = match self.engine.mesh(image.clone(), &face) {
                 Ok(Some((mesh, pose, _))) => {
-                    self.pulse.observe(pts_us, &image, &mesh.points);
+                    self.pulse.observe(pts_us, &image, &mesh.points, 1.0);
                     Some((eye_openness(&mesh), pose))
                 }
                 Ok(None) => None,
@@ -405,13 +405,8 @@ impl StreamAnalyser {
                     signals.extend(mesh_signals(&mesh, pose, source));
                     // The pulse compares frames with each other, glances included: its
                     // skin patches are read at the working size, as the glances read them.
-                    let working_points: Vec<[f32; 3]> = mesh
-                        .points
-                        .iter()
-                        .map(|p| [p[0] / to_crop, p[1] / to_crop, p[2] / to_crop])
-                        .collect();
                     self.pulse
-                        .observe(frame.info.pts_us, &image, &working_points);
+                        .observe(frame.info.pts_us, &image, &mesh.points, 1.0 / to_crop);
                     eye = eye_openness(&mesh);
                     if let Some(d) = self
                         .last_mesh

@@ -64,13 +64,14 @@ impl Health {
                 _ = tokio::time::sleep(CHECK_EVERY) => {}
                 _ = shutdown.wait_for(|s| *s) => return,
             }
-            let short = engine.short_pools();
-            for pool in &engine.pool_health() {
+            let pools = engine.pool_health();
+            for pool in &pools {
                 METRICS
                     .model_workers_alive
                     .with_label_values(&[pool.model.as_str()])
                     .set(pool.alive as i64);
             }
+            let short: Vec<_> = pools.iter().filter(|p| !p.serving()).collect();
             let now = short.is_empty();
             if now == serving {
                 continue;

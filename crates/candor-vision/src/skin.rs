@@ -18,21 +18,22 @@ const PATCH_SHARE: f32 = 0.25;
 /// Smallest patch side, in pixels: below it a mean is mostly noise.
 const MIN_SIDE_PX: f32 = 4.0;
 
-/// Mean RGB (0-255) of the forehead, left-cheek and right-cheek patches; `None` when
-/// the mesh is not a 468-point mesh, the face is too small, or a patch leaves the
-/// picture.
-pub fn skin_patches(image: &BgrImage, mesh: &[[f32; 3]]) -> Option<[[f32; 3]; 3]> {
+/// Mean RGB (0-255) of the forehead, left-cheek and right-cheek patches of `image`,
+/// whose pixels are the mesh's coordinates times `to_image`; `None` when the mesh is
+/// not a 468-point mesh, the face is too small, or a patch leaves the picture.
+pub fn skin_patches(image: &BgrImage, mesh: &[[f32; 3]], to_image: f32) -> Option<[[f32; 3]; 3]> {
     if mesh.len() < 468 {
         return None;
     }
     let (a, b) = (mesh[EYE_CORNERS.0], mesh[EYE_CORNERS.1]);
-    let side = ((a[0] - b[0]).hypot(a[1] - b[1]) * PATCH_SHARE).max(0.0);
+    let side = ((a[0] - b[0]).hypot(a[1] - b[1]) * to_image * PATCH_SHARE).max(0.0);
     if side < MIN_SIDE_PX {
         return None;
     }
     let mut out = [[0.0; 3]; 3];
     for (slot, &point) in out.iter_mut().zip(&[FOREHEAD, LEFT_CHEEK, RIGHT_CHEEK]) {
-        *slot = mean_rgb(image, mesh[point][0], mesh[point][1], side)?;
+        let [x, y, _] = mesh[point];
+        *slot = mean_rgb(image, x * to_image, y * to_image, side)?;
     }
     Some(out)
 }
@@ -77,8 +78,11 @@ mod tests {
     fn patches_read_the_skin_colour_in_rgb_order() {
         // BGR (40, 90, 200) everywhere: RGB (200, 90, 40).
         let img = BgrImage::filled(100, 80, [40, 90, 200]);
-        let got = skin_patches(&img, &mesh_at(50.0, 40.0, 40.0)).unwrap();
+        let got = skin_patches(&img, &mesh_at(50.0, 40.0, 40.0), 1.0).unwrap();
         assert_eq!(got, [[200.0, 90.0, 40.0]; 3]);
+        // A mesh read on a picture twice this size lands on the same patches.
+        let doubled = skin_patches(&img, &mesh_at(100.0, 80.0, 80.0), 0.5).unwrap();
+        assert_eq!(doubled, got);
     }
 
     #[test]
@@ -91,15 +95,15 @@ mod tests {
                 img.data[i..i + 3].copy_from_slice(&[100, 100, 100]);
             }
         }
-        let got = skin_patches(&img, &mesh_at(50.0, 40.0, 40.0)).unwrap();
+        let got = skin_patches(&img, &mesh_at(50.0, 40.0, 40.0), 1.0).unwrap();
         assert_eq!(got[0], [50.0, 50.0, 50.0]);
     }
 
     #[test]
     fn small_faces_and_patches_off_the_picture_read_nothing() {
         let img = BgrImage::filled(100, 80, [1, 2, 3]);
-        assert!(skin_patches(&img, &mesh_at(50.0, 40.0, 8.0)).is_none());
-        assert!(skin_patches(&img, &mesh_at(2.0, 40.0, 40.0)).is_none());
-        assert!(skin_patches(&img, &mesh_at(50.0, 40.0, 40.0)[..100]).is_none());
+        assert!(skin_patches(&img, &mesh_at(50.0, 40.0, 8.0), 1.0).is_none());
+        assert!(skin_patches(&img, &mesh_at(2.0, 40.0, 40.0), 1.0).is_none());
+        assert!(skin_patches(&img, &mesh_at(50.0, 40.0, 40.0)[..100], 1.0).is_none());
     }
 }
