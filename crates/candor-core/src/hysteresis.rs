@@ -9,7 +9,8 @@
 use crate::codes;
 use crate::config::LivenessThresholds;
 use crate::fusion::settle;
-use crate::risk::{Assessment, Reason, RiskState};
+use crate::risk::{Assessment, RiskState};
+use crate::rules::LivenessRule;
 use crate::segment::Segment;
 use crate::signal::names;
 
@@ -58,25 +59,10 @@ impl Hysteresis {
         a.reasons
             .retain(|r| r.code != codes::LIVENESS_LOW && r.code != codes::LIVE_FACE);
         if state != RiskState::Clear {
-            let t = &self.thresholds;
-            let (what, line) = if state == RiskState::Alert {
-                (
-                    "presentation attack likely (printed photo, screen or replayed video)",
-                    t.alert_below,
-                )
-            } else {
-                ("liveness uncertain", t.suspicious_below)
-            };
-            a.reasons.push(Reason::new(
-                codes::LIVENESS_LOW,
-                state,
-                Some(names::LIVENESS),
-                format!(
-                    "{what}: mean live score {:.2} over {} frames (worst {:.2}; {state} below \
-                     {line:.2}, entered {:.2} beyond it and held within {:.2} of it)",
-                    live.mean, live.frames, live.min, t.hysteresis, t.hysteresis
-                ),
-            ));
+            let m = self.thresholds.hysteresis;
+            let how = format!(", entered {m:.2} beyond it and held within {m:.2} of it");
+            let rule = LivenessRule(self.thresholds.clone());
+            a.reasons.push(rule.reason(live, state, &how));
         }
         a.state = settle(&mut a.reasons, segment);
     }

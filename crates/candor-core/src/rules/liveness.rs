@@ -3,7 +3,7 @@
 use crate::codes;
 use crate::config::LivenessThresholds;
 use crate::risk::{Reason, RiskRule, RiskState};
-use crate::segment::Segment;
+use crate::segment::{Segment, SignalStats};
 use crate::signal::names;
 
 /// Passive liveness: presentation attacks (printed photo, screen replay).
@@ -25,27 +25,31 @@ impl RiskRule for LivenessRule {
         } else {
             return Vec::new();
         };
-        let what = if state == RiskState::Alert {
-            "presentation attack likely (printed photo, screen or replayed video)"
+        vec![self.reason(live, state, "")]
+    }
+}
+
+impl LivenessRule {
+    /// The reason a live score gives for `state` (suspicious or alert); `how` tells,
+    /// after the line, how it was applied.
+    pub fn reason(&self, live: &SignalStats, state: RiskState, how: &str) -> Reason {
+        let (what, line) = if state == RiskState::Alert {
+            (
+                "presentation attack likely (printed photo, screen or replayed video)",
+                self.0.alert_below,
+            )
         } else {
-            "liveness uncertain"
+            ("liveness uncertain", self.0.suspicious_below)
         };
-        vec![Reason::new(
+        Reason::new(
             codes::LIVENESS_LOW,
             state,
             Some(names::LIVENESS),
             format!(
-                "{what}: mean live score {:.2} over {} frames (worst {:.2}; {} below {:.2})",
-                live.mean,
-                live.frames,
-                live.min,
-                state,
-                if state == RiskState::Alert {
-                    self.0.alert_below
-                } else {
-                    self.0.suspicious_below
-                },
+                "{what}: mean live score {:.2} over {} frames (worst {:.2}; {state} below \
+                 {line:.2}{how})",
+                live.mean, live.frames, live.min
             ),
-        )]
+        )
     }
 }
