@@ -23,6 +23,11 @@ const CELLS: usize = FINGERPRINT_SIDE * FINGERPRINT_SIDE;
 /// level of a replayed frame, about 0.2 of a grey level, above rounding).
 const SCALE: f32 = 16.0;
 
+/// Every second pixel of every second row on pictures at least 64 pixels each way.
+fn sampling_step(width: usize, height: usize) -> usize {
+    if width >= 64 && height >= 64 { 2 } else { 1 }
+}
+
 /// Mean luma of a whole frame on a 16x16 grid: small enough to ignore sensor noise
 /// and codec detail, fine enough to see a talking face move.
 #[derive(Clone, PartialEq, Eq)]
@@ -39,7 +44,48 @@ impl Fingerprint {
     /// every second row on pictures at least 64 pixels each way: the cells average
     /// hundreds of pixels either way. `None` for an empty or short plane.
     pub fn from_luma(plane: &[u8], width: usize, height: usize, stride: usize) -> Option<Self> {
-        Self::from_pixels(width, height, stride, 1, plane, |p| f32::from(p[0]))
+        // Every decoded frame of every stream passes here: sum whole runs of a row per
+        // cell in integers instead of dividing for each pixel (the same cells as
+        // `from_pixels`, whose float sums of whole grey levels are exact).
+        let needed = stride
+            .checked_mul(height.checked_sub(1)?)?
+            .checked_add(width)?;
+        if width == 0 || stride < width || plane.len() < needed {
+            return None;
+        }
+        let step = sampling_step(width, height);
+        // First sampled column of each cell column, and one past the last.
+        let mut starts = [width; FINGERPRINT_SIDE + 1];
+        for x in (0..width).step_by(step).rev() {
+            starts[x * FINGERPRINT_SIDE / width] = x;
+        }
+        for c in (0..FINGERPRINT_SIDE).rev() {
+            starts[c] = starts[c].min(starts[c + 1]);
+        }
+        let mut sum = [0u32; CELLS];
+        let mut rows = [0u32; FINGERPRINT_SIDE];
+        for y in (0..height).step_by(step) {
+            let row = &plane[y * stride..y * stride + width];
+            let cell_row = y * FINGERPRINT_SIDE / height;
+            rows[cell_row] += 1;
+            let sums = &mut sum[cell_row * FINGERPRINT_SIDE..][..FINGERPRINT_SIDE];
+            for (c, s) in sums.iter_mut().enumerate() {
+                let run = &row[starts[c]..starts[c + 1]];
+                *s += if step == 2 {
+                    run.chunks(2).map(|p| u32::from(p[0])).sum::<u32>()
+                } else {
+                    run.iter().map(|&p| u32::from(p)).sum::<u32>()
+                };
+            }
+        }
+        let mut cells = [0u16; CELLS];
+        for (i, c) in cells.iter_mut().enumerate() {
+            let (r, col) = (i / FINGERPRINT_SIDE, i % FINGERPRINT_SIDE);
+            let cols = (starts[col + 1] - starts[col]).div_ceil(step) as u32;
+            let n = rows[r] * cols;
+            *c = (sum[i] as f32 / n.max(1) as f32 * SCALE).round() as u16;
+        }
+        Some(Self(std::sync::Arc::new(cells)))
     }
 
     /// From packed 3-byte pixels in R, G, B order (BT.601 luma).
@@ -64,7 +110,7 @@ impl Fingerprint {
         if width == 0 || stride < row_len || data.len() < needed {
             return None;
         }
-        let step = if width >= 64 && height >= 64 { 2 } else { 1 };
+        let step = sampling_step(width, height);
         let mut sum = [0.0f32; CELLS];
         let mut count = [0u32; CELLS];
         for y in (0..height).step_by(step) {
@@ -333,6 +379,31 @@ mod tests {
         assert!((a.mean_luma() - 10.0).abs() < 1e-6);
         let rgb = Fingerprint::from_rgb(&[10; 32 * 32 * 3], 32, 32, 96).unwrap();
         assert!(rgb.distance(&a) < 0.1);
+    }
+
+    #[test]
+    fn the_luma_path_gives_the_cells_of_the_general_path() {
+        let mut seed = 7u32;
+        for (w, h, stride) in [
+            (1280, 720, 1280),
+            (641, 361, 704),
+            (63, 40, 63),
+            (15, 9, 16),
+            (64, 64, 64),
+        ] {
+            let plane: Vec<u8> = (0..stride * h)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    seed as u8
+                })
+                .collect();
+            let fast = Fingerprint::from_luma(&plane, w, h, stride).unwrap();
+            let general =
+                Fingerprint::from_pixels(w, h, stride, 1, &plane, |p| f32::from(p[0])).unwrap();
+            assert_eq!(fast, general, "{w}x{h}");
+        }
     }
 
     #[test]

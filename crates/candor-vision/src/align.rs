@@ -204,7 +204,8 @@ fn cv_round(v: f64) -> i64 {
 /// The arithmetic is OpenCV's `warpAffine(INTER_LINEAR)` for 8-bit pictures: source
 /// coordinates in 1/32 pixel (computed through its 1/1024 fixed point), integer weights,
 /// rounding to nearest; so the output matches `cv2.warpAffine` to the grey level in our
-/// tests. No allocation: `dst.data` is resized only if its length is wrong.
+/// tests. `dst.data` is resized only if its length is wrong; the one allocation is a
+/// row of column terms.
 pub fn warp_affine_bilinear_into(
     src: &BgrImage,
     m: &Affine,
@@ -228,15 +229,24 @@ pub fn warp_affine_bilinear_into(
     let round_delta = (AB_SCALE as i64) / INTER_TAB_SIZE / 2;
     let shift = 10 - INTER_BITS;
     let data = &src.data;
+    // The column terms are the same on every row (OpenCV's `adelta`/`bdelta`).
+    let column_deltas: Vec<(i64, i64)> = (0..dst.width)
+        .map(|u| {
+            let u = f64::from(u);
+            (
+                cv_round(m[0][0] * u * AB_SCALE),
+                cv_round(m[1][0] * u * AB_SCALE),
+            )
+        })
+        .collect();
 
     for (v, row) in dst.data.chunks_exact_mut(out_stride).enumerate() {
         let v = v as f64;
         let x0 = cv_round((m[0][1] * v + m[0][2]) * AB_SCALE) + round_delta;
         let y0 = cv_round((m[1][1] * v + m[1][2]) * AB_SCALE) + round_delta;
-        for (u, px) in row.chunks_exact_mut(3).enumerate() {
-            let u = u as f64;
-            let xf = (x0 + cv_round(m[0][0] * u * AB_SCALE)) >> shift;
-            let yf = (y0 + cv_round(m[1][0] * u * AB_SCALE)) >> shift;
+        for (px, &(dx, dy)) in row.chunks_exact_mut(3).zip(&column_deltas) {
+            let xf = (x0 + dx) >> shift;
+            let yf = (y0 + dy) >> shift;
             let (ix, iy) = (xf >> INTER_BITS, yf >> INTER_BITS);
             let (fx, fy) = (xf & (INTER_TAB_SIZE - 1), yf & (INTER_TAB_SIZE - 1));
             let wx = [INTER_TAB_SIZE - fx, fx];
