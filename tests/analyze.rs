@@ -363,15 +363,16 @@ fn signal<'a>(seg: &'a Value, name: &str) -> Option<&'a Value> {
         .and_then(|a| a.iter().find(|s| s["name"] == name))
 }
 
-/// The face-forgery analysers come from the manifest: both Meso4 variants report P(fake)
-/// in every segment under their own model name, and the synthetic-face rule turns them
-/// into a confidence. On the FF++-style pair (one face, re-enacted in the fake) the F2F
-/// variant separates the two clips as the model manifest records (0.71 vs 0.08 there).
+/// The face-forgery analysers come from the manifest: with `all`, both Meso4 variants
+/// report P(fake) in every segment under their own model name, and the synthetic-face
+/// rule turns them into a confidence. On the FF++-style pair (one face, re-enacted in
+/// the fake) the F2F variant separates the two clips as the model manifest records
+/// (0.71 vs 0.08 there). By default only the classifiers the fusion reads run.
 #[test]
 fn forgery_models_report_per_segment_and_feed_the_synthetic_rule() {
     let fake = data("deepfake-samples/ffpp_style_fake_cyshih704.mp4");
     let real = data("deepfake-samples/ffpp_style_real_cyshih704.mp4");
-    let (code, lines, stderr) = analyze_json(&[&fake, &real], &[]);
+    let (code, lines, stderr) = analyze_json(&[&fake, &real], &["--forgery-models", "all"]);
     assert_eq!(code, 0, "stderr: {stderr}");
     let mut f2f_means = Vec::new();
     for file in [&fake, &real] {
@@ -414,6 +415,13 @@ fn forgery_models_report_per_segment_and_feed_the_synthetic_rule() {
         f2f_means[0], f2f_means[1]
     );
     assert!(f2f_means[0] > 0.4 && f2f_means[1] < 0.15, "{f2f_means:?}");
+
+    // By default the unfused F2F variant does not run.
+    let (code, lines, _) = analyze_json(&[&real], &[]);
+    assert_eq!(code, 0);
+    let seg = of_kind(&lines, "segment", &real)[0];
+    assert!(signal(seg, "meso4_df_fake").is_some(), "{seg}");
+    assert!(signal(seg, "meso4_f2f_fake").is_none(), "{seg}");
 
     // --forgery-models none turns them off.
     let (code, lines, _) = analyze_json(&[&real], &["--forgery-models", "none"]);
@@ -611,9 +619,10 @@ fn a_panned_still_moves_rigidly_and_its_source_clip_does_not() {
     }
 }
 
-/// With the default 15 glances a second at the eyes, segments count blinks: a real clip
-/// whose subject blinks four times (seen at 30 frames a second: 1.0, 5.1, 7.5, 8.3 s)
-/// reads at least three, the same face frozen none, though its eyes were read as often.
+/// Glancing at the eyes 15 times a second, segments count blinks: a real clip whose
+/// subject blinks four times (seen at 30 frames a second: 1.0, 5.1, 7.5, 8.3 s) reads
+/// at least three, the same face frozen none, though its eyes were read as often. By
+/// default a clear stream does not glance, so its segments count no blinks.
 #[test]
 fn blinks_are_counted_on_a_live_face_and_not_on_a_frozen_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -622,7 +631,7 @@ fn blinks_are_counted_on_a_live_face_and_not_on_a_frozen_one() {
     let frozen = dir.path().join("frozen.mp4");
     still_frame(&clip, 3.0, &still);
     frozen_video(&still, 10, 25, &frozen);
-    let (code, lines, stderr) = analyze_json(&[&clip, &frozen], &[]);
+    let (code, lines, stderr) = analyze_json(&[&clip, &frozen], &["--idle-glance-fps", "15"]);
     assert_eq!(code, 0, "stderr: {stderr}");
     let blinks = |file: &Path| -> f64 {
         of_kind(&lines, "segment", file)
@@ -636,6 +645,22 @@ fn blinks_are_counted_on_a_live_face_and_not_on_a_frozen_one() {
     let live = blinks(&clip);
     assert!((3.0..=5.0).contains(&live.round()), "{live}");
     assert_eq!(blinks(&frozen), 0.0);
+
+    let (code, lines, stderr) = analyze_json(&[&clip], &[]);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    let segs = of_kind(&lines, "segment", &clip);
+    let mut checked = 0;
+    for (i, seg) in segs.iter().enumerate() {
+        // A segment glances at the rate its predecessor's state set.
+        if i == 0 || state(segs[i - 1]) == "clear" {
+            assert!(
+                signal(seg, "blinks").is_none(),
+                "glanced while clear: {seg}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{segs:?}");
 }
 
 /// Head pose from the face mesh matches the model manifest's reference on the stills

@@ -55,6 +55,22 @@ async fn health_is_serving_after_models_load_and_info_lists_them() {
     server.shutdown().await.unwrap();
 }
 
+/// A node told to run its models on a GPU it cannot use fails at start with a message
+/// that says so, never serving on CPU unnoticed (this ONNX Runtime is the CPU build).
+#[tokio::test]
+async fn a_gpu_that_cannot_be_used_fails_the_start() {
+    let mut s = settings(limits());
+    s.engine.runtime.execution_provider = candor_vision::ExecutionProvider::Cuda { device_id: 0 };
+    let err = candor_server::run(s, std::future::pending())
+        .await
+        .expect_err("CUDA is not available here");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("cuda:0") && msg.contains("scripts/setup --gpu"),
+        "{msg}"
+    );
+}
+
 /// A model worker that dies and cannot be rebuilt takes the node out of rotation: gRPC
 /// health and /healthz both say NOT_SERVING (test builds can stop a worker on request).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

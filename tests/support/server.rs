@@ -32,7 +32,9 @@ pub fn engine_config() -> EngineConfig {
         runtime: Default::default(),
         workers: 1,
         queue: 16,
-        forgery_models: None,
+        forgery_models: candor_pipeline::ForgerySelection::ForSignals(
+            candor_core::AnalysisConfig::default().fused_signals(),
+        ),
         identity_model: Some("sface".into()),
         mesh_model: Some("face_mesh".into()),
     }

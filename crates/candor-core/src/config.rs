@@ -17,6 +17,21 @@ pub struct AnalysisConfig {
     pub identity: IdentityConfig,
 }
 
+impl AnalysisConfig {
+    /// The model signals the synthetic-face and attack fusions read, in order, once
+    /// each: models whose signal is not among them change no decision.
+    pub fn fused_signals(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let named = self.synthetic.terms.iter().map(|t| &t.signal);
+        for signal in named.chain(self.attack.terms.iter().map(|t| &t.signal)) {
+            if !out.contains(signal) {
+                out.push(signal.clone());
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SegmentConfig {

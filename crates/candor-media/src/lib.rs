@@ -43,7 +43,7 @@ mod video;
 pub use decoder::{Decoder, open_path, open_reader};
 pub use error::MediaError;
 pub use events::{DecodeEvent, StreamInfo};
-pub use options::{ContainerHint, DecodeOptions, GlanceRate};
+pub use options::{ContainerHint, DecodeOptions, GlancePlan, GlanceRate};
 pub use raw::{RawConverter, RawFormat, RawFrame};
 pub use sampler::{GlanceSampler, Sampler};
 pub use scale::working_size;

@@ -57,6 +57,15 @@ impl GlanceRate {
     }
 }
 
+/// The glance rates a stream switches between: `watchful_fps` while something is in
+/// doubt, `idle_fps` otherwise (the stream runner decides which, and sets the
+/// stream's own [`GlanceRate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GlancePlan {
+    pub watchful_fps: f32,
+    pub idle_fps: f32,
+}
+
 impl PartialEq for GlanceRate {
     fn eq(&self, other: &Self) -> bool {
         self.get() == other.get()
@@ -85,6 +94,13 @@ pub struct DecodeOptions {
     pub hint: ContainerHint,
     /// Glances between samples (see [`GlanceRate`]); default never.
     pub glance: GlanceRate,
+    /// The rates a stream's runner moves `glance` between; default never.
+    pub glance_plan: GlancePlan,
+    /// Decoder threads (frame threading); 0 lets FFmpeg choose from the cores, which
+    /// speeds one file up. A node running many live streams wants 1 each: the streams
+    /// already fill the cores, and every extra frame thread holds its own pictures and
+    /// delays output by a frame.
+    pub decoder_threads: usize,
 }
 
 impl Default for DecodeOptions {
@@ -99,6 +115,8 @@ impl Default for DecodeOptions {
             fps_hint: None,
             hint: ContainerHint::Auto,
             glance: GlanceRate::default(),
+            glance_plan: GlancePlan::default(),
+            decoder_threads: 0,
         }
     }
 }

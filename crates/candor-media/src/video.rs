@@ -92,9 +92,10 @@ impl VideoSource {
 
         let mut ctx = codec::context::Context::from_parameters(params)
             .map_err(|e| MediaError::Internal(format!("codec setup: {e}")))?;
-        // Frame threads with an automatic count: decoding is most of the cost.
+        // Frame threads, as many as the caller allows (see `DecodeOptions`).
         ctx.set_threading(threading::Config {
             kind: threading::Type::Frame,
+            count: options.decoder_threads,
             ..Default::default()
         });
         let decoder = ctx.decoder().video().map_err(|e| match e {

@@ -15,7 +15,7 @@ use crate::analyser::{
     BlendAnalyser, FaceAnalyser, QualityAnalyser, forgery_analyser, liveness_analyser,
 };
 use crate::error::PipelineError;
-use crate::models::ModelCatalog;
+use crate::models::{ForgerySelection, ModelCatalog};
 
 /// How to find and run the models.
 #[derive(Debug, Clone)]
@@ -36,9 +36,8 @@ pub struct EngineConfig {
     pub workers: usize,
     /// Bounded queue length in front of each model pool.
     pub queue: usize,
-    /// Face-forgery classifiers by manifest name; `None` runs every manifest entry
-    /// that has a `[model.forgery]` table, an empty list none.
-    pub forgery_models: Option<Vec<String>>,
+    /// Which face-forgery classifiers to run.
+    pub forgery_models: ForgerySelection,
     /// Face identity model by manifest name (`None`: no identity checks).
     pub identity_model: Option<String>,
     /// Face mesh model by manifest name, for head pose, eyes and mouth (`None`: off).
@@ -127,7 +126,7 @@ impl Engine {
             }
             None => None,
         };
-        for (spec, forgery) in catalog.forgery_models(cfg.forgery_models.as_deref())? {
+        for (spec, forgery) in catalog.forgery_models(&cfg.forgery_models)? {
             let runtime = cfg.runtime.clone();
             let source = Source::new(&spec.name, &spec.version);
             let signal = forgery.signal.clone();

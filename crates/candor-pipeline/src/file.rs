@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 
 use candor_core::{AnalysisConfig, SegmentReport, Summary};
-use candor_media::{DecodeEvent, DecodeOptions, MediaError, StreamInfo};
+use candor_media::{DecodeEvent, DecodeOptions, GlanceRate, MediaError, StreamInfo};
 
 use crate::engine::Engine;
 use crate::error::PipelineError;
@@ -42,6 +42,9 @@ pub fn analyse_file(
     mut on_segment: impl FnMut(&SegmentReport),
 ) -> Result<FileOutcome, PipelineError> {
     let _span = tracing::info_span!("file", path = %path.display()).entered();
+    // The file's own glance rate, which its runner moves (files of a batch run at once).
+    let mut decode = decode.clone();
+    decode.glance = GlanceRate::new(decode.glance_plan.idle_fps);
     let rx = spawn_decoder(path.to_owned(), decode.clone());
     let stream = match rx.recv() {
         Ok(FromDecoder::Opened(info)) => info,
@@ -49,6 +52,7 @@ pub fn analyse_file(
         Ok(FromDecoder::Event(_)) | Err(_) => return Err(PipelineError::DecoderGone),
     };
     let mut runner = StreamRunner::new(StreamAnalyser::new(engine.clone(), cfg));
+    runner.adapt_glances(decode.glance.clone(), decode.glance_plan);
     let mut warning = None;
     for msg in rx {
         match msg {

@@ -22,7 +22,7 @@ pub use analyser::{AnalysisFrame, FaceAnalyser};
 pub use engine::{Engine, EngineConfig};
 pub use error::PipelineError;
 pub use file::{FileOutcome, analyse_file};
-pub use models::ModelCatalog;
+pub use models::{ForgerySelection, ModelCatalog};
 pub use photo::{PhotoIdentity, photo_identity};
 pub use runner::{FrameFate, JudgedSegment, StreamInput, StreamOutput, StreamRunner};
 pub use stream::{FrameTimings, StreamAnalyser};

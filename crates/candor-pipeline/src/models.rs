@@ -9,6 +9,19 @@ use candor_vision::{ForgeryConfig, ModelSpec};
 
 use crate::error::PipelineError;
 
+/// Face-forgery classifiers to run, among the manifest entries with a `[model.forgery]`
+/// table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForgerySelection {
+    /// Every one (evaluation and fitting compare them all).
+    All,
+    /// These, by manifest name, in order (empty: none).
+    Named(Vec<String>),
+    /// Those whose signal is one of these: the ones a decision reads
+    /// ([`candor_core::AnalysisConfig::fused_signals`]), so no model runs for nothing.
+    ForSignals(Vec<String>),
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ManifestEntry {
     pub name: String,
@@ -78,16 +91,22 @@ impl ModelCatalog {
         Ok(ModelSpec::new(&entry.name, &entry.version, path))
     }
 
-    /// The face-forgery classifiers to run: `names` in order, or when `None` every
-    /// manifest entry with a `[model.forgery]` table. Each must be installed.
+    /// The face-forgery classifiers `selection` picks, among the manifest entries with
+    /// a `[model.forgery]` table. Each must be installed.
     pub fn forgery_models(
         &self,
-        names: Option<&[String]>,
+        selection: &ForgerySelection,
     ) -> Result<Vec<(ModelSpec, ForgeryConfig)>, PipelineError> {
         let forgery = |e: &ManifestEntry| e.forgery.clone().map(|f| (e.name.clone(), f));
-        let picked: Vec<(String, ForgeryConfig)> = match names {
-            None => self.entries.iter().filter_map(forgery).collect(),
-            Some(names) => names
+        let picked: Vec<(String, ForgeryConfig)> = match selection {
+            ForgerySelection::All => self.entries.iter().filter_map(forgery).collect(),
+            ForgerySelection::ForSignals(signals) => self
+                .entries
+                .iter()
+                .filter_map(forgery)
+                .filter(|(_, f)| signals.contains(&f.signal))
+                .collect(),
+            ForgerySelection::Named(names) => names
                 .iter()
                 .map(|n| {
                     self.entries

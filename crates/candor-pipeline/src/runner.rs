@@ -2,15 +2,15 @@
 //! follows, whoever feeds it (a file's decoder thread or a live session's ingest
 //! thread). A failed inference counts its frame as dropped and the stream goes on;
 //! analysis time is kept per segment; state changes are found; alerting segments get
-//! their face key frames when evidence capture is on; challenges run to their results
-//! (a blink challenge raises the glance rate while it runs); the summary keeps its
+//! their face key frames when evidence capture is on; challenges run to their results;
+//! the glance rate follows the stream (see [`GlanceControl`]); the summary keeps its
 //! maxima as segments arrive.
 
 use std::time::Duration;
 
 use candor_core::challenge::{ChallengeKind, ChallengeResult};
 use candor_core::{Frame, FrameInfo, RiskState, SegmentReport, StateChange, StateTracker, Summary};
-use candor_media::{DecodeEvent, GlanceRate};
+use candor_media::{DecodeEvent, GlancePlan, GlanceRate};
 
 use crate::error::PipelineError;
 use crate::evidence::jpeg;
@@ -76,7 +76,7 @@ pub struct StreamRunner {
     analyser: StreamAnalyser,
     timer: AnalysisTimer,
     states: StateTracker,
-    glances: Option<GlanceBoost>,
+    glances: Option<GlanceControl>,
     outputs: Vec<StreamOutput>,
     /// The first model failure, reported when nothing at all could be analysed.
     first_error: Option<PipelineError>,
@@ -96,9 +96,10 @@ impl StreamRunner {
         }
     }
 
-    /// Lets blink challenges raise `rate` (the decoder's glance rate) while they run.
-    pub fn boost_glances(&mut self, rate: GlanceRate) {
-        self.glances = Some(GlanceBoost::new(rate));
+    /// Lets the runner set `rate` (this stream's decoder's glance rate) by `plan`,
+    /// starting at its idle rate.
+    pub fn adapt_glances(&mut self, rate: GlanceRate, plan: GlancePlan) {
+        self.glances = Some(GlanceControl::new(rate, plan));
     }
 
     /// Starts a challenge with the next analysed frame; its result comes out once
@@ -184,6 +185,9 @@ impl StreamRunner {
         } else {
             Vec::new()
         };
+        if let Some(g) = &mut self.glances {
+            g.judged(report.assessment.state);
+        }
         let segment = JudgedSegment {
             analysis_time: self.timer.take_mean(),
             state_change: self.states.observe(&report),
@@ -235,35 +239,59 @@ impl AnalysisTimer {
 /// affords nearly every frame of a 25-30 fps camera.
 pub const BLINK_GLANCE_FPS: f32 = 25.0;
 
-/// A stream's glance rate: its configured level, raised while blink challenges run.
-struct GlanceBoost {
+/// A stream's glance rate. Glances read the eyes (blinks) and the skin (pulse) between
+/// analysed frames; outside blink challenges no rule decides on them, and at 15 a
+/// second they were about 30 % of a 720p stream's CPU. So they run at the plan's
+/// watchful rate only while the last segment was suspicious or alert (its evidence
+/// then carries the blink count and pulse), at its idle rate otherwise, and at
+/// [`BLINK_GLANCE_FPS`] or more while a blink challenge runs.
+struct GlanceControl {
     rate: GlanceRate,
-    base_fps: f32,
+    plan: GlancePlan,
+    watchful: bool,
     blink_challenges: usize,
 }
 
-impl GlanceBoost {
-    fn new(rate: GlanceRate) -> Self {
-        Self {
-            base_fps: rate.get(),
+impl GlanceControl {
+    fn new(rate: GlanceRate, plan: GlancePlan) -> Self {
+        let control = Self {
             rate,
+            plan,
+            watchful: false,
             blink_challenges: 0,
+        };
+        control.apply();
+        control
+    }
+
+    fn apply(&self) {
+        let mut fps = if self.watchful {
+            self.plan.watchful_fps.max(self.plan.idle_fps)
+        } else {
+            self.plan.idle_fps
+        };
+        if self.blink_challenges > 0 {
+            fps = fps.max(BLINK_GLANCE_FPS);
         }
+        self.rate.set(fps);
+    }
+
+    fn judged(&mut self, state: RiskState) {
+        self.watchful = matches!(state, RiskState::Suspicious | RiskState::Alert);
+        self.apply();
     }
 
     fn started(&mut self, kind: ChallengeKind) {
         if kind == ChallengeKind::Blink {
             self.blink_challenges += 1;
-            self.rate.set(self.base_fps.max(BLINK_GLANCE_FPS));
+            self.apply();
         }
     }
 
     fn ended(&mut self, kind: ChallengeKind) {
         if kind == ChallengeKind::Blink {
             self.blink_challenges = self.blink_challenges.saturating_sub(1);
-            if self.blink_challenges == 0 {
-                self.rate.set(self.base_fps);
-            }
+            self.apply();
         }
     }
 }
@@ -272,23 +300,51 @@ impl GlanceBoost {
 mod tests {
     use super::*;
 
+    const PLAN: GlancePlan = GlancePlan {
+        watchful_fps: 15.0,
+        idle_fps: 2.0,
+    };
+
     #[test]
     fn blink_challenges_raise_the_glance_rate_while_any_runs() {
-        let rate = GlanceRate::new(5.0);
-        let mut boost = GlanceBoost::new(rate.clone());
-        boost.started(ChallengeKind::Blink);
-        boost.started(ChallengeKind::Blink);
-        boost.started(ChallengeKind::TurnHead);
+        let rate = GlanceRate::new(0.0);
+        let mut control = GlanceControl::new(rate.clone(), PLAN);
+        assert_eq!(rate.get(), 2.0, "starts idle");
+        control.started(ChallengeKind::Blink);
+        control.started(ChallengeKind::Blink);
+        control.started(ChallengeKind::TurnHead);
         assert_eq!(rate.get(), BLINK_GLANCE_FPS);
-        boost.ended(ChallengeKind::Blink);
+        control.ended(ChallengeKind::Blink);
         assert_eq!(
             rate.get(),
             BLINK_GLANCE_FPS,
             "one blink challenge still runs"
         );
-        boost.ended(ChallengeKind::TurnHead);
-        boost.ended(ChallengeKind::Blink);
-        assert_eq!(rate.get(), 5.0);
+        control.judged(RiskState::Alert);
+        assert_eq!(
+            rate.get(),
+            BLINK_GLANCE_FPS,
+            "a challenge outranks the state"
+        );
+        control.ended(ChallengeKind::TurnHead);
+        control.ended(ChallengeKind::Blink);
+        assert_eq!(rate.get(), 15.0, "back to the state's rate");
+    }
+
+    #[test]
+    fn glances_run_at_the_watchful_rate_only_while_a_stream_is_in_doubt() {
+        let rate = GlanceRate::new(0.0);
+        let mut control = GlanceControl::new(rate.clone(), PLAN);
+        for (state, fps) in [
+            (RiskState::Clear, 2.0),
+            (RiskState::Suspicious, 15.0),
+            (RiskState::Alert, 15.0),
+            (RiskState::Inconclusive, 2.0),
+            (RiskState::Clear, 2.0),
+        ] {
+            control.judged(state);
+            assert_eq!(rate.get(), fps, "{state:?}");
+        }
     }
 
     #[test]

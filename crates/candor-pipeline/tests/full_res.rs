@@ -37,7 +37,7 @@ fn engine() -> Arc<Engine> {
         workers: 1,
         queue: 4,
         // The quality measures need no model; liveness runs on every engine.
-        forgery_models: Some(Vec::new()),
+        forgery_models: candor_pipeline::ForgerySelection::Named(Vec::new()),
         identity_model: None,
         mesh_model: None,
     })

@@ -12,7 +12,7 @@ use candor_core::AnalysisConfig;
 use candor_core::Summary;
 use candor_core::capture::CaptureContextRule;
 use candor_core::challenge::ChallengeResult;
-use candor_media::GlanceRate;
+use candor_media::{GlancePlan, GlanceRate};
 use candor_pipeline::{
     Engine, FrameFate, JudgedSegment, StreamAnalyser, StreamInput, StreamOutput, StreamRunner,
 };
@@ -60,8 +60,9 @@ pub struct AnalysisThread {
     pub context: Option<CaptureContextRule>,
     /// Challenges asked for while the session runs.
     pub challenges: Receiver<ChallengeStart>,
-    /// The session's glance rate, raised while blink challenges run.
+    /// The session's own glance rate, which its runner moves by `glance_plan`.
     pub glance: GlanceRate,
+    pub glance_plan: GlancePlan,
 }
 
 impl AnalysisThread {
@@ -138,7 +139,7 @@ impl AnalysisThread {
             analyser.verify_against(reference.clone());
         }
         let mut runner = StreamRunner::new(analyser);
-        runner.boost_glances(self.glance.clone());
+        runner.adapt_glances(self.glance.clone(), self.glance_plan);
         runner
     }
 

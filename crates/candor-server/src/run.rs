@@ -126,10 +126,7 @@ impl RunningServer {
 /// background (see `RunningServer::ready`).
 pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let provider = match settings.engine.runtime.execution_provider {
-        candor_vision::ExecutionProvider::Cpu => "cpu".to_string(),
-        candor_vision::ExecutionProvider::Cuda { device_id } => format!("cuda:{device_id}"),
-    };
+    let provider = settings.engine.runtime.execution_provider.to_string();
     let persistence = match &settings.data_dir {
         Some(dir) => Some(open_store(dir.clone(), &settings.auth).await?),
         None => None,

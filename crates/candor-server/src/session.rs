@@ -154,7 +154,10 @@ impl Session {
         decode.max_source_pixels = u64::from(limits.max_frame_pixels);
         // The session's own glance rate: a blink challenge raises it for this session
         // only (the configured one is shared by every clone of the options).
-        decode.glance = candor_media::GlanceRate::new(decode.glance.get());
+        decode.glance = candor_media::GlanceRate::new(decode.glance_plan.idle_fps);
+        // Sessions run side by side and fill the cores between them: one decoder thread
+        // each keeps a session's pictures few and adds no frame of delay.
+        decode.decoder_threads = 1;
 
         let (work_tx, work_rx) = crossbeam_channel::unbounded();
         let (out_tx, out) = mpsc::channel(16);
@@ -176,6 +179,7 @@ impl Session {
             context: CaptureContextRule::for_device(&self.entry.meta.capture.device_label),
             challenges: self.challenges.clone(),
             glance: decode.glance.clone(),
+            glance_plan: decode.glance_plan,
         };
         let cfg = self.state.analysis.clone();
         let format = self.format;

@@ -86,6 +86,16 @@ pub enum ExecutionProvider {
     Cuda { device_id: i32 },
 }
 
+/// `cpu` or `cuda:N`, as `--device` takes it.
+impl std::fmt::Display for ExecutionProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cpu => f.write_str("cpu"),
+            Self::Cuda { device_id } => write!(f, "cuda:{device_id}"),
+        }
+    }
+}
+
 /// Session settings shared by every model wrapper.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuntimeOptions {
@@ -180,9 +190,13 @@ fn configure(builder: SessionBuilder, options: &RuntimeOptions) -> Result<Sessio
         .with_intra_op_spinning(options.allow_spinning)
         .map_err(|e| e.to_string())?;
     if !eps.is_empty() {
-        builder = builder
-            .with_execution_providers(eps)
-            .map_err(|e| e.to_string())?;
+        builder = builder.with_execution_providers(eps).map_err(|e| {
+            format!(
+                "cannot run on {}: {e} (a GPU needs the CUDA build of ONNX Runtime, \
+                 installed by `scripts/setup --gpu`, and the CUDA libraries it loads)",
+                options.execution_provider
+            )
+        })?;
     }
     Ok(builder)
 }

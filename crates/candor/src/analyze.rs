@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use candor_pipeline::{Engine, analyse_file};
+use candor_pipeline::{Engine, ForgerySelection, analyse_file};
 use clap::Args;
 
 use crate::output::{Format, Printer};
@@ -30,8 +30,10 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
-    let engine_cfg = args.models.engine_config()?;
     let cfg = args.analysis.analysis_config()?;
+    let engine_cfg = args
+        .models
+        .engine_config(ForgerySelection::ForSignals(cfg.fused_signals()))?;
     let decode = args.analysis.decode_options();
     tracing::info!(?engine_cfg, ?cfg, ?decode, "effective configuration");
     let engine = Engine::load(&engine_cfg)?;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use candor_pipeline::Engine;
+use candor_pipeline::{Engine, ForgerySelection};
 use candor_server::scoring::{FileScorer, Scored, error_value, media_in, tag};
 use candor_store::digest::sha256_hex;
 use candor_store::{JobFileRecord, JobFileStatus, Store};
@@ -86,9 +86,11 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
         .clamp(1, files.len().max(1));
     // Each model gets at least one worker per file in flight, so files do not queue
     // behind one another's inferences.
-    let mut engine_cfg = args.models.engine_config()?;
-    engine_cfg.workers = engine_cfg.workers.max(jobs);
     let cfg = args.analysis.analysis_config()?;
+    let mut engine_cfg = args
+        .models
+        .engine_config(ForgerySelection::ForSignals(cfg.fused_signals()))?;
+    engine_cfg.workers = engine_cfg.workers.max(jobs);
     let decode = args.analysis.decode_options();
     tracing::info!(?engine_cfg, ?cfg, ?decode, jobs, "effective configuration");
     let store: Arc<dyn Store> = Arc::new(args.store.open()?);

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use candor_eval::attack_fit::{AttackFit, AttackFitOptions, FitFile as AttackFitFile, fit_attack};
 use candor_eval::fit::{SyntheticFitOptions, fit_synthetic};
 use candor_eval::{EvalOptions, EvalReport, FileEval, FileStatus, Manifest};
-use candor_pipeline::{Engine, analyse_file};
+use candor_pipeline::{Engine, ForgerySelection, analyse_file};
 use clap::Args;
 use serde_json::json;
 
@@ -104,7 +104,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
 
-    let engine_cfg = args.models.engine_config()?;
+    let engine_cfg = args.models.engine_config(ForgerySelection::All)?;
     let cfg = args.analysis.analysis_config()?;
     let decode = args.analysis.decode_options();
     tracing::info!(?engine_cfg, ?cfg, ?decode, "effective configuration");

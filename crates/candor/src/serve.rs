@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use candor_pipeline::ForgerySelection;
 use candor_server::{ApiKey, AuthMode, Limits, ServerSettings, TlsFiles};
 use clap::Args;
 
@@ -135,6 +136,7 @@ impl ServeArgs {
     }
 
     pub fn settings(&self) -> Result<ServerSettings> {
+        let analysis = self.analysis.analysis_config()?;
         Ok(ServerSettings {
             listen: self.listen,
             metrics_listen: Some(self.metrics_listen),
@@ -156,8 +158,10 @@ impl ServeArgs {
                 max_jobs: self.max_jobs.max(1),
                 ..Limits::default()
             },
-            engine: self.models.engine_config()?,
-            analysis: self.analysis.analysis_config()?,
+            engine: self
+                .models
+                .engine_config(ForgerySelection::ForSignals(analysis.fused_signals()))?,
+            analysis,
             decode: self.analysis.decode_options(),
             data_dir: Some(self.store.data_dir.clone()),
             retention_sweep_every: Duration::from_secs(self.retention_sweep_s.max(1)),

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
-use candor_pipeline::EngineConfig;
-use candor_vision::RuntimeOptions;
+use candor_pipeline::{EngineConfig, ForgerySelection};
+use candor_vision::{ExecutionProvider, RuntimeOptions};
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -37,8 +37,10 @@ pub struct ModelArgs {
     #[arg(long, env = "CANDOR_INTRA_THREADS", default_value_t = 1)]
     pub intra_threads: usize,
 
-    /// Face-forgery classifiers to run, by manifest name, comma-separated (`none` for
-    /// none). Default: every manifest entry with a `[model.forgery]` table.
+    /// Face-forgery classifiers to run, by manifest name, comma-separated; `all` for
+    /// every manifest entry with a `[model.forgery]` table, `none` for none. Default:
+    /// those whose signal the fusion reads (the others change no decision), except
+    /// for `candor eval`, which runs them all to compare and fit them.
     #[arg(long, env = "CANDOR_FORGERY_MODELS", value_delimiter = ',')]
     pub forgery_models: Option<Vec<String>>,
 
@@ -53,6 +55,30 @@ pub struct ModelArgs {
     /// Model instances (worker threads) per model.
     #[arg(long, env = "CANDOR_MODEL_WORKERS", default_value_t = 1)]
     pub model_workers: usize,
+
+    /// Where the models run: `cpu`, or `cuda` / `cuda:N` for an NVIDIA GPU (needs the
+    /// CUDA build of ONNX Runtime, `scripts/setup --gpu`, passed as --ort-library).
+    /// A model that cannot start on the GPU is an error at start, never a silent
+    /// fall back to CPU.
+    #[arg(long, env = "CANDOR_DEVICE", default_value = "cpu", value_parser = parse_device)]
+    pub device: ExecutionProvider,
+}
+
+/// `cpu`, `cuda` or `cuda:N`.
+fn parse_device(s: &str) -> Result<ExecutionProvider, String> {
+    match s.split_once(':') {
+        None if s == "cpu" => Ok(ExecutionProvider::Cpu),
+        None if s == "cuda" => Ok(ExecutionProvider::Cuda { device_id: 0 }),
+        Some(("cuda", n)) => n
+            .parse::<i32>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|device_id| ExecutionProvider::Cuda { device_id })
+            .ok_or_else(|| format!("bad GPU number {n:?} in {s:?}")),
+        _ => Err(format!(
+            "unknown device {s:?}: expected cpu, cuda or cuda:N"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -61,13 +87,21 @@ pub struct AnalysisArgs {
     #[arg(long, env = "CANDOR_SAMPLE_FPS", default_value_t = 2.0)]
     pub sample_fps: f32,
 
-    /// Looks per second at the eyes between analysed frames, for counting blinks (the
-    /// face mesh alone, on the face the last analysed frame found): at 15, 13 of the 14
-    /// blinks found at 30 on the development clips, for 2-3 ms a look with the frame's
-    /// conversion (15-25 % of a stream's analysis time). 0 = none: blinks are then
-    /// counted only during blink challenges (at 15).
+    /// Looks per second at the eyes between analysed frames while a stream is in doubt
+    /// (its last segment suspicious or alert), for counting blinks and reading the
+    /// pulse (the face mesh alone, on the face the last analysed frame found): at 15,
+    /// 13 of the 14 blinks found at 30 on the development clips, for 2-3 ms a look
+    /// with the frame's conversion. 0 = none. Blink challenges glance at 25 whatever
+    /// this is.
     #[arg(long, env = "CANDOR_GLANCE_FPS", default_value_t = 15.0)]
     pub glance_fps: f32,
+
+    /// Looks per second at the eyes while a stream is clear. No rule decides on blinks
+    /// or the pulse outside challenges, and glancing at 15 a second costs about 30 %
+    /// of a 720p stream's CPU, so by default a clear stream does not glance (its
+    /// segments then carry no blink count or pulse). 15 glances always.
+    #[arg(long, env = "CANDOR_IDLE_GLANCE_FPS", default_value_t = 0.0)]
+    pub idle_glance_fps: f32,
 
     /// Longest side of the working size frames are scaled to before analysis.
     #[arg(long, env = "CANDOR_MAX_SIDE", default_value_t = 640)]
@@ -92,7 +126,8 @@ pub struct AnalysisArgs {
 }
 
 impl ModelArgs {
-    pub fn engine_config(&self) -> Result<EngineConfig> {
+    /// `default_forgery`: the classifiers to run when `--forgery-models` is not given.
+    pub fn engine_config(&self, default_forgery: ForgerySelection) -> Result<EngineConfig> {
         let models_dir = match &self.models_dir {
             Some(d) => d.clone(),
             None => find_default("models", |p| p.join("manifest.toml").is_file()).context(
@@ -113,19 +148,24 @@ impl ModelArgs {
             ort_library: Some(ort_library),
             runtime: RuntimeOptions {
                 intra_threads: self.intra_threads.max(1),
+                execution_provider: self.device,
                 ..RuntimeOptions::default()
             },
             workers: self.model_workers.max(1),
             queue: 16,
             identity_model: (!self.no_identity).then(|| "sface".to_owned()),
             mesh_model: (!self.no_mesh).then(|| "face_mesh".to_owned()),
-            forgery_models: self.forgery_models.as_ref().map(|names| {
-                names
-                    .iter()
-                    .filter(|n| !n.is_empty() && n.as_str() != "none")
-                    .cloned()
-                    .collect()
-            }),
+            forgery_models: match &self.forgery_models {
+                None => default_forgery,
+                Some(names) if names.iter().any(|n| n == "all") => ForgerySelection::All,
+                Some(names) => ForgerySelection::Named(
+                    names
+                        .iter()
+                        .filter(|n| !n.is_empty() && n.as_str() != "none")
+                        .cloned()
+                        .collect(),
+                ),
+            },
         })
     }
 }
@@ -148,7 +188,11 @@ impl AnalysisArgs {
             sample_fps: self.sample_fps,
             max_side: self.max_side,
             crop_max_side: self.crop_max_side,
-            glance: candor_media::GlanceRate::new(self.glance_fps),
+            glance: candor_media::GlanceRate::new(self.idle_glance_fps),
+            glance_plan: candor_media::GlancePlan {
+                watchful_fps: self.glance_fps,
+                idle_fps: self.idle_glance_fps,
+            },
             ..DecodeOptions::default()
         }
     }
