@@ -104,6 +104,18 @@ impl<K: PartialEq> Gallery<K> {
         &self.keys
     }
 
+    /// Appends a row without looking for an equal key: for loading rows whose keys are
+    /// known to be distinct (a store's primary key), where `upsert`'s scan would make
+    /// loading quadratic. An embedding of another dimension is refused (false).
+    pub fn push(&mut self, key: K, embedding: &[f32]) -> bool {
+        if embedding.len() != self.dims {
+            return false;
+        }
+        self.keys.push(key);
+        self.rows.extend_from_slice(embedding);
+        true
+    }
+
     /// Adds `embedding` under `key`, replacing the row of an equal key. An embedding of
     /// another dimension is refused (false): it cannot be compared.
     pub fn upsert(&mut self, key: K, embedding: &[f32]) -> bool {

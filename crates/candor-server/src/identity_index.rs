@@ -27,13 +27,14 @@ struct TenantGallery {
 
 impl TenantGallery {
     fn load(g: IdentityGallery, dims: usize) -> Self {
+        // Keys are the store's primary keys, so distinct: no search for duplicates.
         let mut enrolled = Gallery::new(dims);
         for (candidate, e) in g.enrolled {
-            enrolled.upsert(candidate, &e);
+            enrolled.push(candidate, &e);
         }
         let mut blocked = Gallery::new(dims);
         for (entry, e) in g.blocked {
-            blocked.upsert(entry, &e);
+            blocked.push(entry, &e);
         }
         Self {
             generation: Some(g.generation),
@@ -249,5 +250,98 @@ impl IdentitySearch for SessionSearch {
                 Vec::new()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_store::{NewBlocklistEntry, SqliteStore, TenantSettings};
+
+    const MODEL: &str = "sface@1";
+
+    fn axis(i: usize) -> Vec<f32> {
+        let mut v = vec![0.0; 8];
+        v[i] = 1.0;
+        v
+    }
+
+    fn searching_store() -> Arc<dyn Store> {
+        let store = SqliteStore::open_in_memory().unwrap();
+        for t in ["acme", "other"] {
+            let mut s = TenantSettings::new(t);
+            (s.enrolment_enabled, s.duplicate_search) = (true, true);
+            store.upsert_tenant(&s).unwrap();
+        }
+        Arc::new(store)
+    }
+
+    fn refs(index: &IdentityIndex, tenant: &str, exclude: Option<&str>) -> Vec<String> {
+        let q = Query {
+            identity: &axis(0),
+            exclude,
+            threshold: 0.62,
+        };
+        let found = index.search(tenant, MODEL, &q).unwrap();
+        found.into_iter().map(|m| m.reference).collect()
+    }
+
+    #[test]
+    fn searches_follow_writes_made_by_any_path() {
+        let store = searching_store();
+        let index = IdentityIndex::new(store.clone());
+        assert!(refs(&index, "acme", None).is_empty());
+        assert_eq!(index.loaded("acme", MODEL), Some((0, 0)));
+
+        // This server's own enrolment: applied in place, no reload needed.
+        store
+            .enrol("acme", "cand-a", &axis(0), MODEL, None)
+            .unwrap();
+        index.enrolled("acme", MODEL, "cand-a", &axis(0));
+        assert_eq!(refs(&index, "acme", None), vec!["cand-a"]);
+        // Not a duplicate of itself; not visible to another tenant.
+        assert!(refs(&index, "acme", Some("cand-a")).is_empty());
+        assert!(refs(&index, "other", None).is_empty());
+
+        // Written by another process (no call to the index): seen at the next search.
+        store
+            .enrol("acme", "cand-b", &axis(0), MODEL, None)
+            .unwrap();
+        store
+            .enrol("acme", "cand-c", &axis(1), MODEL, None)
+            .unwrap();
+        assert_eq!(refs(&index, "acme", None).len(), 2);
+        store.purge_candidate("acme", "cand-a").unwrap();
+        assert_eq!(refs(&index, "acme", None), vec!["cand-b"]);
+        assert_eq!(index.loaded("acme", MODEL), Some((2, 0)));
+    }
+
+    #[test]
+    fn blocklist_entries_match_first_and_go_when_removed() {
+        let store = searching_store();
+        let index = IdentityIndex::new(store.clone());
+        store
+            .enrol("acme", "cand-a", &axis(0), MODEL, None)
+            .unwrap();
+        assert_eq!(refs(&index, "acme", None), vec!["cand-a"]);
+        let entry = NewBlocklistEntry {
+            model_version: MODEL.into(),
+            embedding: axis(0),
+            label: "ring".into(),
+            reason: "r".into(),
+            candidate_ref: None,
+            source_session: None,
+        };
+        let added = store.add_to_blocklist("acme", &entry).unwrap();
+        index.blocked("acme", &added, &axis(0));
+        assert_eq!(
+            refs(&index, "acme", None),
+            vec![added.entry_id.clone(), "cand-a".into()]
+        );
+        store
+            .remove_from_blocklist("acme", &added.entry_id)
+            .unwrap();
+        index.unblocked("acme", &added.entry_id);
+        assert_eq!(refs(&index, "acme", None), vec!["cand-a"]);
     }
 }
