@@ -96,7 +96,7 @@ fn main() {
     println!(
         "left out of the impostor pairs: {same_picture} pairs of one picture under two ids \
          (cosine >= {SAME_PICTURE}) and {} pairs of one member under two ids with two \
-         different photos (kept as genuine pairs)",
+         different photos (reported with the genuine pairs)",
         member_photos.len()
     );
     impostor.sort_by(f32::total_cmp);
@@ -189,7 +189,7 @@ fn main() {
             ("GRID spk02, one clip's mean vs the other's", &cross_clip),
             ("Obama 2009 / 2010 / 2012 photos, pairwise", &photos),
             (
-                "voteview: one member under two ids, two photos",
+                "voteview ids the rule calls one member, two photos",
                 &member_photos,
             ),
         ],
