@@ -447,7 +447,7 @@ impl Embedder {
         });
         self.misses += usize::from(e.is_none());
         self.cache.insert(rel.to_owned(), e);
-        if self.cache.len() % 500 == 0 {
+        if self.cache.len().is_multiple_of(500) {
             eprintln!("  {} crops embedded", self.cache.len());
         }
         e
