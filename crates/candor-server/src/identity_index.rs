@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use candor_core::identity_search::{Gallery, IdentityMatch, IdentitySearch, MatchKind};
 use candor_store::{BlocklistEntry, IdentityGallery, NewAuditEntry, Store, StoreError};
 
+use crate::metrics::METRICS;
+
 /// The audit log kind of a search that returned a match.
 pub const AUDIT_IDENTITY_MATCH: &str = "identity_match";
 
@@ -198,9 +200,20 @@ impl IdentityIndex {
         map.retain(|(t, _), _| t != tenant);
     }
 
-    /// Writes one audit line per match. A failure is logged, never fatal: the match
-    /// still reaches the session's results.
+    /// Writes one audit line per match, and counts the search by outcome. A failure
+    /// is logged, never fatal: the match still reaches the session's results.
     pub fn audit(&self, tenant: &str, session_id: Option<&str>, matches: &[IdentityMatch]) {
+        let outcome = if matches.iter().any(|m| m.kind == MatchKind::Blocklisted) {
+            "blocklisted"
+        } else if matches.is_empty() {
+            "no_match"
+        } else {
+            "duplicate"
+        };
+        METRICS
+            .identity_searches
+            .with_label_values(&[outcome])
+            .inc();
         for m in matches {
             let entry = NewAuditEntry {
                 kind: AUDIT_IDENTITY_MATCH.into(),
@@ -246,6 +259,10 @@ impl IdentitySearch for SessionSearch {
                 found
             }
             Err(error) => {
+                METRICS
+                    .identity_searches
+                    .with_label_values(&["failed"])
+                    .inc();
                 tracing::warn!(%error, "identity search failed: session not searched");
                 Vec::new()
             }

@@ -411,7 +411,8 @@ impl Running<'_> {
     /// A first round that ended normally enrols its identity; the summary waits for the
     /// enrolment, so that a next round sees it.
     async fn enrol(&self, identity: Option<Vec<f32>>) {
-        // Kept however the session ended: an operator who hangs up is still worth
+        // Kept however the input ended (an idle timeout, bad media, a shutdown), as long
+        // as the analysis got to its end: an operator who stalls is still worth
         // blocklisting.
         if let (Some(w), Some(model), Some(identity)) =
             (self.writer(), self.keep_as.clone(), identity.clone())
