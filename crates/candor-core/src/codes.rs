@@ -17,6 +17,11 @@ pub const IDENTITY_CHANGED: &str = "identity_changed";
 pub const IDENTITY_UNSTABLE: &str = "identity_unstable";
 /// Not the enrolled candidate.
 pub const CANDIDATE_MISMATCH: &str = "candidate_mismatch";
+/// The session's face matches another enrolled candidate of the tenant (one face, many
+/// personas).
+pub const DUPLICATE_IDENTITY: &str = "duplicate_identity";
+/// The session's face matches an identity on the tenant's blocklist.
+pub const BLOCKLISTED_IDENTITY: &str = "blocklisted_identity";
 /// The picture did not change.
 pub const FROZEN_VIDEO: &str = "frozen_video";
 /// The video replays an earlier stretch of itself.

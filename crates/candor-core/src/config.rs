@@ -193,6 +193,14 @@ pub struct IdentityConfig {
     /// the enrolled candidate (`candidate_mismatch`). Default 0.363: SFace's
     /// same-person threshold, as within a session.
     pub candidate_mismatch_below: f32,
+    /// Cosine similarity of a session identity to another enrolled candidate (or a
+    /// blocklist entry) at or above which it is the same person (`duplicate_identity`,
+    /// `blocklisted_identity`). Far stricter than the 1:1 threshold: a search compares
+    /// with every enrolled person, so the false-match rate per comparison must be
+    /// about 1e-7. Default 0.62, from `scripts/identity-threshold` (README, "Duplicate
+    /// search across candidates"): SFace's impostor tail fitted on 1.18 million pairs
+    /// of different people, extrapolated to 1e-7.
+    pub duplicate_search_above: f32,
 }
 
 impl Default for IdentityConfig {
@@ -204,6 +212,7 @@ impl Default for IdentityConfig {
             steady_interval_ms: 2000,
             min_face_width_px: 64.0,
             candidate_mismatch_below: 0.363,
+            duplicate_search_above: 0.62,
         }
     }
 }
@@ -401,9 +410,11 @@ impl AnalysisConfig {
         }
         if !(-1.0..=1.0).contains(&self.identity.different_below)
             || !(-1.0..=1.0).contains(&self.identity.candidate_mismatch_below)
+            || !(-1.0..=1.0).contains(&self.identity.duplicate_search_above)
         {
             return Err(ConfigError::Invalid(
-                "identity.different_below and identity.candidate_mismatch_below must lie in [-1, 1]"
+                "identity.different_below, identity.candidate_mismatch_below and \
+                 identity.duplicate_search_above must lie in [-1, 1]"
                     .into(),
             ));
         }

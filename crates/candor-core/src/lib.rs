@@ -21,6 +21,7 @@ pub mod fusion;
 pub mod geometry;
 pub mod hysteresis;
 pub mod identity;
+pub mod identity_search;
 pub mod image;
 pub mod observation;
 pub mod pulse;

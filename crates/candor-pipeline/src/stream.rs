@@ -17,6 +17,7 @@ use candor_core::challenge::{
 use candor_core::config::IdentityConfig;
 use candor_core::hysteresis::Hysteresis;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
+use candor_core::identity_search::{self, IdentityMatch, IdentitySearch};
 use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
 use candor_core::sustained::Sustained;
@@ -141,6 +142,11 @@ struct IdentityCheck {
     /// The candidate's enrolled identity (unit vector), when the session verifies
     /// against one.
     candidate: Option<Vec<f32>>,
+    /// Asked once, when the session identity is established: other candidates and the
+    /// blocklist that face matches.
+    search: Option<Box<dyn IdentitySearch>>,
+    /// What the search found; every segment judged from then on carries it.
+    matches: Vec<IdentityMatch>,
     cfg: IdentityConfig,
     last_at_us: Option<i64>,
     last_track: Option<u32>,
@@ -153,6 +159,8 @@ impl IdentityCheck {
         Self {
             session: SessionIdentity::new(cfg.enrol_embeddings as usize, cfg.different_below),
             candidate: None,
+            search: None,
+            matches: Vec::new(),
             cfg: cfg.clone(),
             last_at_us: None,
             last_track: None,
@@ -210,6 +218,13 @@ impl StreamAnalyser {
     /// `candidate_similarity` signal. A zero or non-finite reference is ignored.
     pub fn verify_against(&mut self, reference: Vec<f32>) {
         self.identity.candidate = normalised(reference);
+    }
+
+    /// Searches the session identity with `search` once it is established (see
+    /// [`candor_core::identity_search`]); a match adds its reason at `alert` to that
+    /// segment and every later one.
+    pub fn search_identity_with(&mut self, search: Box<dyn IdentitySearch>) {
+        self.identity.search = Some(search);
     }
 
     /// The session's identity so far: the unit mean of its consistent embeddings (see
@@ -449,8 +464,14 @@ impl StreamAnalyser {
                     {
                         let id = &mut self.identity;
                         (id.last_at_us, id.last_track) = (Some(frame.info.pts_us), track);
+                        let established = id.session.is_enrolled();
                         if let Some(sim) = id.session.observe(&embedding) {
                             signals.push(Signal::new(names::IDENTITY_SIMILARITY, sim, source));
+                        }
+                        if let (false, Some(reference), Some(search)) =
+                            (established, id.session.reference(), id.search.as_mut())
+                        {
+                            id.matches = search.search(reference);
                         }
                         if let Some(reference) = &id.candidate {
                             let sim = cosine(reference, &embedding);
@@ -488,6 +509,7 @@ impl StreamAnalyser {
         let mut assessment = self.fusion.assess(&segment);
         self.hysteresis.apply(&segment, &mut assessment);
         self.sustained.apply(&mut assessment);
+        identity_search::apply(&self.identity.matches, &mut assessment);
         let report = SegmentReport {
             segment,
             assessment,

@@ -20,6 +20,7 @@ use crossbeam_channel::Receiver;
 use tokio::sync::mpsc;
 
 use crate::error::ServiceError;
+use crate::identity_index::SessionSearch;
 use crate::ingest::{InFlight, Work};
 use crate::metrics::METRICS;
 use crate::values::{CandidatePlan, ChallengeStart};
@@ -40,8 +41,9 @@ pub enum Output {
     Finished {
         summary: Box<Summary>,
         error: Option<ServiceError>,
-        /// The session identity, for a first round that enrols it; `None` otherwise or
-        /// when no face was embedded well enough.
+        /// The session identity, for a first round that enrols it or a tenant with
+        /// duplicate search (kept for blocklisting); `None` otherwise or when no face
+        /// was embedded well enough.
         identity: Option<Vec<f32>>,
     },
 }
@@ -56,6 +58,9 @@ pub struct AnalysisThread {
     /// Verify against the candidate's enrolment, or hand the session identity back
     /// for enrolling.
     pub candidate: CandidatePlan,
+    /// Searched once the session identity is established (the tenant's duplicate
+    /// search); its identity is then handed back at the end too.
+    pub search: Option<SessionSearch>,
     /// The capture context (a virtual camera) every segment carries as a reason.
     pub context: Option<CaptureContextRule>,
     /// Challenges asked for while the session runs.
@@ -63,6 +68,8 @@ pub struct AnalysisThread {
     /// The session's own glance rate, which its runner moves by `glance_plan`.
     pub glance: GlanceRate,
     pub glance_plan: GlancePlan,
+    /// Set once the search is handed to the analyser.
+    pub searched: bool,
 }
 
 impl AnalysisThread {
@@ -117,7 +124,7 @@ impl AnalysisThread {
         if !self.send(&mut runner, Instant::now()) {
             return;
         }
-        let identity = (self.candidate == CandidatePlan::Enrol)
+        let identity = (self.candidate == CandidatePlan::Enrol || self.searched)
             .then(|| runner.session_identity())
             .flatten();
         let _ = self.out.blocking_send(Output::Finished {
@@ -137,6 +144,10 @@ impl AnalysisThread {
         }
         if let CandidatePlan::Verify(reference) = &self.candidate {
             analyser.verify_against(reference.clone());
+        }
+        if let Some(search) = self.search.take() {
+            analyser.search_identity_with(Box::new(search));
+            self.searched = true;
         }
         let mut runner = StreamRunner::new(analyser);
         runner.adapt_glances(self.glance.clone(), self.glance_plan);

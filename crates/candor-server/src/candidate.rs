@@ -2,8 +2,13 @@
 //! against the candidate's enrolled identity when the tenant has one, and enrols its
 //! own identity when it has none; `EnrollCandidate` enrols from a reference photo.
 //!
-//! Embeddings are biometric data: stored only for tenants with `enrolment_enabled`,
-//! scoped to the tenant, deleted with the candidate, and never returned by any call.
+//! With the tenant's `duplicate_search`, a session's identity is also searched against
+//! every other enrolled candidate and the blocklist once it is established, and a
+//! photo enrolment against them at once.
+//!
+//! Embeddings are biometric data: stored only for tenants with `enrolment_enabled`
+//! (or, for session identities and the blocklist, `duplicate_search`), scoped to the
+//! tenant, deleted with the candidate, and never returned by any call.
 //! Store calls and photo inference block, so they run on the blocking pool.
 
 use std::sync::Arc;
@@ -16,6 +21,7 @@ use candor_store::{Store, StoreError, TenantSettings};
 use crate::blocking;
 use crate::convert;
 use crate::error::ServiceError;
+use crate::identity_index::{IdentityIndex, Query, SessionSearch};
 use crate::proto;
 use crate::values::{CandidatePlan, SessionMeta};
 
@@ -60,10 +66,34 @@ pub async fn plan(
     })
 }
 
+/// The session's duplicate search, when the tenant has it on (settings read once at
+/// session start) and the server keeps data and has an identity model.
+pub fn search(
+    index: Option<Arc<IdentityIndex>>,
+    engine: &Engine,
+    meta: &SessionMeta,
+    tenant_settings: Option<&TenantSettings>,
+    identity: &IdentityConfig,
+) -> Option<SessionSearch> {
+    if !tenant_settings.is_some_and(|t| t.duplicate_search) {
+        return None;
+    }
+    Some(SessionSearch {
+        index: index?,
+        tenant: meta.tenant.clone(),
+        session_id: crate::persist::storage_id(&meta.session_id),
+        candidate_ref: meta.candidate_ref.clone(),
+        model: model_version(engine)?,
+        threshold: identity.duplicate_search_above,
+    })
+}
+
 /// `EnrollCandidate` (validated): the identity of the photo's one face, enrolled for
-/// the tenant.
+/// the tenant, and (with duplicate search) the other candidates and blocklist entries
+/// it matches.
 pub async fn enrol_photo(
     store: Arc<dyn Store>,
+    index: Arc<IdentityIndex>,
     engine: Arc<Engine>,
     decode: DecodeOptions,
     identity: IdentityConfig,
@@ -85,6 +115,7 @@ pub async fn enrol_photo(
                 .into(),
         ));
     }
+    let threshold = identity.duplicate_search_above;
     let found = blocking::run("photo identity", move || {
         candor_pipeline::photo_identity(&engine, req.photo, &decode, &identity)
             .map_err(ServiceError::from)
@@ -112,34 +143,50 @@ pub async fn enrol_photo(
     };
     let candidate = req.candidate_ref.clone();
     let tenant = tenant.to_owned();
-    blocking::run("enrolment write", move || {
-        store
-            .enrol(&tenant, &candidate, &embedding, &model, None)
-            .map_err(ServiceError::from)
+    let matches = blocking::run("enrolment write", move || {
+        store.enrol(&tenant, &candidate, &embedding, &model, None)?;
+        index.enrolled(&tenant, &model, &candidate, &embedding);
+        if !settings.duplicate_search {
+            return Ok(Vec::new());
+        }
+        let q = Query {
+            identity: &embedding,
+            exclude: Some(&candidate),
+            threshold,
+        };
+        let found = index.search(&tenant, &model, &q)?;
+        index.audit(&tenant, None, &found);
+        Ok(found)
     })
     .await?;
     Ok(proto::EnrollCandidateResponse {
         candidate_ref: req.candidate_ref,
         model: Some(convert::model(&source)),
+        matches: matches.iter().map(convert::identity_match).collect(),
     })
 }
 
-/// `DeleteCandidate` (validated): every session and enrolment of the candidate, at once.
+/// `DeleteCandidate` (validated): every session, enrolment and blocklist entry of the
+/// candidate, at once, in the store and in the search index.
 pub async fn delete(
     store: Arc<dyn Store>,
+    index: Option<Arc<IdentityIndex>>,
     tenant: &str,
     req: proto::DeleteCandidateRequest,
 ) -> Result<proto::DeleteCandidateResponse, ServiceError> {
     let tenant = tenant.to_owned();
     let report = blocking::run("candidate purge", move || {
-        store
-            .purge_candidate(&tenant, &req.candidate_ref)
-            .map_err(ServiceError::from)
+        let report = store.purge_candidate(&tenant, &req.candidate_ref)?;
+        if let Some(index) = index {
+            index.purged(&tenant);
+        }
+        Ok(report)
     })
     .await?;
     Ok(proto::DeleteCandidateResponse {
         sessions: report.sessions as u32,
         enrolments: report.enrolments as u32,
+        blocklist_entries: report.blocklist as u32,
     })
 }
 

@@ -5,7 +5,8 @@ use candor_core::{
     AbstainCode, FrameCounts, Reason, RiskState, SegmentReport, Source, StateChange, Summary,
 };
 
-use candor_store::{JobFileStatus, JobRecord};
+use candor_core::identity_search::{IdentityMatch, MatchKind};
+use candor_store::{BlocklistEntry, JobFileStatus, JobRecord};
 
 use crate::proto;
 
@@ -35,6 +36,31 @@ pub fn model(s: &Source) -> proto::ModelInfo {
     proto::ModelInfo {
         name: s.name.clone(),
         version: s.version.clone(),
+    }
+}
+
+pub fn identity_match(m: &IdentityMatch) -> proto::IdentityMatch {
+    let kind = match m.kind {
+        MatchKind::Duplicate => proto::IdentityMatchKind::Duplicate,
+        MatchKind::Blocklisted => proto::IdentityMatchKind::Blocklisted,
+    };
+    proto::IdentityMatch {
+        kind: kind as i32,
+        reference: m.reference.clone(),
+        label: m.label.clone(),
+        similarity: m.similarity,
+    }
+}
+
+pub fn blocklist_entry(e: &BlocklistEntry) -> proto::BlocklistEntry {
+    proto::BlocklistEntry {
+        entry_id: e.entry_id.clone(),
+        label: e.label.clone(),
+        reason: e.reason.clone(),
+        candidate_ref: e.candidate_ref.clone(),
+        source_session: e.source_session.clone(),
+        added_at_ms: e.added_at,
+        model: e.model_version.clone(),
     }
 }
 

@@ -5,10 +5,12 @@
 pub mod analysis;
 pub mod auth;
 pub mod blocking;
+pub mod blocklist;
 pub mod candidate;
 pub mod convert;
 pub mod error;
 pub mod health;
+pub mod identity_index;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;

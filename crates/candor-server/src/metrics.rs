@@ -25,6 +25,7 @@ pub struct Metrics {
     pub segments: IntCounterVec,
     pub store_errors: IntCounterVec,
     pub swept: IntCounterVec,
+    pub identity_searches: IntCounterVec,
     pub models_serving: IntGauge,
     pub model_workers_alive: IntGaugeVec,
 }
@@ -94,6 +95,14 @@ impl Metrics {
             &["what"],
         )
         .expect("valid metric");
+        let identity_searches = IntCounterVec::new(
+            Opts::new(
+                "candor_identity_searches_total",
+                "Duplicate searches of session identities and enrolled photos, by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
         let models_serving = IntGauge::new(
             "candor_models_serving",
             "1 while the models are loaded and every model pool has all its workers, else 0",
@@ -116,6 +125,7 @@ impl Metrics {
             Box::new(segments.clone()),
             Box::new(store_errors.clone()),
             Box::new(swept.clone()),
+            Box::new(identity_searches.clone()),
             Box::new(models_serving.clone()),
             Box::new(model_workers_alive.clone()),
         ] {
@@ -131,6 +141,7 @@ impl Metrics {
             segments,
             store_errors,
             swept,
+            identity_searches,
             models_serving,
             model_workers_alive,
         }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::convert;
 use crate::error::ServiceError;
+use crate::identity_index::IdentityIndex;
 use crate::proto;
 use crate::values::SessionMeta;
 
@@ -96,6 +97,14 @@ enum Write {
         embedding: Vec<f32>,
         model_version: String,
     },
+    /// The session identity of a tenant with duplicate search, kept so the session
+    /// can be blocklisted later.
+    SessionIdentity {
+        tenant: String,
+        session_id: String,
+        embedding: Vec<f32>,
+        model_version: String,
+    },
     /// Answers once every write sent before it is done.
     Flush(Sender<()>),
 }
@@ -107,12 +116,12 @@ pub struct SessionWriter {
 }
 
 impl SessionWriter {
-    /// Starts the writer thread.
-    pub fn spawn(store: Arc<dyn Store>) -> std::io::Result<Self> {
+    /// Starts the writer thread. Enrolments it writes go into `index` too.
+    pub fn spawn(store: Arc<dyn Store>, index: Arc<IdentityIndex>) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
         std::thread::Builder::new()
             .name("candor-store-writer".into())
-            .spawn(move || write_loop(store.as_ref(), rx))?;
+            .spawn(move || write_loop(store.as_ref(), &index, rx))?;
         Ok(Self { tx })
     }
 
@@ -220,6 +229,17 @@ impl SessionWriter {
         });
     }
 
+    /// Keeps the session identity (duplicate search on; the store checks the setting
+    /// again).
+    pub fn session_identity(&self, meta: &SessionMeta, embedding: Vec<f32>, model_version: String) {
+        self.send(Write::SessionIdentity {
+            tenant: meta.tenant.clone(),
+            session_id: storage_id(&meta.session_id),
+            embedding,
+            model_version,
+        });
+    }
+
     /// Records how the session ended. Without a summary (the client left before the
     /// analysis finished) one is built from the stored segments.
     pub fn finish(&self, meta: &SessionMeta, summary: Option<Summary>, ended_by: &str) {
@@ -241,7 +261,7 @@ impl SessionWriter {
     }
 }
 
-fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
+fn write_loop(store: &dyn Store, index: &IdentityIndex, rx: Receiver<Write>) {
     // Sessions whose record could not be created (e.g. an id reused while the old
     // session is still stored): their later writes would land on the old record.
     let mut refused: HashSet<(String, String)> = HashSet::new();
@@ -320,10 +340,20 @@ fn write_loop(store: &dyn Store, rx: Receiver<Write>) {
                 match store.enrolment(t, &candidate_ref, &model_version) {
                     Ok(_) => Ok(()),
                     Err(StoreError::NotFound(_)) => {
-                        store.enrol(t, &candidate_ref, &embedding, &model_version, Some(s))
+                        store.enrol(t, &candidate_ref, &embedding, &model_version, Some(s))?;
+                        index.enrolled(t, &model_version, &candidate_ref, &embedding);
+                        Ok(())
                     }
                     Err(e) => Err(e),
                 }
+            }),
+            Write::SessionIdentity {
+                tenant,
+                session_id,
+                embedding,
+                model_version,
+            } => skip_or(&refused, tenant, session_id, |t, s| {
+                store.save_session_identity(t, s, &embedding, &model_version)
             }),
             Write::Flush(done) => {
                 let _ = done.send(());

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::auth::AuthMode;
 use crate::health::Health;
+use crate::identity_index::IdentityIndex;
 use crate::persist::SessionWriter;
 use crate::proto::candor_server::CandorServer;
 use crate::service::CandorService;
@@ -271,8 +272,14 @@ async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
     .await
     .context("store open task")??;
     let store: Arc<dyn Store> = Arc::new(store);
-    let writer = SessionWriter::spawn(store.clone()).context("starting the store writer")?;
-    Ok(Persistence { store, writer })
+    let index = Arc::new(IdentityIndex::new(store.clone()));
+    let writer =
+        SessionWriter::spawn(store.clone(), index.clone()).context("starting the store writer")?;
+    Ok(Persistence {
+        store,
+        writer,
+        index,
+    })
 }
 
 /// Runs until `signal` resolves, then shuts down gracefully. What `candor serve` calls.

@@ -10,6 +10,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::auth::tenant_of;
+use crate::blocklist::Blocklist;
 use crate::candidate;
 use crate::error::ServiceError;
 use crate::jobs;
@@ -154,9 +155,11 @@ impl Candor for CandorService {
         validate::enrolment(request.get_ref())?;
         let s = &self.state;
         let (store, engine) = (s.store()?, s.engine_ready()?);
+        let index = s.index().ok_or_else(no_data)?;
         let (decode, identity) = (s.decode.clone(), s.analysis.identity.clone());
         let done = candidate::enrol_photo(
             store,
+            index,
             engine,
             decode,
             identity,
@@ -174,7 +177,41 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         validate::candidate_ref(&request.get_ref().candidate_ref)?;
         let store = self.state.store()?;
-        let done = candidate::delete(store, &tenant.0, request.into_inner()).await?;
+        let index = self.state.index();
+        let done = candidate::delete(store, index, &tenant.0, request.into_inner()).await?;
+        Ok(Response::new(done))
+    }
+
+    async fn add_to_blocklist(
+        &self,
+        request: Request<proto::AddToBlocklistRequest>,
+    ) -> Result<Response<proto::BlocklistEntry>, Status> {
+        let tenant = tenant_of(&request)?;
+        validate::blocklist_add(request.get_ref())?;
+        let engine = self.state.engine_ready()?;
+        let mut lists = self.blocklist()?;
+        lists.model = candidate::model_version(&engine);
+        let done = lists.add(&tenant.0, request.into_inner()).await?;
+        Ok(Response::new(done))
+    }
+
+    async fn list_blocklist(
+        &self,
+        request: Request<proto::ListBlocklistRequest>,
+    ) -> Result<Response<proto::ListBlocklistResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let done = self.blocklist()?.list(&tenant.0).await?;
+        Ok(Response::new(done))
+    }
+
+    async fn remove_from_blocklist(
+        &self,
+        request: Request<proto::RemoveFromBlocklistRequest>,
+    ) -> Result<Response<proto::RemoveFromBlocklistResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let entry_id = request.into_inner().entry_id;
+        validate::blocklist_entry_id(&entry_id)?;
+        let done = self.blocklist()?.remove(&tenant.0, entry_id).await?;
         Ok(Response::new(done))
     }
 
@@ -213,4 +250,21 @@ impl Candor for CandorService {
     ) -> Result<Response<proto::InfoResponse>, Status> {
         Ok(Response::new(self.state.info()))
     }
+}
+
+impl CandorService {
+    /// The blocklist's handles, or `FAILED_PRECONDITION` when the server keeps no data.
+    fn blocklist(&self) -> Result<Blocklist, ServiceError> {
+        let store = self.state.store()?;
+        let index = self.state.index().ok_or_else(no_data)?;
+        Ok(Blocklist {
+            store,
+            index,
+            model: None,
+        })
+    }
+}
+
+fn no_data() -> ServiceError {
+    ServiceError::NotEnabled("this server keeps no data (no data directory)".into())
 }

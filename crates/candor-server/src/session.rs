@@ -75,6 +75,9 @@ struct Running<'a> {
     cancelled: Arc<AtomicBool>,
     /// The identity model version a first round enrols under.
     enrol_as: Option<String>,
+    /// The identity model version the session identity is kept under (duplicate
+    /// search on), for a later `AddToBlocklist`.
+    keep_as: Option<String>,
     ended_by: &'static str,
     pending_error: Option<ServiceError>,
     client_gone: bool,
@@ -152,7 +155,7 @@ impl Session {
         let mut decode = self.state.decode.clone();
         decode.fps_hint = self.fps_hint.or(decode.fps_hint);
         decode.max_source_pixels = u64::from(limits.max_frame_pixels);
-        // The session's own glance rate: a blink challenge raises it for this session
+        // The session's own glance rate, which its runner moves (see `GlancePlan`).
         // only (the configured one is shared by every clone of the options).
         decode.glance = candor_media::GlanceRate::new(decode.glance_plan.idle_fps);
         // Sessions run side by side and fill the cores between them: one decoder thread
@@ -166,6 +169,11 @@ impl Session {
         let settings = self.tenant_settings().await;
         let store = self.state.persistence.as_ref().map(|p| p.store.clone());
         let plan = candidate::plan(store, &engine, &self.entry.meta, settings.as_ref()).await;
+        let index = self.state.index();
+        let identity_cfg = &self.state.analysis.identity;
+        let meta = &self.entry.meta;
+        let search = candidate::search(index, &engine, meta, settings.as_ref(), identity_cfg);
+        let keep_as = search.as_ref().map(|s| s.model.clone());
         let enrol_as = (plan == CandidatePlan::Enrol)
             .then(|| candidate::model_version(&engine))
             .flatten();
@@ -176,6 +184,8 @@ impl Session {
             cancelled: cancelled.clone(),
             evidence: settings.as_ref().is_some_and(|t| t.evidence_capture),
             candidate: plan,
+            search,
+            searched: false,
             context: CaptureContextRule::for_device(&self.entry.meta.capture.device_label),
             challenges: self.challenges.clone(),
             glance: decode.glance.clone(),
@@ -207,6 +217,7 @@ impl Session {
                 out,
                 cancelled,
                 enrol_as,
+                keep_as,
                 ended_by: "finished",
                 pending_error: None,
                 client_gone: false,
@@ -404,6 +415,14 @@ impl Running<'_> {
     /// A first round that ended normally enrols its identity; the summary waits for the
     /// enrolment, so that a next round sees it.
     async fn enrol(&self, identity: Option<Vec<f32>>) {
+        // Kept however the input ended (an idle timeout, bad media, a shutdown), as long
+        // as the analysis got to its end: an operator who stalls is still worth
+        // blocklisting.
+        if let (Some(w), Some(model), Some(identity)) =
+            (self.writer(), self.keep_as.clone(), identity.clone())
+        {
+            w.session_identity(self.meta(), identity, model);
+        }
         if let (Some(w), Some(model), Some(identity), "finished") = (
             self.writer(),
             self.enrol_as.clone(),

@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::convert;
 use crate::error::ServiceError;
+use crate::identity_index::IdentityIndex;
 use crate::persist::{self, SessionWriter};
 use crate::proto;
 use crate::registry::{Registry, SessionEntry};
@@ -57,11 +58,13 @@ impl Default for Limits {
     }
 }
 
-/// The result store and the writer live sessions persist through.
+/// The result store, the writer live sessions persist through, and the duplicate
+/// search index over the store's identities.
 #[derive(Clone)]
 pub struct Persistence {
     pub store: Arc<dyn Store>,
     pub writer: SessionWriter,
+    pub index: Arc<IdentityIndex>,
 }
 
 pub struct ServerState {
@@ -129,6 +132,11 @@ impl ServerState {
     }
 
     /// The result store, or FAILED_PRECONDITION when the server keeps no data.
+    /// The duplicate-search index, when the server keeps data.
+    pub fn index(&self) -> Option<Arc<IdentityIndex>> {
+        self.persistence.as_ref().map(|p| p.index.clone())
+    }
+
     pub fn store(&self) -> Result<Arc<dyn Store>, ServiceError> {
         self.persistence
             .as_ref()

@@ -132,6 +132,27 @@ pub fn enrolment(req: &proto::EnrollCandidateRequest) -> Result<(), ServiceError
     Ok(())
 }
 
+/// An `AddToBlocklist` request: a session or a candidate to take the identity from,
+/// a label and a reason.
+pub fn blocklist_add(req: &proto::AddToBlocklistRequest) -> Result<(), ServiceError> {
+    use proto::add_to_blocklist_request::Source;
+    match &req.source {
+        Some(Source::SessionId(id)) => client_session_id(id)?,
+        Some(Source::CandidateRef(c)) => candidate_ref(c)?,
+        None => {
+            return Err(invalid(
+                "source is missing: give session_id or candidate_ref",
+            ));
+        }
+    }
+    store_rule(store_rules::text("label", &req.label))?;
+    store_rule(store_rules::text("reason", &req.reason))
+}
+
+pub fn blocklist_entry_id(id: &str) -> Result<(), ServiceError> {
+    store_rule(store_rules::text("entry_id", id))
+}
+
 /// A `SubmitJob` request: some paths, and a job id the store can use.
 pub fn job_submit(req: &proto::SubmitJobRequest) -> Result<(), ServiceError> {
     if req.paths.is_empty() {

@@ -156,6 +156,81 @@ CREATE TABLE job_files (
 CREATE INDEX job_files_by_key ON job_files (tenant, job_id, key);
 ",
     },
+    Migration {
+        version: 4,
+        name: "identity_search_blocklist_audit",
+        sql: "
+ALTER TABLE tenants ADD COLUMN duplicate_search INTEGER NOT NULL DEFAULT 0;
+
+-- The identity of a session of a tenant with duplicate search on, so that it can be
+-- blocklisted later; goes with the session.
+CREATE TABLE session_identities (
+    tenant        TEXT    NOT NULL,
+    session_id    TEXT    NOT NULL,
+    model_version TEXT    NOT NULL,
+    dims          INTEGER NOT NULL,
+    embedding     BLOB    NOT NULL,  -- dims x f32, little-endian
+    PRIMARY KEY (tenant, session_id, model_version),
+    FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, session_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE blocklist (
+    tenant         TEXT    NOT NULL,
+    entry_id       TEXT    NOT NULL,  -- UUID made by the store
+    model_version  TEXT    NOT NULL,
+    dims           INTEGER NOT NULL,
+    embedding      BLOB    NOT NULL,  -- dims x f32, little-endian
+    label          TEXT    NOT NULL,
+    reason         TEXT    NOT NULL,
+    candidate_ref  TEXT,              -- purging this candidate removes the entry
+    source_session TEXT,              -- kept as text: the session may expire first
+    added_at       INTEGER NOT NULL,  -- unix ms; expires with the tenant's retention
+    PRIMARY KEY (tenant, entry_id)
+) WITHOUT ROWID;
+CREATE INDEX blocklist_by_candidate ON blocklist (tenant, candidate_ref);
+
+-- Who read or found what: every identity search that returned a match, and later
+-- reads of stored results. Swept with the tenant's retention period.
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    tenant      TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    session_id  TEXT,
+    caller      TEXT,
+    detail_json TEXT    NOT NULL,
+    at          INTEGER NOT NULL  -- unix ms
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant, at);
+
+-- A counter per tenant that every change to its searchable identities (enrolments,
+-- blocklist) moves, whichever process or path made it (purge, sweep, CLI), so a
+-- server's in-memory search index knows when it is out of step with the store.
+CREATE TABLE identity_generations (
+    tenant     TEXT    PRIMARY KEY,
+    generation INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER enrolments_insert_generation AFTER INSERT ON enrolments BEGIN
+    INSERT INTO identity_generations VALUES (NEW.tenant, 1)
+    ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER enrolments_update_generation AFTER UPDATE OF embedding, model_version ON enrolments BEGIN
+    INSERT INTO identity_generations VALUES (NEW.tenant, 1)
+    ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER enrolments_delete_generation AFTER DELETE ON enrolments BEGIN
+    INSERT INTO identity_generations VALUES (OLD.tenant, 1)
+    ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER blocklist_insert_generation AFTER INSERT ON blocklist BEGIN
+    INSERT INTO identity_generations VALUES (NEW.tenant, 1)
+    ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER blocklist_delete_generation AFTER DELETE ON blocklist BEGIN
+    INSERT INTO identity_generations VALUES (OLD.tenant, 1)
+    ON CONFLICT (tenant) DO UPDATE SET generation = generation + 1;
+END;
+",
+    },
 ];
 
 /// The version a freshly opened database ends up at.

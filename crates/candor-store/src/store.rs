@@ -122,6 +122,45 @@ pub trait Store: Send + Sync {
     /// The candidate's enrolments, without embeddings. Empty if none.
     fn enrolments(&self, tenant: &str, candidate_ref: &str) -> Result<Vec<EnrolmentInfo>>;
 
+    // ---- duplicate search (biometric) ----
+
+    /// Keeps the identity of a session (for a later `AddToBlocklist` from it).
+    /// `Invalid` unless the tenant has `duplicate_search`; `NotFound` without the
+    /// session. Deleted with the session.
+    fn save_session_identity(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        embedding: &[f32],
+        model_version: &str,
+    ) -> Result<()>;
+    /// A session's kept identity (`NotFound` if none was kept).
+    fn session_identity(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        model_version: &str,
+    ) -> Result<Vec<f32>>;
+    /// `Invalid` unless the tenant has `duplicate_search`.
+    fn add_to_blocklist(&self, tenant: &str, entry: &NewBlocklistEntry) -> Result<BlocklistEntry>;
+    /// Oldest first, without embeddings.
+    fn blocklist(&self, tenant: &str) -> Result<Vec<BlocklistEntry>>;
+    /// `NotFound` if the tenant has no such entry.
+    fn remove_from_blocklist(&self, tenant: &str, entry_id: &str) -> Result<()>;
+    /// A number that changes whenever the tenant's enrolments or blocklist change, by
+    /// any path or process (0 before the first). A search index compares it with the
+    /// one it was loaded at.
+    fn identity_generation(&self, tenant: &str) -> Result<i64>;
+    /// Every enrolment and blocklist entry of the tenant for `model_version`, with
+    /// embeddings, in one read: what a search index loads.
+    fn identity_gallery(&self, tenant: &str, model_version: &str) -> Result<IdentityGallery>;
+
+    // ---- audit log ----
+
+    fn append_audit(&self, tenant: &str, entry: &NewAuditEntry) -> Result<()>;
+    /// Newest first, at most `limit`.
+    fn audit_log(&self, tenant: &str, limit: u32) -> Result<Vec<AuditRecord>>;
+
     // ---- evidence ----
 
     /// Stores evidence media of a segment. `Invalid` unless the tenant has
@@ -183,12 +222,14 @@ pub trait Store: Send + Sync {
     /// Deletes the session, every row that belongs to it and its evidence files.
     /// Enrolments made from it are kept, with `source_session` cleared.
     fn purge_session(&self, tenant: &str, session_id: &str) -> Result<PurgeReport>;
-    /// Deletes every session of the candidate (as `purge_session`) and all their
-    /// enrolments. Zero counts if the tenant has nothing on them.
+    /// Deletes every session of the candidate (as `purge_session`), all their
+    /// enrolments and every blocklist entry made from them. Zero counts if the tenant
+    /// has nothing on them.
     fn purge_candidate(&self, tenant: &str, candidate_ref: &str) -> Result<PurgeReport>;
     /// Deletes, for every tenant, the sessions that started more than the tenant's
-    /// retention period before `now_ms` (as `purge_session`) and the batch jobs created
-    /// before it. Enrolments are not swept; they live until `purge_candidate`.
+    /// retention period before `now_ms` (as `purge_session`), the batch jobs created
+    /// before it, blocklist entries added before it and audit log lines written before
+    /// it. Enrolments are not swept; they live until `purge_candidate`.
     fn sweep_expired(&self, now_ms: i64) -> Result<SweepReport>;
 
     // ---- typed helpers ----

@@ -25,6 +25,12 @@ pub struct TenantSettings {
     pub evidence_capture: bool,
     /// Whether `enrol` may store identity embeddings (biometric data). Default false.
     pub enrolment_enabled: bool,
+    /// Whether sessions are searched against the tenant's other enrolled candidates
+    /// and its blocklist, which may then hold embeddings, and session identities are
+    /// kept for blocklisting. Default false. Results written before it existed lack
+    /// it, hence the serde default.
+    #[serde(default)]
+    pub duplicate_search: bool,
 }
 
 impl TenantSettings {
@@ -35,6 +41,7 @@ impl TenantSettings {
             retention_days: DEFAULT_RETENTION_DAYS,
             evidence_capture: false,
             enrolment_enabled: false,
+            duplicate_search: false,
         }
     }
 }
@@ -302,13 +309,17 @@ pub struct PurgeReport {
     /// unrecorded file behind).
     pub evidence_files: u64,
     pub enrolments: u64,
+    /// Session identities kept for blocklisting (with duplicate search on).
+    pub session_identities: u64,
+    pub blocklist: u64,
+    pub audit_log: u64,
     pub jobs: u64,
     pub job_files: u64,
 }
 
 impl PurgeReport {
     /// Every count with its name, in a fixed order (for printing and metrics).
-    pub fn counts(&self) -> [(&'static str, u64); 9] {
+    pub fn counts(&self) -> [(&'static str, u64); 12] {
         [
             ("sessions", self.sessions),
             ("segments", self.segments),
@@ -317,6 +328,9 @@ impl PurgeReport {
             ("evidence", self.evidence),
             ("evidence_files", self.evidence_files),
             ("enrolments", self.enrolments),
+            ("session_identities", self.session_identities),
+            ("blocklist", self.blocklist),
+            ("audit_log", self.audit_log),
             ("jobs", self.jobs),
             ("job_files", self.job_files),
         ]
@@ -330,6 +344,9 @@ impl PurgeReport {
         self.evidence += o.evidence;
         self.evidence_files += o.evidence_files;
         self.enrolments += o.enrolments;
+        self.session_identities += o.session_identities;
+        self.blocklist += o.blocklist;
+        self.audit_log += o.audit_log;
         self.jobs += o.jobs;
         self.job_files += o.job_files;
     }
@@ -337,3 +354,96 @@ impl PurgeReport {
 
 /// What `sweep_expired` deleted.
 pub type SweepReport = PurgeReport;
+
+/// An identity to blocklist: an embedding taken from a stored session's identity or a
+/// candidate's enrolment, with words for the people who review matches.
+#[derive(Clone, PartialEq)]
+pub struct NewBlocklistEntry {
+    pub model_version: String,
+    pub embedding: Vec<f32>,
+    /// A name for reviewers, e.g. "fraud ring March 2026 #3".
+    pub label: String,
+    /// Why the identity is blocked.
+    pub reason: String,
+    /// The candidate the identity was enrolled under, if any: purging that candidate
+    /// removes the entry.
+    pub candidate_ref: Option<String>,
+    /// The session it was taken from, if any.
+    pub source_session: Option<String>,
+}
+
+/// Biometric data stays out of logs: the embedding is never printed.
+impl std::fmt::Debug for NewBlocklistEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewBlocklistEntry")
+            .field("model_version", &self.model_version)
+            .field("embedding", &format_args!("{}-d", self.embedding.len()))
+            .field("label", &self.label)
+            .field("reason", &self.reason)
+            .field("candidate_ref", &self.candidate_ref)
+            .field("source_session", &self.source_session)
+            .finish()
+    }
+}
+
+/// A blocklist entry as listed: never with its embedding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlocklistEntry {
+    /// Made by the store.
+    pub entry_id: String,
+    pub model_version: String,
+    pub label: String,
+    pub reason: String,
+    pub candidate_ref: Option<String>,
+    pub source_session: Option<String>,
+    /// Unix ms. The entry expires with the tenant's retention period from here.
+    pub added_at: i64,
+}
+
+/// Every identity one tenant's sessions are searched against, for one model version,
+/// read in one transaction with the generation it reflects.
+#[derive(Clone, Default, PartialEq)]
+pub struct IdentityGallery {
+    /// See [`Store::identity_generation`](crate::Store::identity_generation).
+    pub generation: i64,
+    /// (candidate ref, unit embedding) of every enrolled candidate.
+    pub enrolled: Vec<(String, Vec<f32>)>,
+    /// (entry, embedding) of every blocklist entry.
+    pub blocked: Vec<(BlocklistEntry, Vec<f32>)>,
+}
+
+impl std::fmt::Debug for IdentityGallery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityGallery")
+            .field("generation", &self.generation)
+            .field("enrolled", &self.enrolled.len())
+            .field("blocked", &self.blocked.len())
+            .finish()
+    }
+}
+
+/// One line to add to the audit log: who read or found what about whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAuditEntry {
+    /// What happened, e.g. `identity_match` (a search returned a match); later also
+    /// reads of stored results.
+    pub kind: String,
+    pub session_id: Option<String>,
+    /// Who caused it (the API key's tenant, `cli`, a service), when known.
+    pub caller: Option<String>,
+    /// What it was about, as JSON (e.g. the matched reference and the similarity).
+    pub detail_json: String,
+}
+
+/// A stored audit log line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub tenant: String,
+    pub kind: String,
+    pub session_id: Option<String>,
+    pub caller: Option<String>,
+    pub detail_json: String,
+    /// Unix ms.
+    pub at: i64,
+}

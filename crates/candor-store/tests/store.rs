@@ -71,6 +71,7 @@ fn settings(tenant: &str, retention_days: u32, evidence: bool, enrolment: bool) 
         retention_days,
         evidence_capture: evidence,
         enrolment_enabled: enrolment,
+        duplicate_search: false,
     }
 }
 
@@ -680,6 +681,7 @@ fn retention_sweep_deletes_exactly_the_expired_sessions() {
             enrolments: 0,
             jobs: 1,
             job_files: 1,
+            ..SweepReport::default()
         }
     );
     for (tenant, id, _, expired) in cases {
@@ -1197,4 +1199,230 @@ fn concurrent_writers_all_land() {
         reopened.get_session("acme", "shared").unwrap().segments,
         THREADS * PER_THREAD
     );
+}
+
+// ---- duplicate search: session identities, blocklist, generations, audit log ----
+
+fn searching(tenant: &str, retention_days: u32) -> TenantSettings {
+    TenantSettings {
+        duplicate_search: true,
+        ..settings(tenant, retention_days, false, true)
+    }
+}
+
+fn unit(i: usize) -> Vec<f32> {
+    let mut v = vec![0.0; 128];
+    v[i] = 1.0;
+    v
+}
+
+fn block(embedding: Vec<f32>, candidate: Option<&str>) -> NewBlocklistEntry {
+    NewBlocklistEntry {
+        model_version: "sface@1".into(),
+        embedding,
+        label: "ring #3".into(),
+        reason: "applied under four names".into(),
+        candidate_ref: candidate.map(Into::into),
+        source_session: None,
+    }
+}
+
+#[test]
+fn version_3_database_migrates_to_duplicate_search_off() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        c.execute_batch(MIGRATIONS_TABLE).unwrap();
+        for m in &MIGRATIONS[..3] {
+            c.execute_batch(m.sql).unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, 1000)",
+                rusqlite::params![m.version, m.name],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO tenants (tenant, retention_days, evidence_capture, enrolment_enabled)
+                 VALUES ('acme', 90, 0, 1);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), LATEST_VERSION);
+    let s = store.tenant_settings("acme").unwrap();
+    assert!(s.enrolment_enabled && !s.duplicate_search);
+    assert_eq!(store.identity_generation("acme").unwrap(), 0);
+}
+
+#[test]
+fn blocklist_and_session_identities_are_refused_unless_duplicate_search_is_on() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store
+        .upsert_tenant(&settings("acme", 30, false, true))
+        .unwrap();
+    store
+        .create_session(&new_session("acme", "s1", None, NOW))
+        .unwrap();
+    assert!(matches!(
+        store.add_to_blocklist("acme", &block(unit(0), None)),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.save_session_identity("acme", "s1", &unit(0), "sface@1"),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.blocklist("acme").unwrap().is_empty());
+}
+
+#[test]
+fn blocklist_round_trips_without_embeddings_and_stays_in_its_tenant() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store.upsert_tenant(&searching("acme", 30)).unwrap();
+    store.upsert_tenant(&searching("other", 30)).unwrap();
+    let g0 = store.identity_generation("acme").unwrap();
+    let added = store
+        .add_to_blocklist("acme", &block(unit(3), None))
+        .unwrap();
+    assert!(store.identity_generation("acme").unwrap() > g0);
+    assert_eq!(store.identity_generation("other").unwrap(), 0);
+    let listed = store.blocklist("acme").unwrap();
+    assert_eq!(listed, vec![added.clone()]);
+    assert!(store.blocklist("other").unwrap().is_empty());
+    assert!(is_not_found(
+        store.remove_from_blocklist("other", &added.entry_id)
+    ));
+
+    let gallery = store.identity_gallery("acme", "sface@1").unwrap();
+    assert_eq!(gallery.blocked.len(), 1);
+    assert_eq!(gallery.blocked[0].1, unit(3));
+    assert_eq!(
+        gallery.generation,
+        store.identity_generation("acme").unwrap()
+    );
+    assert!(
+        store
+            .identity_gallery("acme", "sface@2")
+            .unwrap()
+            .blocked
+            .is_empty()
+    );
+    assert!(
+        store
+            .identity_gallery("other", "sface@1")
+            .unwrap()
+            .blocked
+            .is_empty()
+    );
+
+    let g1 = store.identity_generation("acme").unwrap();
+    store
+        .remove_from_blocklist("acme", &added.entry_id)
+        .unwrap();
+    assert!(store.identity_generation("acme").unwrap() > g1);
+    assert!(store.blocklist("acme").unwrap().is_empty());
+    assert!(is_not_found(
+        store.remove_from_blocklist("acme", &added.entry_id)
+    ));
+}
+
+#[test]
+fn gallery_holds_every_enrolment_and_generations_follow_enrolments() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store.upsert_tenant(&searching("acme", 30)).unwrap();
+    store
+        .enrol("acme", "cand-a", &unit(0), "sface@1", None)
+        .unwrap();
+    let g1 = store.identity_generation("acme").unwrap();
+    store
+        .enrol("acme", "cand-b", &unit(1), "sface@1", None)
+        .unwrap();
+    let g2 = store.identity_generation("acme").unwrap();
+    assert!(g2 > g1 && g1 > 0);
+    let gallery = store.identity_gallery("acme", "sface@1").unwrap();
+    assert_eq!(
+        gallery.enrolled,
+        vec![
+            ("cand-a".to_owned(), unit(0)),
+            ("cand-b".to_owned(), unit(1))
+        ]
+    );
+    // Debug output never carries the vectors.
+    assert!(!format!("{gallery:?}").contains("1.0"));
+    store.purge_candidate("acme", "cand-a").unwrap();
+    assert!(store.identity_generation("acme").unwrap() > g2);
+    assert_eq!(
+        store
+            .identity_gallery("acme", "sface@1")
+            .unwrap()
+            .enrolled
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn purging_a_candidate_removes_their_blocklist_entries_and_session_identities() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store.upsert_tenant(&searching("acme", 30)).unwrap();
+    store
+        .create_session(&new_session("acme", "s1", Some("cand-a"), NOW))
+        .unwrap();
+    store
+        .save_session_identity("acme", "s1", &unit(5), "sface@1")
+        .unwrap();
+    assert_eq!(
+        store.session_identity("acme", "s1", "sface@1").unwrap(),
+        unit(5)
+    );
+    assert!(is_not_found(
+        store.session_identity("other", "s1", "sface@1")
+    ));
+    store
+        .add_to_blocklist("acme", &block(unit(5), Some("cand-a")))
+        .unwrap();
+    let kept = store
+        .add_to_blocklist("acme", &block(unit(6), None))
+        .unwrap();
+
+    let r = store.purge_candidate("acme", "cand-a").unwrap();
+    assert_eq!((r.sessions, r.session_identities, r.blocklist), (1, 1, 1));
+    assert!(is_not_found(
+        store.session_identity("acme", "s1", "sface@1")
+    ));
+    assert_eq!(store.blocklist("acme").unwrap(), vec![kept]);
+}
+
+#[test]
+fn blocklist_entries_and_audit_lines_expire_with_the_tenant_retention() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store.upsert_tenant(&searching("acme", 7)).unwrap();
+    store.upsert_tenant(&searching("long", 365)).unwrap();
+    store
+        .add_to_blocklist("acme", &block(unit(0), None))
+        .unwrap();
+    store
+        .add_to_blocklist("long", &block(unit(0), None))
+        .unwrap();
+    let line = NewAuditEntry {
+        kind: "identity_match".into(),
+        session_id: Some("s1".into()),
+        caller: Some("acme".into()),
+        detail_json: r#"{"reference":"cand-a","similarity":0.9}"#.into(),
+    };
+    store.append_audit("acme", &line).unwrap();
+    store.append_audit("long", &line).unwrap();
+    let audit = store.audit_log("acme", 10).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].kind, "identity_match");
+    assert_eq!(audit[0].detail_json, line.detail_json);
+
+    // Nothing expires a day later.
+    let r = store.sweep_expired(now_ms() + DAY_MS).unwrap();
+    assert_eq!((r.blocklist, r.audit_log), (0, 0));
+    let r = store.sweep_expired(now_ms() + 8 * DAY_MS).unwrap();
+    assert_eq!((r.blocklist, r.audit_log), (1, 1));
+    assert!(store.blocklist("acme").unwrap().is_empty());
+    assert!(store.audit_log("acme", 10).unwrap().is_empty());
+    assert_eq!(store.blocklist("long").unwrap().len(), 1);
+    assert_eq!(store.audit_log("long", 10).unwrap().len(), 1);
 }

@@ -20,7 +20,8 @@ pub struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Delete one session, or every session and enrolment of a candidate, now; prints
+    /// Delete one session, or every session, enrolment and blocklist entry of a
+    /// candidate, now; prints
     /// what was deleted.
     Purge(PurgeArgs),
     /// Delete what is older than each tenant's retention period now (the server also
@@ -41,7 +42,8 @@ pub struct PurgeArgs {
     #[arg(long, env = "CANDOR_PURGE_SESSION")]
     pub session: Option<String>,
 
-    /// Candidate reference: all their sessions and identity enrolments go.
+    /// Candidate reference: all their sessions, identity enrolments and blocklist
+    /// entries go.
     #[arg(long, env = "CANDOR_PURGE_CANDIDATE")]
     pub candidate: Option<String>,
 }
@@ -62,6 +64,11 @@ pub struct TenantArgs {
     /// Whether identity embeddings (biometric data) may be stored.
     #[arg(long, env = "CANDOR_ENROLMENT")]
     pub enrolment: Option<bool>,
+
+    /// Whether sessions are searched against the tenant's other enrolled candidates
+    /// and its blocklist, and session identities are kept for blocklisting.
+    #[arg(long, env = "CANDOR_DUPLICATE_SEARCH")]
+    pub duplicate_search: Option<bool>,
 }
 
 pub fn run(args: AdminArgs) -> Result<()> {
@@ -95,11 +102,14 @@ pub fn run(args: AdminArgs) -> Result<()> {
         }
         AdminCommand::Tenant(t) => {
             let mut s: TenantSettings = store.tenant_settings(&t.tenant)?;
-            let changed =
-                t.retention_days.is_some() || t.evidence_capture.is_some() || t.enrolment.is_some();
+            let changed = t.retention_days.is_some()
+                || t.evidence_capture.is_some()
+                || t.enrolment.is_some()
+                || t.duplicate_search.is_some();
             s.retention_days = t.retention_days.unwrap_or(s.retention_days);
             s.evidence_capture = t.evidence_capture.unwrap_or(s.evidence_capture);
             s.enrolment_enabled = t.enrolment.unwrap_or(s.enrolment_enabled);
+            s.duplicate_search = t.duplicate_search.unwrap_or(s.duplicate_search);
             if changed {
                 store.upsert_tenant(&s)?;
             }
@@ -107,6 +117,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
             println!("  retention_days     {}", s.retention_days);
             println!("  evidence_capture   {}", s.evidence_capture);
             println!("  enrolment_enabled  {}", s.enrolment_enabled);
+            println!("  duplicate_search   {}", s.duplicate_search);
         }
     }
     Ok(())

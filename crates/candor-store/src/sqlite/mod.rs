@@ -21,14 +21,17 @@
 //!
 //! Code layout: this module holds the connections and the [`Store`] impl, which hands
 //! every call to the module of its record kind (`tenants`, `sessions`, `segments`,
-//! `state_changes`, `challenges`, `enrolments`, `evidence`, `jobs`, `retention`); those
+//! `state_changes`, `challenges`, `enrolments`, `identities`, `audit`, `evidence`, `jobs`,
+//! `retention`); those
 //! validate the input and hold the SQL. `migrate`, `rows` (row to record mapping) and
 //! `files` (evidence file I/O) serve them and use none of them.
 
+mod audit;
 mod challenges;
 mod enrolments;
 mod evidence;
 mod files;
+mod identities;
 mod jobs;
 mod migrate;
 mod retention;
@@ -297,6 +300,53 @@ impl Store for SqliteStore {
 
     fn enrolments(&self, tenant: &str, candidate_ref: &str) -> Result<Vec<EnrolmentInfo>> {
         enrolments::list(self, tenant, candidate_ref)
+    }
+
+    fn save_session_identity(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        embedding: &[f32],
+        model_version: &str,
+    ) -> Result<()> {
+        identities::save_session_identity(self, tenant, session_id, embedding, model_version)
+    }
+
+    fn session_identity(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        model_version: &str,
+    ) -> Result<Vec<f32>> {
+        identities::session_identity(self, tenant, session_id, model_version)
+    }
+
+    fn add_to_blocklist(&self, tenant: &str, entry: &NewBlocklistEntry) -> Result<BlocklistEntry> {
+        identities::add_to_blocklist(self, tenant, entry)
+    }
+
+    fn blocklist(&self, tenant: &str) -> Result<Vec<BlocklistEntry>> {
+        identities::blocklist(self, tenant)
+    }
+
+    fn remove_from_blocklist(&self, tenant: &str, entry_id: &str) -> Result<()> {
+        identities::remove_from_blocklist(self, tenant, entry_id)
+    }
+
+    fn identity_generation(&self, tenant: &str) -> Result<i64> {
+        identities::generation(self, tenant)
+    }
+
+    fn identity_gallery(&self, tenant: &str, model_version: &str) -> Result<IdentityGallery> {
+        identities::gallery(self, tenant, model_version)
+    }
+
+    fn append_audit(&self, tenant: &str, entry: &NewAuditEntry) -> Result<()> {
+        audit::append(self, tenant, entry)
+    }
+
+    fn audit_log(&self, tenant: &str, limit: u32) -> Result<Vec<AuditRecord>> {
+        audit::list(self, tenant, limit)
     }
 
     fn add_evidence(

@@ -40,6 +40,7 @@ pub(super) fn purge_session_tx(
         "UPDATE enrolments SET source_session = NULL WHERE tenant = ?1 AND source_session = ?2",
         params![tenant, session_id],
     )?;
+    r.session_identities = del("session_identities")?;
     r.sessions = del("sessions")?;
     if let Some(dir) = store.session_dir(tenant, session_id) {
         r.evidence_files = remove_dir_counting(&dir)?;
@@ -82,6 +83,11 @@ pub(super) fn purge_candidate(
         }
         report.enrolments = tx.execute(
             "DELETE FROM enrolments WHERE tenant = ?1 AND candidate_ref = ?2",
+            params![tenant, candidate_ref],
+        )? as u64;
+        // The candidate's identity on the blocklist goes too: erasure is everywhere.
+        report.blocklist = tx.execute(
+            "DELETE FROM blocklist WHERE tenant = ?1 AND candidate_ref = ?2",
             params![tenant, candidate_ref],
         )? as u64;
         Ok(report)
@@ -131,5 +137,23 @@ pub(super) fn sweep_expired(store: &SqliteStore, now_ms: i64) -> Result<SweepRep
     })?;
     report.job_files = job_files;
     report.jobs = jobs;
+    (report.blocklist, report.audit_log) = store.write(|tx| {
+        const EXPIRED_ENTRIES: &str = "SELECT b.tenant, b.entry_id FROM blocklist b
+             LEFT JOIN tenants t ON t.tenant = b.tenant
+             WHERE b.added_at < ?1 - COALESCE(t.retention_days, ?2) * ?3";
+        const EXPIRED_LINES: &str = "SELECT a.id FROM audit_log a
+             LEFT JOIN tenants t ON t.tenant = a.tenant
+             WHERE a.at < ?1 - COALESCE(t.retention_days, ?2) * ?3";
+        let p = params![now_ms, DEFAULT_RETENTION_DAYS, DAY_MS];
+        let entries = tx.execute(
+            &format!("DELETE FROM blocklist WHERE (tenant, entry_id) IN ({EXPIRED_ENTRIES})"),
+            p,
+        )?;
+        let lines = tx.execute(
+            &format!("DELETE FROM audit_log WHERE id IN ({EXPIRED_LINES})"),
+            p,
+        )?;
+        Ok((entries as u64, lines as u64))
+    })?;
     Ok(report)
 }

@@ -1,4 +1,4 @@
-//! Tenants: their settings (retention, evidence capture, enrolment).
+//! Tenants: their settings (retention, evidence capture, enrolment, duplicate search).
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -10,18 +10,22 @@ use crate::validate;
 pub(super) fn settings_tx(tx: &Transaction<'_>, tenant: &str) -> Result<TenantSettings> {
     let row = tx
         .query_row(
-            "SELECT retention_days, evidence_capture, enrolment_enabled FROM tenants WHERE tenant = ?1",
+            "SELECT retention_days, evidence_capture, enrolment_enabled, duplicate_search
+             FROM tenants WHERE tenant = ?1",
             params![tenant],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?)),
+            |r| {
+                Ok(TenantSettings {
+                    tenant: tenant.to_owned(),
+                    retention_days: r.get(0)?,
+                    evidence_capture: r.get(1)?,
+                    enrolment_enabled: r.get(2)?,
+                    duplicate_search: r.get(3)?,
+                })
+            },
         )
         .optional()?;
     Ok(match row {
-        Some((retention_days, evidence_capture, enrolment_enabled)) => TenantSettings {
-            tenant: tenant.to_owned(),
-            retention_days,
-            evidence_capture,
-            enrolment_enabled,
-        },
+        Some(settings) => settings,
         None => TenantSettings::new(tenant),
     })
 }
@@ -31,17 +35,20 @@ pub(super) fn upsert(store: &SqliteStore, s: &TenantSettings) -> Result<()> {
     validate::retention_days(s.retention_days)?;
     store.write(|tx| {
         tx.execute(
-            "INSERT INTO tenants (tenant, retention_days, evidence_capture, enrolment_enabled)
-             VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO tenants (tenant, retention_days, evidence_capture, enrolment_enabled,
+                duplicate_search)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (tenant) DO UPDATE SET
                 retention_days = excluded.retention_days,
                 evidence_capture = excluded.evidence_capture,
-                enrolment_enabled = excluded.enrolment_enabled",
+                enrolment_enabled = excluded.enrolment_enabled,
+                duplicate_search = excluded.duplicate_search",
             params![
                 s.tenant,
                 s.retention_days,
                 s.evidence_capture,
-                s.enrolment_enabled
+                s.enrolment_enabled,
+                s.duplicate_search
             ],
         )?;
         Ok(())
