@@ -155,8 +155,8 @@ impl Session {
         let mut decode = self.state.decode.clone();
         decode.fps_hint = self.fps_hint.or(decode.fps_hint);
         decode.max_source_pixels = u64::from(limits.max_frame_pixels);
-        // The session's own glance rate, which its runner moves (see `GlancePlan`).
-        // only (the configured one is shared by every clone of the options).
+        // The session's own glance rate, which its runner moves (see `GlancePlan`):
+        // the configured one is shared by every clone of the options.
         decode.glance = candor_media::GlanceRate::new(decode.glance_plan.idle_fps);
         // Sessions run side by side and fill the cores between them: one decoder thread
         // each keeps a session's pictures few and adds no frame of delay.
