@@ -49,6 +49,14 @@ def timed(cmd, **kw):
     return out, time.perf_counter() - t0, children_cpu() - cpu0
 
 
+def machine_ticks():
+    """(busy, total) CPU ticks of the whole machine, from the first line of /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,11 +103,16 @@ def load(a, n, repeat=1, rss_every=0):
         cmd = [a.candor, "load", a.clip, "--server", f"http://127.0.0.1:{server.grpc}",
                "--sessions", str(n), "--server-pid", str(server.proc.pid),
                "--repeat", str(repeat), "--rss-every-s", str(rss_every)]
+        busy0, total0 = machine_ticks()
         out, _, client_cpu = timed(cmd)
+        busy1, total1 = machine_ticks()
     finally:
         server.stop()
     r = json.loads(out)
     r["client_cpu_s"] = client_cpu
+    # How busy the whole machine was, other work included: a run that falls behind on
+    # a machine kept busy by others says little about the server.
+    r["machine_busy"] = (busy1 - busy0) / max(1, total1 - total0)
     return r
 
 
@@ -112,6 +125,10 @@ def stage_bounds(a):
     frames = r["decode"]["frames"]
     r["ffmpeg_one_thread"] = {"wall_s": wall, "cpu_s": cpu, "fps": frames / wall,
                               "cpu_ms_per_video_s": cpu * 1e3 / r["video_s"]}
+    # The best possible cost takes the cheaper decode: the pipeline's frame threads
+    # cost CPU to coordinate, and ffmpeg alone converts nothing to BGR.
+    r["best_bound_cpu_ms_per_video_s"] = r["models_cpu_ms_per_video_s"] + min(
+        r["decode"]["cpu_ms_per_video_s"], r["ffmpeg_one_thread"]["cpu_ms_per_video_s"])
     return r
 
 
@@ -185,16 +202,18 @@ def fmt(v, spec=".2f", none="-"):
 def print_live(rows):
     print("\nLive: N sessions fed in real time (H.264 Annex-B chunks over gRPC, loopback);"
           " latency from a segment's last frame sent to its result; lag: sender behind"
-          " schedule; gen s: CPU of the load generator")
+          " schedule; gen s: CPU of the load generator; machine: share of all cores busy, other"
+          " work included")
     print(f"{'N':>3} {'anl fps/sess':>12} {'dropped':>7} {'p50 s':>6} {'p99 s':>6} {'max s':>6}"
-          f" {'lag s':>6} {'gen s':>6} {'srv cores':>9} {'cpu s/vid s/sess':>16} {'peak RSS MiB':>12}  holds")
+          f" {'lag s':>6} {'gen s':>6} {'srv cores':>9} {'cpu s/vid s/sess':>16} {'peak RSS MiB':>12} {'machine':>8}  holds")
     for r in rows:
         s = r["server"]
         print(f"{r['sessions']:>3} {r['analysed_fps_min']:>5.2f}-{r['analysed_fps_mean']:<6.2f}"
               f" {r['dropped']:>7} {fmt(r['latency_p50_s']):>6} {fmt(r['latency_p99_s']):>6}"
               f" {fmt(r['latency_max_s']):>6} {r['send_lag_max_s']:>6.2f} {r['client_cpu_s']:>6.1f}"
               f" {fmt(s['cpu_cores']):>9} {fmt(s['cpu_s_per_video_s_per_session'], '.3f'):>16}"
-              f" {fmt(s['rss_peak_mib'], '.0f'):>12}  {'yes' if r['holds_real_time'] else 'NO'}")
+              f" {fmt(s['rss_peak_mib'], '.0f'):>12} {r['machine_busy']:>8.0%}"
+          f"  {'yes' if r['holds_real_time'] else 'NO'}")
 
 
 def print_bounds(b):
@@ -209,7 +228,8 @@ def print_bounds(b):
     for m in b["models"]:
         print(f"  {m['name']:<20} {m['input']:<10} {m['cpu_ms']:>8.1f} {m['per_video_s']:>8.0f}"
               f" {m['cpu_ms_per_video_s']:>18.0f}")
-    print(f"  {'bound: decode + models':<40} {b['bound_cpu_ms_per_video_s']:>18.0f}")
+    print(f"  {'bound: pipeline decode + models':<49} {b['bound_cpu_ms_per_video_s']:>9.0f}")
+    print(f"  {'best bound: cheaper decode + models':<49} {b['best_bound_cpu_ms_per_video_s']:>9.0f}")
 
 
 def main():
@@ -257,7 +277,7 @@ def main():
         report["live"] = live
         held = [r["sessions"] for r in live if r["holds_real_time"]]
         report["live_capacity"] = max(held) if held else 0
-        bound_s = bounds["bound_cpu_ms_per_video_s"] / 1e3
+        bound_s = bounds["best_bound_cpu_ms_per_video_s"] / 1e3
         report["efficiency"] = {
             "analyze": bound_s / one["steady_cpu_s_per_video_s"],
             "live_n1": (bound_s / live[0]["server"]["cpu_s_per_video_s_per_session"]
@@ -291,7 +311,7 @@ def main():
               f" ({folder['wall_s']:.1f} s), {folder['cpu_s_per_video_s']:.3f} CPU s per video s")
         print_bounds(bounds)
         e = report["efficiency"]
-        print(f"\nPipeline efficiency (bound / measured CPU per video s): analyze without"
+        print(f"\nPipeline efficiency (best bound / measured CPU per video s): analyze without"
               f" start-up {e['analyze']:.0%}"
               f", live N=1 server {fmt(e['live_n1'], '.0%')}")
         if py:
