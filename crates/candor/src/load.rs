@@ -21,7 +21,6 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Request;
-use tonic::transport::Channel;
 
 use crate::load_figures::{
     RunOutcome, SentFrame, due_after, holds_real_time, percentile, segment_latency, slope_per_hour,
@@ -35,7 +34,7 @@ pub struct LoadArgs {
     /// chunks like `candor stream`.
     pub file: PathBuf,
 
-    /// Server URL (https:// for TLS).
+    /// Server URL.
     #[arg(long, env = "CANDOR_SERVER", default_value = "http://127.0.0.1:50051")]
     pub server: String,
 
@@ -143,7 +142,9 @@ fn read_recording(args: &LoadArgs) -> Result<Recording> {
 }
 
 async fn drive(args: &LoadArgs, recording: Arc<Recording>) -> Result<serde_json::Value> {
-    let channel = stream::connect(&args.server, None).await?;
+    // Fail early on a wrong address; each session then has its own connection, as
+    // each platform plugin would.
+    drop(stream::connect(&args.server, None).await?);
     let pid = args.server_pid.map(|p| p.to_string());
     let cpu_before = pid.as_deref().map(proc_stats::cpu_time).transpose()?;
     let started = Instant::now();
@@ -161,7 +162,7 @@ async fn drive(args: &LoadArgs, recording: Arc<Recording>) -> Result<serde_json:
     for i in 0..args.sessions {
         let delay = Duration::from_millis(args.spread_ms * i as u64 / args.sessions as u64);
         sessions.push(tokio::spawn(run_session(
-            channel.clone(),
+            args.server.clone(),
             args.api_key.clone(),
             recording.clone(),
             args.repeat,
@@ -220,7 +221,7 @@ async fn sample_rss(
 }
 
 async fn run_session(
-    channel: Channel,
+    server: String,
     api_key: Option<String>,
     recording: Arc<Recording>,
     repeat: u32,
@@ -230,7 +231,7 @@ async fn run_session(
     tokio::time::sleep(delay).await;
     let mut run = SessionRun::default();
     if let Err(e) = session(
-        channel,
+        &server,
         api_key.as_deref(),
         recording,
         repeat,
@@ -245,13 +246,14 @@ async fn run_session(
 }
 
 async fn session(
-    channel: Channel,
+    server: &str,
     api_key: Option<&str>,
     recording: Arc<Recording>,
     repeat: u32,
     session_id: String,
     run: &mut SessionRun,
 ) -> Result<()> {
+    let channel = stream::connect(server, None).await?;
     let mut client = CandorClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
     let (tx, rx) = mpsc::channel::<AnalyzeRequest>(16);
     tx.send(AnalyzeRequest {
