@@ -188,7 +188,7 @@ def machine():
             model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
     except OSError:
         pass
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
                             text=True).stdout.strip()
     return {"cpus": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
             "load_avg_start": os.getloadavg(), "commit": commit,
