@@ -854,6 +854,49 @@ async fn the_reference_client_streams_a_file() {
     server.shutdown().await.unwrap();
 }
 
+/// The benchmark's load generator against the in-process server: two concurrent
+/// real-time sessions of a real 3 s clip, every segment's latency measured, and the
+/// server's CPU and memory read from /proc (the server is this test process). Only
+/// counts are checked: timings on a shared machine are figures, not assertions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_generator_runs_concurrent_real_time_sessions() {
+    let server = start(settings(limits())).await;
+    let url = format!("http://{}", server.grpc_addr);
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let pid = std::process::id().to_string();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["load", clip.to_str().unwrap(), "--server", &url])
+        .args(["--api-key", KEY_A, "--sessions", "2", "--server-pid", &pid])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["sessions"], 2, "{report}");
+    assert_eq!(report["failed_sessions"], 0, "{report}");
+    assert_eq!(report["sample_fps"], 2.0, "{report}");
+    // 3 s in 2 s windows: 2 segments per session, each with a latency.
+    assert_eq!(report["segments"], 4, "{report}");
+    for s in report["per_session"].as_array().unwrap() {
+        assert_eq!(s["decoded"], 75, "{report}");
+        assert!(s["analysed"].as_u64().unwrap() >= 5, "{report}");
+        assert_eq!(s["ended_by"], "finished", "{report}");
+    }
+    assert!(report["latency_p99_s"].as_f64().unwrap() >= 0.0, "{report}");
+    let server_figures = &report["server"];
+    assert!(server_figures["cpu_s"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(
+        server_figures["rss_peak_mib"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    server.shutdown().await.unwrap();
+}
+
 /// A live session's segments and summary are written to the store as they are
 /// produced: after a restart on the same data directory, GetSession returns exactly
 /// what the live session sent, and only to the session's tenant. The id holds ':',

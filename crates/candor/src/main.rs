@@ -5,9 +5,13 @@ mod admin;
 mod analyze;
 mod annexb;
 mod batch;
+mod bench_models;
 mod eval;
 mod html_report;
+mod load;
+mod load_figures;
 mod output;
+mod proc_stats;
 mod serve;
 mod settings;
 mod stream;
@@ -44,6 +48,13 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Send a recorded file to a server as a platform plugin would, printing results.
     Stream(stream::StreamArgs),
+    /// Capacity benchmark: N concurrent real-time sessions against a server (used by
+    /// scripts/bench).
+    #[command(hide = true)]
+    Load(load::LoadArgs),
+    /// Capacity benchmark: decode and each model alone, timed (used by scripts/bench).
+    #[command(hide = true)]
+    BenchModels(Box<bench_models::BenchModelsArgs>),
     /// Print the SHA-256 of an API key, as `candor serve --api-key tenant:<hash>` takes it.
     HashKey {
         /// The key (read from stdin when omitted, so it stays out of shell history).
@@ -74,6 +85,8 @@ fn main() -> ExitCode {
         Command::Report(args) => html_report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),
+        Command::Load(args) => load::run(args),
+        Command::BenchModels(args) => bench_models::run(*args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),
     };
     match result {

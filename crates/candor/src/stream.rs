@@ -78,9 +78,9 @@ pub struct StreamArgs {
 }
 
 /// One item to send, with its presentation time for pacing.
-struct Item {
-    pts_us: i64,
-    message: Message,
+pub(crate) struct Item {
+    pub(crate) pts_us: i64,
+    pub(crate) message: Message,
 }
 
 pub fn run(args: StreamArgs) -> Result<ExitCode> {
@@ -91,11 +91,12 @@ pub fn run(args: StreamArgs) -> Result<ExitCode> {
     runtime.block_on(stream(args))
 }
 
-async fn connect(args: &StreamArgs) -> Result<Channel> {
-    let mut endpoint = Channel::from_shared(args.server.clone()).context("invalid --server URL")?;
-    if args.server.starts_with("https://") {
+/// A channel to `server` (https:// for TLS, trusting `ca_cert` when given).
+pub(crate) async fn connect(server: &str, ca_cert: Option<&Path>) -> Result<Channel> {
+    let mut endpoint = Channel::from_shared(server.to_owned()).context("invalid --server URL")?;
+    if server.starts_with("https://") {
         let mut tls = ClientTlsConfig::new();
-        if let Some(ca) = &args.ca_cert {
+        if let Some(ca) = ca_cert {
             let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
             tls = tls.ca_certificate(Certificate::from_pem(pem));
         }
@@ -104,12 +105,23 @@ async fn connect(args: &StreamArgs) -> Result<Channel> {
     endpoint
         .connect()
         .await
-        .with_context(|| format!("cannot connect to {}", args.server))
+        .with_context(|| format!("cannot connect to {server}"))
+}
+
+/// Adds `authorization: Bearer <key>` to `request` when a key is given.
+pub(crate) fn authorize<T>(request: &mut Request<T>, api_key: Option<&str>) -> Result<()> {
+    if let Some(key) = api_key {
+        let value: MetadataValue<_> = format!("Bearer {key}")
+            .parse()
+            .context("API key is not valid metadata")?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    Ok(())
 }
 
 async fn stream(args: StreamArgs) -> Result<ExitCode> {
     let (format, rx_items) = start_reader(&args)?;
-    let channel = connect(&args).await?;
+    let channel = connect(&args.server, args.ca_cert.as_deref()).await?;
     let mut client = CandorClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
     let session_id = args
         .session_id
@@ -137,12 +149,7 @@ async fn stream(args: StreamArgs) -> Result<ExitCode> {
     let sender = tokio::spawn(pace(rx_items, tx, fast));
 
     let mut request = Request::new(ReceiverStream::new(rx));
-    if let Some(key) = &args.api_key {
-        let value: MetadataValue<_> = format!("Bearer {key}")
-            .parse()
-            .context("API key is not valid metadata")?;
-        request.metadata_mut().insert("authorization", value);
-    }
+    authorize(&mut request, args.api_key.as_deref())?;
     let mut responses = client
         .analyze(request)
         .await
@@ -393,7 +400,7 @@ fn read_jpeg_frames(path: &Path, fps: f32, tx: &mpsc::Sender<Result<Item>>) -> R
 }
 
 /// Demuxes H.264 packets and converts them to Annex-B chunks, one per packet.
-fn read_h264_chunks(path: &Path, tx: &mpsc::Sender<Result<Item>>) -> Result<()> {
+pub(crate) fn read_h264_chunks(path: &Path, tx: &mpsc::Sender<Result<Item>>) -> Result<()> {
     ffmpeg_next::init().context("FFmpeg init")?;
     ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Error);
     let mut input =
