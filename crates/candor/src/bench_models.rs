@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use candor_core::{BgrImage, FaceDetection};
 use candor_media::DecodeEvent;
-use candor_pipeline::ModelCatalog;
+use candor_pipeline::{ForgerySelection, ModelCatalog};
 use candor_vision::{
     DetectorOptions, FaceDetector, FaceEmbedder, FaceMesh, ForgeryModel, LivenessModel, MeshRoi,
 };
@@ -53,7 +53,11 @@ struct Timing {
 }
 
 pub fn run(args: BenchModelsArgs) -> Result<ExitCode> {
-    let cfg = args.models.engine_config()?;
+    let analysis = args.analysis.analysis_config()?;
+    // The models a default node runs: the forgery classifiers the fusion reads.
+    let cfg = args
+        .models
+        .engine_config(ForgerySelection::ForSignals(analysis.fused_signals()))?;
     if let Some(lib) = &cfg.ort_library {
         candor_vision::init_runtime(lib)?;
     }
@@ -102,7 +106,10 @@ pub fn run(args: BenchModelsArgs) -> Result<ExitCode> {
 
     let runs = args.runs.max(1);
     let sample_fps = f64::from(args.analysis.sample_fps);
-    let glance_fps = f64::from(args.analysis.glance_fps);
+    // Rates of a clear stream (what a benchmark clip of one real face is): glances at
+    // the idle rate, identity checks at the steady interval.
+    let glance_fps = f64::from(args.analysis.idle_glance_fps);
+    let identity_per_s = 1000.0 / f64::from(analysis.identity.steady_interval_ms.max(1));
     // (stage, input, calls per second of video, timing)
     let mut stages: Vec<(String, String, f64, Timing)> = Vec::new();
     let working = format!("{}x{}", image.width, image.height);
@@ -123,7 +130,7 @@ pub fn run(args: BenchModelsArgs) -> Result<ExitCode> {
         sample_fps,
         time(runs, || liveness.score(&image, &face).map(drop))?,
     ));
-    for (spec, forgery) in catalog.forgery_models(cfg.forgery_models.as_deref())? {
+    for (spec, forgery) in catalog.forgery_models(&cfg.forgery_models)? {
         let side = forgery.input_side;
         let mut model = ForgeryModel::load(&spec, forgery, rt)?;
         stages.push((
@@ -149,8 +156,7 @@ pub fn run(args: BenchModelsArgs) -> Result<ExitCode> {
         stages.push((
             name.clone(),
             "112x112".into(),
-            // The identity check runs about once a second.
-            1.0,
+            identity_per_s,
             time(runs, || sface.embed(&image, &face.landmarks).map(drop))?,
         ));
     }
