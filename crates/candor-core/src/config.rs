@@ -180,11 +180,6 @@ pub struct IdentityConfig {
     /// At most one embedding per this many milliseconds (plus one whenever the main
     /// face's track changes, so a new face is checked at once).
     pub interval_ms: u32,
-    /// The interval once the session identity is formed and the last segment was
-    /// clear: the identity model is the costliest one a stream runs (about as much as
-    /// all the others together at 2 analysed frames a second), and a steady face needs
-    /// one check a segment, not several. Anything in doubt goes back to `interval_ms`.
-    pub steady_interval_ms: u32,
     /// Faces narrower than this (working-size pixels) are not embedded: similarity
     /// degrades below it.
     pub min_face_width_px: f32,
@@ -209,7 +204,6 @@ impl Default for IdentityConfig {
             different_below: 0.363,
             enrol_embeddings: 3,
             interval_ms: 1000,
-            steady_interval_ms: 2000,
             min_face_width_px: 64.0,
             candidate_mismatch_below: 0.363,
             duplicate_search_above: 0.62,

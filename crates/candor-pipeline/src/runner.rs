@@ -188,8 +188,6 @@ impl StreamRunner {
         if let Some(g) = &mut self.glances {
             g.judged(report.assessment.state);
         }
-        self.analyser
-            .set_steady(report.assessment.state == RiskState::Clear);
         let segment = JudgedSegment {
             analysis_time: self.timer.take_mean(),
             state_change: self.states.observe(&report),

@@ -150,8 +150,6 @@ struct IdentityCheck {
     cfg: IdentityConfig,
     last_at_us: Option<i64>,
     last_track: Option<u32>,
-    /// The stream's last segment was clear (see `IdentityConfig::steady_interval_ms`).
-    steady: bool,
 }
 
 impl IdentityCheck {
@@ -164,7 +162,6 @@ impl IdentityCheck {
             cfg: cfg.clone(),
             last_at_us: None,
             last_track: None,
-            steady: false,
         }
     }
 
@@ -174,12 +171,7 @@ impl IdentityCheck {
         if face.bbox.w < self.cfg.min_face_width_px {
             return false;
         }
-        let ms = if self.steady && self.session.is_enrolled() {
-            self.cfg.steady_interval_ms.max(self.cfg.interval_ms)
-        } else {
-            self.cfg.interval_ms
-        };
-        let interval = i64::from(ms) * 1000;
+        let interval = i64::from(self.cfg.interval_ms) * 1000;
         track != self.last_track
             || self
                 .last_at_us
@@ -238,12 +230,6 @@ impl StreamAnalyser {
     /// cannot see).
     pub fn add_rule(&mut self, rule: Box<dyn candor_core::RiskRule>) {
         self.fusion.push(rule);
-    }
-
-    /// Whether the stream's last segment was clear: a steady face is checked for
-    /// identity less often (`IdentityConfig::steady_interval_ms`).
-    pub fn set_steady(&mut self, steady: bool) {
-        self.identity.steady = steady;
     }
 
     /// Starts a challenge with the next analysed frame; its result comes from
