@@ -9,8 +9,7 @@ other measures (quality, blending, motion, pulse, head pose, fusion, segments), 
 does less work than Candor does.
 
 With --lean it does the model work Candor's defaults do on a clear stream instead: no
-glances, Meso4 DF only (the classifier the fusion reads), and SFace once a second until
-3 embeddings, then every 2 s.
+glances, and Meso4 DF only (the classifier the fusion reads).
 
 Usage: bench_reference.py VIDEO MODELS_DIR [--lean]  -> one JSON object on stdout.
 """
@@ -201,8 +200,7 @@ def main():
             fake_scores.append([forgery(sess, work, kps) for sess in meso])
             mesh(face_mesh, work, box, kps)
             if t >= next_identity:
-                steady = lean and counts["embeddings"] >= 3
-                next_identity = t + (2.0 if steady else IDENTITY_EVERY_S)
+                next_identity += IDENTITY_EVERY_S
                 embed(sface, work, kps)
                 counts["embeddings"] += 1
         else:

@@ -107,9 +107,9 @@ pub fn run(args: BenchModelsArgs) -> Result<ExitCode> {
     let runs = args.runs.max(1);
     let sample_fps = f64::from(args.analysis.sample_fps);
     // Rates of a clear stream (what a benchmark clip of one real face is): glances at
-    // the idle rate, identity checks at the steady interval.
+    // the idle rate.
     let glance_fps = f64::from(args.analysis.idle_glance_fps);
-    let identity_per_s = 1000.0 / f64::from(analysis.identity.steady_interval_ms.max(1));
+    let identity_per_s = 1000.0 / f64::from(analysis.identity.interval_ms.max(1));
     // (stage, input, calls per second of video, timing)
     let mut stages: Vec<(String, String, f64, Timing)> = Vec::new();
     let working = format!("{}x{}", image.width, image.height);
