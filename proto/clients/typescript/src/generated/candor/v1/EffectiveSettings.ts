@@ -1,0 +1,18 @@
+// Original file: ../../candor/v1/candor.proto
+
+
+export interface EffectiveSettings {
+  'sampleFps'?: (number | string);
+  'segmentMs'?: (number);
+  'maxSide'?: (number);
+  'maxFrameBytes'?: (number);
+  'idleTimeoutS'?: (number);
+}
+
+export interface EffectiveSettings__Output {
+  'sampleFps': (number);
+  'segmentMs': (number);
+  'maxSide': (number);
+  'maxFrameBytes': (number);
+  'idleTimeoutS': (number);
+}

@@ -1,0 +1,10 @@
+// Original file: ../../candor/v1/candor.proto
+
+
+export interface WatchJobRequest {
+  'jobId'?: (string);
+}
+
+export interface WatchJobRequest__Output {
+  'jobId': (string);
+}

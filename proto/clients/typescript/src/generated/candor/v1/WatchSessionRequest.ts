@@ -1,0 +1,10 @@
+// Original file: ../../candor/v1/candor.proto
+
+
+export interface WatchSessionRequest {
+  'sessionId'?: (string);
+}
+
+export interface WatchSessionRequest__Output {
+  'sessionId': (string);
+}
