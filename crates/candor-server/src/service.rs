@@ -53,6 +53,9 @@ impl Candor for CandorService {
             .into());
         };
         let (meta, format) = validate::session_start(&tenant.0, &start)?;
+        state
+            .ensure_new_session(&tenant.0, &meta.session_id)
+            .await?;
         let permit = state.session_permit()?;
         let entry = state.registry.open(meta)?;
         if let Some(p) = &state.persistence {

@@ -257,6 +257,18 @@ impl Running<'_> {
                 }
             }
             Ok(None) => self.input = None,
+            // The transport refused a message over its size limit before it reached
+            // us: a client error like an oversized frame, not a disconnect. The
+            // segments of the media before it still stand and the summary is sent.
+            Err(status) if status.code() == tonic::Code::OutOfRange => {
+                tracing::info!(%status, "message over the transport limit");
+                self.pending_error = Some(ServiceError::InvalidArgument(format!(
+                    "a message exceeds the limit of {} bytes of media per message: session closed ({})",
+                    self.session.state.limits.max_message_bytes,
+                    status.message()
+                )));
+                self.close_input("message_too_large");
+            }
             Err(status) => {
                 tracing::info!(%status, "client stream ended");
                 self.gone();
