@@ -53,9 +53,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The service logs its lifecycle; one-shot commands only warnings.
+    // The service logs its lifecycle; one-shot commands only warnings. ONNX Runtime
+    // logs every session it builds at INFO (over a thousand lines for a model pool):
+    // only its warnings are the service's business.
     let default_level = if matches!(cli.command, Command::Serve(_)) {
-        "info"
+        "info,ort=warn"
     } else {
         "warn"
     };
