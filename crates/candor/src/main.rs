@@ -6,6 +6,7 @@ mod analyze;
 mod annexb;
 mod batch;
 mod eval;
+mod fuzz;
 mod html_report;
 mod output;
 mod serve;
@@ -44,6 +45,10 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Send a recorded file to a server as a platform plugin would, printing results.
     Stream(stream::StreamArgs),
+    /// Decode mutated media with every parser and report panics and hangs (a
+    /// development tool, run by scripts/fuzz).
+    #[command(hide = true)]
+    Fuzz(fuzz::FuzzArgs),
     /// Print the SHA-256 of an API key, as `candor serve --api-key tenant:<hash>` takes it.
     HashKey {
         /// The key (read from stdin when omitted, so it stays out of shell history).
@@ -76,6 +81,7 @@ fn main() -> ExitCode {
         Command::Report(args) => html_report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),
     };
     match result {
