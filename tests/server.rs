@@ -1584,3 +1584,101 @@ async fn an_oversized_message_is_refused_and_what_came_before_is_kept() {
     assert_eq!(stored.summary.unwrap().ended_by, "message_too_large");
     server.shutdown().await.unwrap();
 }
+
+/// The gRPC side of the fuzzing: random message sequences (starts out of place or
+/// twice, reused and malformed session ids, every format, chunks and frames of real
+/// and random bytes, edge timestamps, sizes, strides and rotations, empty messages,
+/// early ends). Every call ends with a status a client can act on, never INTERNAL or
+/// UNKNOWN, and no session is left open afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_message_sequences_end_cleanly_and_leave_no_session_open() {
+    use proto::analyze_request::Message;
+    let limits = Limits {
+        max_message_bytes: 256 * 1024,
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let h264 = annexb(&clip, dir.path(), "c.h264");
+    let jpeg = jpeg_frames(&clip, dir.path()).swap_remove(0);
+    let mut c = client(server.grpc_addr).await;
+    let mut state = 0x5EED_u64;
+    let mut rand = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n.max(1)
+    };
+    let formats = [
+        MediaFormat::H264Annexb,
+        MediaFormat::Webm,
+        MediaFormat::FragmentedMp4,
+        MediaFormat::Jpeg,
+        MediaFormat::Png,
+        MediaFormat::RawI420,
+        MediaFormat::RawRgb24,
+        MediaFormat::Unspecified,
+    ];
+    let ids = ["s0", "s1", "s2", "zoom:1:a", "", ".hidden", "a/b", "x y"];
+    let edge_pts = [0, -1, 1, i64::MIN, i64::MAX, 1_000_000_000_000, 40_000];
+    let mut codes = std::collections::BTreeSet::new();
+    for round in 0..150 {
+        let format = formats[rand(formats.len() as u64) as usize];
+        let id = format!("{}{}", ids[rand(ids.len() as u64) as usize], rand(3));
+        let mut msgs = Vec::new();
+        if rand(8) != 0 {
+            msgs.push(start_msg(&id, format));
+        }
+        for _ in 0..rand(12) {
+            msgs.push(match rand(7) {
+                0 => start_msg(&id, format),
+                1 => finish(),
+                2 => proto::AnalyzeRequest { message: None },
+                3 => {
+                    let at = rand(h264.len() as u64) as usize;
+                    let len = rand(300_000) as usize;
+                    chunk(&h264[at..(at + len).min(h264.len())])
+                }
+                4 => chunk(&(0..rand(5000)).map(|_| rand(256) as u8).collect::<Vec<_>>()),
+                _ => {
+                    let data = match rand(3) {
+                        0 => jpeg.clone(),
+                        1 => vec![rand(256) as u8; rand(70_000) as usize],
+                        _ => jpeg[..rand(jpeg.len() as u64) as usize].to_vec(),
+                    };
+                    let (w, h) = (rand(700) as u32, rand(500) as u32);
+                    let mut f = frame(edge_pts[rand(7) as usize], data, w, h);
+                    if let Some(Message::Frame(v)) = &mut f.message {
+                        v.stride = [0, w, w * 3, u32::MAX][rand(4) as usize];
+                        v.rotation = [0, 90, 45, u32::MAX][rand(4) as usize];
+                    }
+                    f
+                }
+            });
+        }
+        let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+        assert!(
+            !matches!(out.code(), Code::Internal | Code::Unknown),
+            "round {round}: {:?}",
+            out.status
+        );
+        codes.insert(format!("{:?}", out.code()));
+    }
+    eprintln!("status codes seen: {codes:?}");
+    for code in ["Ok", "InvalidArgument", "AlreadyExists"] {
+        assert!(codes.contains(code), "no {code} in {codes:?}");
+    }
+    // Sessions close after their last answer: give them a moment, then none is open.
+    let mut open = u32::MAX;
+    for _ in 0..100 {
+        let info = c.info(authed(proto::InfoRequest {}, KEY_A)).await.unwrap();
+        open = info.into_inner().open_sessions;
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(open, 0, "sessions left open");
+    server.shutdown().await.unwrap();
+}
