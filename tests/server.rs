@@ -1682,3 +1682,29 @@ async fn random_message_sequences_end_cleanly_and_leave_no_session_open() {
     assert_eq!(open, 0, "sessions left open");
     server.shutdown().await.unwrap();
 }
+
+/// Guessing keys: after ten failures from one address within a minute, that address
+/// is refused with RESOURCE_EXHAUSTED and a time to retry, even with a right key (a
+/// right key must not be told apart from a wrong one while refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentication_is_rate_limited_per_address() {
+    let server = start(settings(limits())).await;
+    let mut c = client(server.grpc_addr).await;
+    assert!(c.info(authed(proto::InfoRequest {}, KEY_A)).await.is_ok());
+    for i in 0..candor_server::failed_auth::MAX_FAILURES {
+        let e = c
+            .info(authed(proto::InfoRequest {}, &format!("guess-{i}")))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::Unauthenticated, "attempt {i}");
+    }
+    for key in ["guess-next", KEY_A] {
+        let e = c
+            .info(authed(proto::InfoRequest {}, key))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::ResourceExhausted, "{key}: {e:?}");
+        assert!(e.message().contains("retry in"), "{}", e.message());
+    }
+    server.shutdown().await.unwrap();
+}

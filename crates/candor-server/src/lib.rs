@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod candidate;
 pub mod convert;
 pub mod error;
+pub mod failed_auth;
 pub mod frame_clock;
 pub mod health;
 pub mod ingest;
