@@ -525,6 +525,27 @@ async fn a_stalled_client_times_out_and_a_disconnect_frees_the_session() {
     assert_eq!(out.summary().unwrap().ended_by, "idle_timeout");
     drop(tx);
 
+    // A slowloris: messages keep coming, but not one byte of media in them.
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tx.send(start_msg("trickle", MediaFormat::H264Annexb))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        while tx.send(chunk(&[])).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let out = collect(
+        c.analyze(authed(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            KEY_A,
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(out.code(), Code::DeadlineExceeded, "{:?}", out.status);
+    assert_eq!(out.summary().unwrap().ended_by, "idle_timeout");
+
     // Disconnect: the client process goes away mid-stream (its runtime, and with it the
     // connection, is dropped while the request stream is still open); the only session
     // slot frees up.

@@ -248,7 +248,11 @@ impl Running<'_> {
     }
 
     async fn client_message(&mut self, msg: Result<Option<AnalyzeRequest>, Status>) {
-        self.deadline = tokio::time::Instant::now() + self.session.state.limits.idle_timeout;
+        // Only media keeps a session alive: a client trickling empty chunks or frames
+        // (a slowloris) holds a session slot for nothing and times out like a silent one.
+        if !matches!(&msg, Ok(Some(req)) if carries_nothing(req)) {
+            self.deadline = tokio::time::Instant::now() + self.session.state.limits.idle_timeout;
+        }
         match msg {
             Ok(Some(req)) => {
                 if let Err(e) = self.forward(req).await {
@@ -461,6 +465,15 @@ impl Running<'_> {
             by: self.ended_by,
             summary: self.summary,
         }
+    }
+}
+
+/// A media message without a byte of media.
+fn carries_nothing(req: &AnalyzeRequest) -> bool {
+    match &req.message {
+        Some(analyze_request::Message::Chunk(c)) => c.data.is_empty(),
+        Some(analyze_request::Message::Frame(f)) => f.data.is_empty(),
+        _ => false,
     }
 }
 
