@@ -51,6 +51,38 @@ pub fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Recomputes the CRC of every whole PNG chunk: the PNG decoder checks them, so
+/// without this nearly every mutant stops at the first CRC and the chunk parsers
+/// behind it are never reached.
+pub fn fix_png_crcs(png: &mut [u8]) {
+    let mut at = 8;
+    while at + 12 <= png.len() {
+        let len = u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]) as usize;
+        let Some(end) = (at + 8).checked_add(len).filter(|&e| e + 4 <= png.len()) else {
+            return;
+        };
+        let crc = crc32(&png[at + 4..end]);
+        png[end..end + 4].copy_from_slice(&crc.to_be_bytes());
+        at = end + 4;
+    }
+}
+
+/// CRC-32 (ISO-HDLC, as PNG uses), bit by bit: inputs are small.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 fn mutate_once(rng: &mut Rng, out: &mut Vec<u8>, other: &[u8]) {
     if out.is_empty() {
         out.extend((0..1 + rng.below(64)).map(|_| rng.byte()));
@@ -128,6 +160,14 @@ fn mutate_once(rng: &mut Rng, out: &mut Vec<u8>, other: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn png_crcs_are_those_of_the_standard() {
+        // The IEND chunk's CRC is fixed by the standard.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\0IEND\0\0\0\0".to_vec();
+        fix_png_crcs(&mut png);
+        assert_eq!(&png[16..], &[0xAE, 0x42, 0x60, 0x82]);
+    }
 
     #[test]
     fn mutations_are_deterministic_for_a_seed() {

@@ -52,9 +52,12 @@ impl Parser {
         }
     }
 
+    /// As `--parser` names it.
     pub fn name(self) -> &'static str {
         match self {
             Self::Fmp4 => "fmp4",
+            Self::Jpeg => "jpeg",
+            Self::Raw => "raw",
             other => other.extension(),
         }
     }
