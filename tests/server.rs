@@ -625,6 +625,10 @@ async fn bad_input_is_invalid_argument_and_the_next_session_still_works() {
     if let Some(proto::analyze_request::Message::Start(s)) = &mut long_participant.message {
         s.participant_id = "p".repeat(100_000);
     }
+    let mut huge_start = start_msg("huge", MediaFormat::Jpeg);
+    if let Some(proto::analyze_request::Message::Start(s)) = &mut huge_start.message {
+        s.participant_id = "p".repeat(2 << 20);
+    }
     let cases: Vec<(&str, Vec<proto::AnalyzeRequest>, &str)> = vec![
         (
             "first message not start",
@@ -686,6 +690,11 @@ async fn bad_input_is_invalid_argument_and_the_next_session_still_works() {
                 start_msg("twice", MediaFormat::Jpeg),
             ],
             "only once",
+        ),
+        (
+            "start over the transport limit",
+            vec![huge_start],
+            "exceeds the limit of 524288 bytes",
         ),
         (
             "participant id longer than the store keeps",

@@ -264,16 +264,14 @@ impl Running<'_> {
             // The transport refused a message over its size limit before it reached
             // us: a client error like an oversized frame, not a disconnect. The
             // segments of the media before it still stand and the summary is sent.
-            Err(status) if status.code() == tonic::Code::OutOfRange => {
-                tracing::info!(%status, "message over the transport limit");
-                self.pending_error = Some(ServiceError::InvalidArgument(format!(
-                    "a message exceeds the limit of {} bytes of media per message: session closed ({})",
-                    self.session.state.limits.max_message_bytes,
-                    status.message()
-                )));
-                self.close_input("message_too_large");
-            }
             Err(status) => {
+                let max = self.session.state.limits.max_message_bytes;
+                if let Some(e) = validate::transport_refusal(&status, max) {
+                    tracing::info!(%status, "message over the transport limit");
+                    self.pending_error = Some(e);
+                    self.close_input("message_too_large");
+                    return;
+                }
                 tracing::info!(%status, "client stream ended");
                 self.gone();
             }
