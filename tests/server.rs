@@ -525,6 +525,27 @@ async fn a_stalled_client_times_out_and_a_disconnect_frees_the_session() {
     assert_eq!(out.summary().unwrap().ended_by, "idle_timeout");
     drop(tx);
 
+    // A slowloris: messages keep coming, but not one byte of media in them.
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tx.send(start_msg("trickle", MediaFormat::H264Annexb))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        while tx.send(chunk(&[])).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let out = collect(
+        c.analyze(authed(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            KEY_A,
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(out.code(), Code::DeadlineExceeded, "{:?}", out.status);
+    assert_eq!(out.summary().unwrap().ended_by, "idle_timeout");
+
     // Disconnect: the client process goes away mid-stream (its runtime, and with it the
     // connection, is dropped while the request stream is still open); the only session
     // slot frees up.
@@ -600,6 +621,14 @@ async fn bad_input_is_invalid_argument_and_the_next_session_still_works() {
     if let Some(proto::analyze_request::Message::Start(s)) = &mut unknown_format.message {
         s.format = 99;
     }
+    let mut long_participant = start_msg("long", MediaFormat::Jpeg);
+    if let Some(proto::analyze_request::Message::Start(s)) = &mut long_participant.message {
+        s.participant_id = "p".repeat(100_000);
+    }
+    let mut huge_start = start_msg("huge", MediaFormat::Jpeg);
+    if let Some(proto::analyze_request::Message::Start(s)) = &mut huge_start.message {
+        s.participant_id = "p".repeat(2 << 20);
+    }
     let cases: Vec<(&str, Vec<proto::AnalyzeRequest>, &str)> = vec![
         (
             "first message not start",
@@ -663,12 +692,22 @@ async fn bad_input_is_invalid_argument_and_the_next_session_still_works() {
             "only once",
         ),
         (
-            "corrupt jpeg",
+            "start over the transport limit",
+            vec![huge_start],
+            "exceeds the limit of 524288 bytes",
+        ),
+        (
+            "participant id longer than the store keeps",
+            vec![long_participant],
+            "participant_id must be 1-512 bytes",
+        ),
+        (
+            "raw frame longer than its size needs",
             vec![
-                start_msg("cj", MediaFormat::Jpeg),
-                frame(0, vec![0xFF, 0xD8, 0xFF, 0, 1, 2], 0, 0),
+                start_msg("raw-long", MediaFormat::RawI420),
+                frame(0, vec![0; 16 * 16 * 3 / 2 + 1], 16, 16),
             ],
-            "media",
+            "longer data is refused",
         ),
     ];
     for (what, msgs, words) in cases {
@@ -920,6 +959,11 @@ async fn sessions_are_readable_after_a_restart() {
     let live = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
     assert_eq!(live.code(), Code::Ok, "{:?}", live.status);
     assert_eq!(live.segments().len(), 2);
+    // A session id names one session: reusing it after the session ended is refused
+    // at the start, not shown live and then refused by the store.
+    let again = vec![start_msg(id, MediaFormat::Jpeg)];
+    let reused = analyze(&mut c, KEY_A, again.clone(), NO_GAP).await;
+    assert_eq!(reused.code(), Code::AlreadyExists, "{:?}", reused.status);
     server.shutdown().await.unwrap();
 
     // A new server on the same data directory: nothing of the session is in memory.
@@ -939,6 +983,9 @@ async fn sessions_are_readable_after_a_restart() {
     };
     let stored = get(KEY_A).await.expect("stored session").into_inner();
     assert_eq!(stored.participant_id, "p1");
+    // Only in the store now: still refused, and the stored run is the one kept.
+    let reused = analyze(&mut c.clone(), KEY_A, again, NO_GAP).await;
+    assert_eq!(reused.code(), Code::AlreadyExists, "{:?}", reused.status);
     assert_eq!(stored.candidate_ref.as_deref(), Some("cand-1"));
     assert_eq!(stored.segments.len(), live.segments().len());
     for (s, l) in stored.segments.iter().zip(live.segments()) {
@@ -1490,5 +1537,247 @@ async fn challenges_pass_on_a_turning_head_and_fail_on_a_still() {
         code(ask("still", proto::ChallengeKind::TurnHead, KEY_A).await),
         Code::FailedPrecondition
     );
+    server.shutdown().await.unwrap();
+}
+
+/// Hostile frame streams on one server: a client clock that steps back, wraps and
+/// leaps; one undecodable JPEG; then a stream of nothing but undecodable pictures,
+/// which ends once it passes the bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_timestamps_and_a_bad_picture_do_not_end_a_session() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let n = jpegs.len();
+    let mut c = client(server.grpc_addr).await;
+    let reference = {
+        let mut msgs = vec![start_msg("clean", MediaFormat::Jpeg)];
+        msgs.extend(
+            (jpegs.iter().enumerate()).map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)),
+        );
+        msgs.push(finish());
+        analyze(&mut c, KEY_A, msgs, NO_GAP).await
+    };
+    assert_eq!(reference.code(), Code::Ok, "{:?}", reference.status);
+
+    // -2^63 first (then 0: a step that does not fit in 64 bits), a frame 1 us back,
+    // and a leap of 10^12 us half way: each survived, the media time kept.
+    let mut msgs = vec![start_msg("clock", MediaFormat::Jpeg)];
+    for (i, j) in jpegs.iter().enumerate() {
+        let mut pts = i as i64 * 40_000;
+        if i == 0 {
+            pts = i64::MIN;
+        }
+        if i >= n / 2 {
+            pts += 1_000_000_000_000;
+        }
+        msgs.push(frame(pts, j.clone(), 0, 0));
+        if i == 10 {
+            msgs.push(frame(pts - 1, j.clone(), 0, 0));
+        }
+    }
+    msgs.push(finish());
+    let clock = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(clock.code(), Code::Ok, "{:?}", clock.status);
+    assert_eq!(clock.segments().len(), reference.segments().len());
+    for s in clock.segments() {
+        assert!(s.index < 10 && s.end_us > s.start_us, "{s:?}");
+    }
+
+    // The first frame (always analysed) does not decode: counted as dropped.
+    let mut msgs = vec![start_msg("one-bad", MediaFormat::Jpeg)];
+    msgs.push(frame(0, vec![0xFF, 0xD8, 0xFF, 0, 1, 2], 0, 0));
+    msgs.extend(
+        (jpegs.iter().enumerate().skip(1)).map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)),
+    );
+    msgs.push(finish());
+    let one_bad = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(one_bad.code(), Code::Ok, "{:?}", one_bad.status);
+    assert_eq!(one_bad.segments().len(), reference.segments().len());
+    let dropped: u32 = (one_bad.segments().iter())
+        .map(|s| s.frames.as_ref().unwrap().dropped)
+        .sum();
+    assert!(dropped >= 1, "the bad frame is counted");
+
+    // Nothing but bad pictures for longer than the bound: a clear error.
+    let mut msgs = vec![start_msg("all-bad", MediaFormat::Jpeg)];
+    msgs.extend((0..60).map(|i| frame(i * 200_000, vec![0xFF, 0xD8, 0xFF, 0, 1, 2], 0, 0)));
+    msgs.push(finish());
+    let all_bad = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(
+        all_bad.code(),
+        Code::InvalidArgument,
+        "{:?}",
+        all_bad.status
+    );
+    let message = all_bad.status.unwrap_err().message().to_owned();
+    assert!(message.contains("in a row failed to decode"), "{message}");
+    server.shutdown().await.unwrap();
+}
+
+/// A message over the transport's limit (not only over `max_message_bytes`) ends the
+/// call with INVALID_ARGUMENT naming the limit; the segments of the frames before it
+/// are sent, summarised and stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_message_is_refused_and_what_came_before_is_kept() {
+    let limits = Limits {
+        max_message_bytes: 512 * 1024,
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let mut c = client(server.grpc_addr).await;
+    let mut msgs = vec![start_msg("huge", MediaFormat::Jpeg)];
+    msgs.extend((jpegs.iter().enumerate()).map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)));
+    // Beyond the transport limit (the message limit plus 1 MiB of headroom).
+    msgs.push(frame(10_000_000, vec![0; 4 << 20], 0, 0));
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::InvalidArgument, "{:?}", out.status);
+    let message = out.status.as_ref().unwrap_err().message().to_owned();
+    assert!(message.contains("limit of 524288 bytes"), "{message}");
+    assert_eq!(
+        out.segments().len(),
+        2,
+        "the frames before it were analysed"
+    );
+    let summary = out.summary().expect("the summary is sent");
+    assert_eq!(summary.ended_by, "message_too_large");
+    let stored = c
+        .get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "huge".into(),
+            },
+            KEY_A,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stored.segments.len(), 2);
+    assert_eq!(stored.summary.unwrap().ended_by, "message_too_large");
+    server.shutdown().await.unwrap();
+}
+
+/// The gRPC side of the fuzzing: random message sequences (starts out of place or
+/// twice, reused and malformed session ids, every format, chunks and frames of real
+/// and random bytes, edge timestamps, sizes, strides and rotations, empty messages,
+/// early ends). Every call ends with a status a client can act on, never INTERNAL or
+/// UNKNOWN, and no session is left open afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_message_sequences_end_cleanly_and_leave_no_session_open() {
+    use proto::analyze_request::Message;
+    let limits = Limits {
+        max_message_bytes: 256 * 1024,
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let h264 = annexb(&clip, dir.path(), "c.h264");
+    let jpeg = jpeg_frames(&clip, dir.path()).swap_remove(0);
+    let mut c = client(server.grpc_addr).await;
+    let mut state = 0x5EED_u64;
+    let mut rand = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n.max(1)
+    };
+    let formats = [
+        MediaFormat::H264Annexb,
+        MediaFormat::Webm,
+        MediaFormat::FragmentedMp4,
+        MediaFormat::Jpeg,
+        MediaFormat::Png,
+        MediaFormat::RawI420,
+        MediaFormat::RawRgb24,
+        MediaFormat::Unspecified,
+    ];
+    let ids = ["s0", "s1", "s2", "zoom:1:a", "", ".hidden", "a/b", "x y"];
+    let edge_pts = [0, -1, 1, i64::MIN, i64::MAX, 1_000_000_000_000, 40_000];
+    let mut codes = std::collections::BTreeSet::new();
+    for round in 0..150 {
+        let format = formats[rand(formats.len() as u64) as usize];
+        let id = format!("{}{}", ids[rand(ids.len() as u64) as usize], rand(3));
+        let mut msgs = Vec::new();
+        if rand(8) != 0 {
+            msgs.push(start_msg(&id, format));
+        }
+        for _ in 0..rand(12) {
+            msgs.push(match rand(7) {
+                0 => start_msg(&id, format),
+                1 => finish(),
+                2 => proto::AnalyzeRequest { message: None },
+                3 => {
+                    let at = rand(h264.len() as u64) as usize;
+                    let len = rand(300_000) as usize;
+                    chunk(&h264[at..(at + len).min(h264.len())])
+                }
+                4 => chunk(&(0..rand(5000)).map(|_| rand(256) as u8).collect::<Vec<_>>()),
+                _ => {
+                    let data = match rand(3) {
+                        0 => jpeg.clone(),
+                        1 => vec![rand(256) as u8; rand(70_000) as usize],
+                        _ => jpeg[..rand(jpeg.len() as u64) as usize].to_vec(),
+                    };
+                    let (w, h) = (rand(700) as u32, rand(500) as u32);
+                    let mut f = frame(edge_pts[rand(7) as usize], data, w, h);
+                    if let Some(Message::Frame(v)) = &mut f.message {
+                        v.stride = [0, w, w * 3, u32::MAX][rand(4) as usize];
+                        v.rotation = [0, 90, 45, u32::MAX][rand(4) as usize];
+                    }
+                    f
+                }
+            });
+        }
+        let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+        assert!(
+            !matches!(out.code(), Code::Internal | Code::Unknown),
+            "round {round}: {:?}",
+            out.status
+        );
+        codes.insert(format!("{:?}", out.code()));
+    }
+    eprintln!("status codes seen: {codes:?}");
+    for code in ["Ok", "InvalidArgument", "AlreadyExists"] {
+        assert!(codes.contains(code), "no {code} in {codes:?}");
+    }
+    // Sessions close after their last answer: give them a moment, then none is open.
+    let mut open = u32::MAX;
+    for _ in 0..100 {
+        let info = c.info(authed(proto::InfoRequest {}, KEY_A)).await.unwrap();
+        open = info.into_inner().open_sessions;
+        if open == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(open, 0, "sessions left open");
+    server.shutdown().await.unwrap();
+}
+
+/// Guessing keys: after ten failures from one address within a minute, that address
+/// is refused with RESOURCE_EXHAUSTED and a time to retry, even with a right key (a
+/// right key must not be told apart from a wrong one while refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_authentication_is_rate_limited_per_address() {
+    let server = start(settings(limits())).await;
+    let mut c = client(server.grpc_addr).await;
+    assert!(c.info(authed(proto::InfoRequest {}, KEY_A)).await.is_ok());
+    for i in 0..candor_server::failed_auth::MAX_FAILURES {
+        let e = c
+            .info(authed(proto::InfoRequest {}, &format!("guess-{i}")))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::Unauthenticated, "attempt {i}");
+    }
+    for key in ["guess-next", KEY_A] {
+        let e = c
+            .info(authed(proto::InfoRequest {}, key))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::ResourceExhausted, "{key}: {e:?}");
+        assert!(e.message().contains("retry in"), "{}", e.message());
+    }
     server.shutdown().await.unwrap();
 }

@@ -26,6 +26,7 @@ const MAX_STILL_BYTES: u64 = 64 * 1024 * 1024;
 pub struct Decoder {
     info: StreamInfo,
     state: State,
+    undecodable: u64,
 }
 
 enum State {
@@ -39,12 +40,22 @@ impl Decoder {
         &self.info
     }
 
+    /// Packets of the stream the decoder refused so far (corruption it decoded past).
+    /// Always 0 for stills.
+    pub fn undecodable(&self) -> u64 {
+        self.undecodable
+    }
+
     /// Same as `Iterator::next`.
     pub fn next_event(&mut self) -> Option<Result<DecodeEvent, MediaError>> {
         let event = match &mut self.state {
             State::Done => return None,
             State::Still(frame) => frame.take().map(|f| Ok(DecodeEvent::Sampled(f))),
-            State::Video(video) => video.next_event().transpose(),
+            State::Video(video) => {
+                let event = video.next_event().transpose();
+                self.undecodable = video.undecodable();
+                event
+            }
         };
         if !matches!(event, Some(Ok(_))) {
             // Finished or failed: release the decoder and input now.
@@ -68,6 +79,7 @@ impl Decoder {
         Ok(Self {
             info,
             state: State::Still(Some(frame)),
+            undecodable: 0,
         })
     }
 
@@ -84,6 +96,7 @@ impl Decoder {
         Ok(Self {
             info,
             state: State::Video(Box::new(source)),
+            undecodable: 0,
         })
     }
 }

@@ -108,6 +108,17 @@ impl RawFrame<'_> {
                 self.data.len()
             )));
         }
+        // Extra bytes are refused rather than ignored: they mean the client's idea of
+        // the layout (size, stride, format) differs from ours, and the picture would be
+        // read wrongly.
+        if self.data.len() > need {
+            return Err(MediaError::InvalidFrame(format!(
+                "raw {:?} frame of {w}x{h} (stride {}) needs {need} bytes, got {}: longer data is refused",
+                self.format,
+                self.stride,
+                self.data.len()
+            )));
+        }
         Ok(())
     }
 }
@@ -319,7 +330,18 @@ mod tests {
     fn wrong_sizes_are_clear_errors() {
         let mut conv = RawConverter::new(640, 1000);
         let short = vec![0u8; 10];
+        let long = vec![0u8; 97];
         let cases = [
+            (
+                RawFrame {
+                    format: RawFormat::I420,
+                    width: 8,
+                    height: 8,
+                    stride: 0,
+                    data: &long,
+                },
+                "needs 96 bytes, got 97: longer data is refused",
+            ),
             (
                 RawFrame {
                     format: RawFormat::I420,

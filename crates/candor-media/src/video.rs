@@ -27,6 +27,13 @@ use crate::timeline::Timeline;
 /// packet iterator would retry forever) ends decoding with an error.
 const MAX_CONSECUTIVE_FAILURES: u32 = 8;
 
+/// Consecutive decode failures tolerated once the stream has decoded a frame: a live
+/// stream that was good can take a burst of corruption (packet loss, a bad relay) and
+/// recover at its next key frame. 250 packets is 10 s at 25 fps; longer than that and
+/// the stream is not coming back. Before the first frame the tighter bound above holds,
+/// so that input which is not video at all fails fast.
+const MAX_CONSECUTIVE_FAILURES_AFTER_GOOD: u32 = 250;
+
 const DEFAULT_FPS: f64 = 25.0;
 
 pub struct VideoSource {
@@ -65,6 +72,8 @@ pub struct VideoSource {
     eof_sent: bool,
     read_failures: u32,
     decode_failures: u32,
+    /// Packets the decoder refused over the whole stream (corruption survived).
+    undecodable: u64,
 }
 
 impl VideoSource {
@@ -157,8 +166,14 @@ impl VideoSource {
             eof_sent: false,
             read_failures: 0,
             decode_failures: 0,
+            undecodable: 0,
         };
         Ok((source, info))
+    }
+
+    /// Packets the decoder refused so far.
+    pub fn undecodable(&self) -> u64 {
+        self.undecodable
     }
 
     /// The next decoded frame's event; `Ok(None)` once the stream is fully drained.
@@ -312,8 +327,14 @@ impl VideoSource {
 
     fn decode_failed(&mut self, e: ffmpeg_next::Error) -> Result<(), MediaError> {
         self.decode_failures += 1;
+        self.undecodable += 1;
         tracing::debug!("{} decode error #{}: {e}", self.codec, self.decode_failures);
-        if self.decode_failures >= MAX_CONSECUTIVE_FAILURES {
+        let bound = if self.decoded == 0 {
+            MAX_CONSECUTIVE_FAILURES
+        } else {
+            MAX_CONSECUTIVE_FAILURES_AFTER_GOOD
+        };
+        if self.decode_failures >= bound {
             return Err(MediaError::Corrupt(format!(
                 "{} decoding failed {} times in a row: {e}",
                 self.codec, self.decode_failures

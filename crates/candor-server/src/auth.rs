@@ -4,6 +4,9 @@
 use sha2::{Digest, Sha256};
 use tonic::{Request, Status};
 
+use crate::error::ServiceError;
+use crate::failed_auth::FailedAuth;
+
 /// The tenant a request was authenticated as; put in request extensions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tenant(pub String);
@@ -99,9 +102,22 @@ impl AuthMode {
             .ok_or_else(|| Status::unauthenticated("invalid API key"))
     }
 
-    /// A tonic interceptor that authenticates and records the tenant.
+    /// A tonic interceptor that authenticates and records the tenant. Addresses that
+    /// keep failing are refused for a while (see `failed_auth`).
     pub fn interceptor(self) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
+        let failures = std::sync::Arc::new(FailedAuth::default());
         move |mut req: Request<()>| {
+            let peer = req.remote_addr().map(|a| a.ip());
+            let now = std::time::Instant::now();
+            if let Some(ip) = peer
+                && let Err(wait) = failures.check(ip, now)
+            {
+                return Err(ServiceError::Overloaded(format!(
+                    "too many failed authentication attempts from this address: retry in {} s",
+                    wait.as_secs().max(1)
+                ))
+                .into());
+            }
             // A value that is not text cannot be a bearer token: treated as malformed.
             let header = req
                 .metadata()
@@ -109,6 +125,9 @@ impl AuthMode {
                 .map(|v| v.to_str().unwrap_or_default().to_owned());
             let tenant = self.authenticate(header.as_deref()).inspect_err(|s| {
                 crate::metrics::METRICS.record_error(s.code());
+                if let Some(ip) = peer {
+                    failures.failed(ip, now);
+                }
             })?;
             req.extensions_mut().insert(tenant);
             Ok(req)

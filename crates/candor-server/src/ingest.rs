@@ -22,6 +22,8 @@ use crossbeam_channel::Sender;
 use tokio::sync::mpsc;
 
 use crate::error::ServiceError;
+use crate::frame_clock::{FrameClock, MAX_GAP_US, Placed};
+use crate::metrics::METRICS;
 use crate::proto::{MediaFormat, VideoFrame};
 
 /// Work for the analysis thread, in stream order.
@@ -134,7 +136,7 @@ pub fn run_stream(
         MediaFormat::Webm => ContainerHint::Matroska,
         _ => ContainerHint::Mp4,
     };
-    let decoder = match candor_media::open_reader(ChunkReader::new(chunks), &opts) {
+    let mut decoder = match candor_media::open_reader(ChunkReader::new(chunks), &opts) {
         Ok(d) => d,
         Err(candor_media::MediaError::Empty) => {
             let _ = work.send(Work::End);
@@ -145,8 +147,21 @@ pub fn run_stream(
             return;
         }
     };
-    for event in decoder {
+    let mut undecodable = 0;
+    while let Some(event) = decoder.next_event() {
         let at = Instant::now();
+        // Corruption the decoder got past: counted, and logged when a burst begins.
+        let now_undecodable = decoder.undecodable();
+        if now_undecodable > undecodable {
+            if undecodable == 0 || now_undecodable - undecodable > 1 {
+                tracing::info!(
+                    packets = now_undecodable - undecodable,
+                    "stream packets failed to decode and were skipped"
+                );
+            }
+            METRICS.frames("undecodable", now_undecodable - undecodable);
+            undecodable = now_undecodable;
+        }
         let sent = match event {
             Ok(DecodeEvent::Skipped(info)) => work
                 .send(Work::Frame(StreamInput::Skipped(info), at))
@@ -179,6 +194,33 @@ pub struct IncomingFrame {
     pub at: Instant,
 }
 
+/// How long decoding of sampled frames may keep failing before the session ends:
+/// one undecodable JPEG, or a few, is a glitch to count and skip (the frame is
+/// reported as dropped); 10 s of media, or 250 frames, failing in a row means the
+/// client is not sending pictures at all.
+pub const MAX_BAD_FRAMES_US: i64 = 10_000_000;
+pub const MAX_BAD_FRAMES: u32 = 250;
+
+/// A run of consecutive frames that failed to decode.
+#[derive(Default)]
+struct BadRun {
+    since_us: Option<i64>,
+    count: u32,
+}
+
+impl BadRun {
+    /// Records a failure at `pts_us`; true while the run is within the bound.
+    fn tolerate(&mut self, pts_us: i64) -> bool {
+        let since = *self.since_us.get_or_insert(pts_us);
+        self.count += 1;
+        self.count < MAX_BAD_FRAMES && pts_us.saturating_sub(since) <= MAX_BAD_FRAMES_US
+    }
+
+    fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
 /// Samples, decodes and converts individually sent frames.
 pub fn run_frames(
     format: MediaFormat,
@@ -191,20 +233,38 @@ pub fn run_frames(
     let mut glancer = GlanceSampler::new(opts.glance.clone());
     let mut raw = RawConverter::new(opts.max_side, opts.max_source_pixels)
         .with_crop_max_side(opts.crop_max_side);
-    let mut first_pts = None;
-    let mut last_pts = i64::MIN;
+    let mut clock = FrameClock::default();
+    let mut bad = BadRun::default();
     let mut index = 0u64;
     while let Some(IncomingFrame { frame, at }) = frames.blocking_recv() {
-        let origin = *first_pts.get_or_insert(frame.pts_us);
-        let pts_us = frame.pts_us - origin;
-        if pts_us < last_pts {
+        let pts_us = match clock.place(frame.pts_us) {
+            Placed::At(t) => t,
+            Placed::Jumped(t) => {
+                tracing::info!(
+                    client_pts_us = frame.pts_us,
+                    "frame timestamps leapt forward more than {} s: clock re-based",
+                    MAX_GAP_US / 1_000_000
+                );
+                t
+            }
+            Placed::Late => {
+                METRICS.frames("late", 1);
+                if clock.late == 1 {
+                    tracing::info!(
+                        client_pts_us = frame.pts_us,
+                        "frame earlier than the one before it: dropped (later ones counted in frames_total{{kind=\"late\"}})"
+                    );
+                }
+                continue;
+            }
+        };
+        if !matches!(frame.rotation, 0 | 90 | 180 | 270) {
             let _ = work.send(Work::Failed(ServiceError::InvalidArgument(format!(
-                "frame timestamps went backwards ({} us after {} us)",
-                pts_us, last_pts
+                "frame rotation must be 0, 90, 180 or 270, got {}",
+                frame.rotation
             ))));
             return;
         }
-        last_pts = pts_us;
         let info = FrameInfo {
             pts_us,
             decoded_index: index,
@@ -216,10 +276,29 @@ pub fn run_frames(
         let sampled = sampler.should_sample(pts_us);
         let glanced = glancer.should_glance(pts_us) && !sampled;
         let sent = if sampled {
-            match decode_frame(format, frame, &opts, &mut raw, info, true) {
-                Ok(frame) => offer(&work, &in_flight, frame, at),
-                Err(e) => {
+            match decode_frame(format, frame, &opts, &mut raw, info.clone(), true) {
+                Ok(frame) => {
+                    bad.clear();
+                    offer(&work, &in_flight, frame, at)
+                }
+                // Raw frames that do not match their declared layout are a client
+                // error, the same every time; a picture that does not decode is damage.
+                Err(e) if !is_encoded(format) => {
                     let _ = work.send(Work::Failed(e));
+                    return;
+                }
+                Err(e) if bad.tolerate(pts_us) => {
+                    METRICS.frames("undecodable", 1);
+                    tracing::info!("frame at {pts_us} us not decoded, dropped: {e}");
+                    work.send(Work::Frame(StreamInput::Dropped(info), at))
+                        .is_ok()
+                }
+                Err(e) => {
+                    let _ = work.send(Work::Failed(ServiceError::InvalidArgument(format!(
+                        "{} frames in a row failed to decode (the bound is {} s or {MAX_BAD_FRAMES} frames): {e}",
+                        bad.count,
+                        MAX_BAD_FRAMES_US / 1_000_000
+                    ))));
                     return;
                 }
             }
@@ -246,6 +325,10 @@ pub fn run_frames(
         }
     }
     let _ = work.send(Work::End);
+}
+
+fn is_encoded(format: MediaFormat) -> bool {
+    matches!(format, MediaFormat::Jpeg | MediaFormat::Png)
 }
 
 /// Raw frames carry their fingerprint for loop detection whether sampled or not;
@@ -278,12 +361,6 @@ fn decode_frame(
     // from; glances need only the working size.
     analysed: bool,
 ) -> Result<Frame, ServiceError> {
-    if !matches!(f.rotation, 0 | 90 | 180 | 270) {
-        return Err(ServiceError::InvalidArgument(format!(
-            "frame rotation must be 0, 90, 180 or 270, got {}",
-            f.rotation
-        )));
-    }
     let (image, source, w, h) = match format {
         MediaFormat::Jpeg | MediaFormat::Png => {
             let hint = if format == MediaFormat::Jpeg {

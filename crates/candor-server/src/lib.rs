@@ -9,6 +9,8 @@ pub mod blocklist;
 pub mod candidate;
 pub mod convert;
 pub mod error;
+pub mod failed_auth;
+pub mod frame_clock;
 pub mod health;
 pub mod identity_index;
 pub mod ingest;

@@ -143,19 +143,22 @@ impl Registry {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a new session. An id that is still live for this tenant is refused;
-    /// a finished one is replaced.
+    /// Registers a new session. An id this tenant already used, live or finished, is
+    /// refused: a session id names one session, as it does in the store, so that what
+    /// GetSession answers does not depend on whether the server restarted.
     pub fn open(&self, meta: SessionMeta) -> Result<Arc<SessionEntry>, ServiceError> {
         let key = (meta.tenant.clone(), meta.session_id.clone());
         let mut inner = self.lock();
         if let Some(existing) = inner.sessions.get(&key) {
-            if !existing.is_complete() {
-                return Err(ServiceError::AlreadyExists(format!(
-                    "session {:?} is already open",
-                    meta.session_id
-                )));
-            }
-            inner.finished.retain(|k| k != &key);
+            let state = if existing.is_complete() {
+                "has ended"
+            } else {
+                "is already open"
+            };
+            return Err(ServiceError::AlreadyExists(format!(
+                "session {:?} {state}: use a new session id",
+                meta.session_id
+            )));
         }
         let entry = Arc::new(SessionEntry::new(meta));
         inner.sessions.insert(key, entry.clone());
@@ -229,8 +232,8 @@ mod tests {
         a.publish(summary(true));
         r.finished(&a);
         assert!(
-            r.open(meta("a", "s1")).is_ok(),
-            "finished ids can be reused"
+            matches!(r.open(meta("a", "s1")), Err(ServiceError::AlreadyExists(_))),
+            "finished ids are not reused"
         );
     }
 

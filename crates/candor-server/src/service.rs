@@ -46,7 +46,11 @@ impl Candor for CandorService {
         state.engine_ready()?;
         let first = tokio::time::timeout(state.limits.idle_timeout, inbound.message())
             .await
-            .map_err(|_| ServiceError::IdleTimeout("no `start` message received".into()))??;
+            .map_err(|_| ServiceError::IdleTimeout("no `start` message received".into()))?
+            .map_err(|status| {
+                let max = state.limits.max_message_bytes;
+                validate::transport_refusal(&status, max).map_or(status, Status::from)
+            })?;
         let Some(analyze_request::Message::Start(start)) = first.and_then(|m| m.message) else {
             return Err(ServiceError::InvalidArgument(
                 "the first message must be `start` (session id, participant, format)".into(),
@@ -54,6 +58,9 @@ impl Candor for CandorService {
             .into());
         };
         let (meta, format) = validate::session_start(&tenant.0, &start)?;
+        state
+            .ensure_new_session(&tenant.0, &meta.session_id)
+            .await?;
         let permit = state.session_permit()?;
         let entry = state.registry.open(meta)?;
         if let Some(p) = &state.persistence {

@@ -259,7 +259,11 @@ impl Running<'_> {
     }
 
     async fn client_message(&mut self, msg: Result<Option<AnalyzeRequest>, Status>) {
-        self.deadline = tokio::time::Instant::now() + self.session.state.limits.idle_timeout;
+        // Only media keeps a session alive: a client trickling empty chunks or frames
+        // (a slowloris) holds a session slot for nothing and times out like a silent one.
+        if !matches!(&msg, Ok(Some(req)) if carries_nothing(req)) {
+            self.deadline = tokio::time::Instant::now() + self.session.state.limits.idle_timeout;
+        }
         match msg {
             Ok(Some(req)) => {
                 if let Err(e) = self.forward(req).await {
@@ -268,7 +272,17 @@ impl Running<'_> {
                 }
             }
             Ok(None) => self.input = None,
+            // The transport refused a message over its size limit before it reached
+            // us: a client error like an oversized frame, not a disconnect. The
+            // segments of the media before it still stand and the summary is sent.
             Err(status) => {
+                let max = self.session.state.limits.max_message_bytes;
+                if let Some(e) = validate::transport_refusal(&status, max) {
+                    tracing::info!(%status, "message over the transport limit");
+                    self.pending_error = Some(e);
+                    self.close_input("message_too_large");
+                    return;
+                }
                 tracing::info!(%status, "client stream ended");
                 self.gone();
             }
@@ -468,6 +482,15 @@ impl Running<'_> {
             by: self.ended_by,
             summary: self.summary,
         }
+    }
+}
+
+/// A media message without a byte of media.
+fn carries_nothing(req: &AnalyzeRequest) -> bool {
+    match &req.message {
+        Some(analyze_request::Message::Chunk(c)) => c.data.is_empty(),
+        Some(analyze_request::Message::Frame(f)) => f.data.is_empty(),
+        _ => false,
     }
 }
 

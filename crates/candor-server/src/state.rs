@@ -161,6 +161,19 @@ impl ServerState {
 
     /// The session in memory (open or recently finished), else from the store (e.g.
     /// after a restart, or evicted); the caller's tenant only.
+    /// Refuses a session id this tenant already used: the store keeps one session per
+    /// id, so a second run under it would be shown live and never stored. Sessions in
+    /// memory are checked again, atomically, when the new one is registered.
+    pub async fn ensure_new_session(&self, tenant: &str, id: &str) -> Result<(), ServiceError> {
+        match self.find_session(tenant.to_owned(), id).await {
+            Ok(_) => Err(ServiceError::AlreadyExists(format!(
+                "session {id:?} already exists: use a new session id"
+            ))),
+            Err(ServiceError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
         match (self.registry.get(&tenant, id), &self.persistence) {
             (Ok(entry), _) => Ok(Found::Live(entry)),

@@ -92,6 +92,18 @@ pub fn media_size(req: &proto::AnalyzeRequest, max_bytes: usize) -> Result<(), S
     Ok(())
 }
 
+/// The transport's refusal of a message over its size limit (tonic's OUT_OF_RANGE),
+/// as the same client error our own size check gives; `None` for any other failure
+/// of the request stream (a disconnect).
+pub fn transport_refusal(status: &tonic::Status, max_bytes: usize) -> Option<ServiceError> {
+    (status.code() == tonic::Code::OutOfRange).then(|| {
+        ServiceError::InvalidArgument(format!(
+            "a message exceeds the limit of {max_bytes} bytes of media per message ({})",
+            status.message()
+        ))
+    })
+}
+
 /// A `Challenge` request: its kind and window (ms).
 pub fn challenge(req: &proto::ChallengeRequest) -> Result<(ChallengeKind, u32), ServiceError> {
     client_session_id(&req.session_id)?;

@@ -7,6 +7,7 @@ mod annexb;
 mod batch;
 mod bench_models;
 mod eval;
+mod fuzz;
 mod html_report;
 mod load;
 mod load_figures;
@@ -55,6 +56,10 @@ enum Command {
     /// Capacity benchmark: decode and each model alone, timed (used by scripts/bench).
     #[command(hide = true)]
     BenchModels(Box<bench_models::BenchModelsArgs>),
+    /// Decode mutated media with every parser and report panics and hangs (a
+    /// development tool, run by scripts/fuzz).
+    #[command(hide = true)]
+    Fuzz(fuzz::FuzzArgs),
     /// Print the SHA-256 of an API key, as `candor serve --api-key tenant:<hash>` takes it.
     HashKey {
         /// The key (read from stdin when omitted, so it stays out of shell history).
@@ -64,9 +69,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The service logs its lifecycle; one-shot commands only warnings.
+    // The service logs its lifecycle; one-shot commands only warnings. ONNX Runtime
+    // logs every session it builds at INFO (over a thousand lines for a model pool):
+    // only its warnings are the service's business.
     let default_level = if matches!(cli.command, Command::Serve(_)) {
-        "info"
+        "info,ort=warn"
     } else {
         "warn"
     };
@@ -87,6 +94,7 @@ fn main() -> ExitCode {
         Command::Stream(args) => stream::run(args),
         Command::Load(args) => load::run(args),
         Command::BenchModels(args) => bench_models::run(*args),
+        Command::Fuzz(args) => fuzz::run(args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -266,3 +266,33 @@ fn damage_in_the_middle_is_survived_or_reported() {
         }
     }
 }
+
+/// A live H.264 stream that was good, then carried a burst of corrupt slices (more
+/// than the 8 failures in a row tolerated before the first frame), then recovered:
+/// the burst is counted and the frames after it still come.
+#[test]
+fn a_burst_of_h264_corruption_after_good_frames_is_survived_and_counted() {
+    let good = std::fs::read(annexb_h264()).unwrap();
+    let mut bytes = good.clone();
+    // 40 coded slices (IDR type 5) whose headers are noise: each one fails to decode.
+    for i in 0..40u64 {
+        bytes.extend_from_slice(&[0, 0, 0, 1, 0x65, 0x88]);
+        bytes.extend(random_bytes(100 + i, 400).into_iter().map(|b| b | 1));
+    }
+    bytes.extend_from_slice(&good);
+    let (frames, undecodable) = within(LIMIT, move || {
+        let mut decoder =
+            open_reader(ChunkedReader::new(bytes, 4096), &DecodeOptions::default()).unwrap();
+        let mut frames = 0;
+        for event in &mut decoder {
+            event.unwrap();
+            frames += 1;
+        }
+        (frames, decoder.undecodable())
+    });
+    assert!(frames > 50, "frames after the burst were lost: {frames}");
+    assert!(
+        undecodable > 8,
+        "the burst should fail more than the bound before the first frame: {undecodable}"
+    );
+}
