@@ -943,6 +943,7 @@ async fn the_load_generator_runs_concurrent_real_time_sessions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_are_readable_after_a_restart() {
     let settings = settings(limits());
+    let data_dir = settings.data_dir.clone().unwrap();
     let server = start(settings.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
@@ -1037,6 +1038,36 @@ async fn sessions_are_readable_after_a_restart() {
         .unwrap_err();
     assert_eq!(other.code(), Code::NotFound);
     server.shutdown().await.unwrap();
+
+    // Every successful read is in the reader's tenant's audit log, with the caller's
+    // address; failed reads (another tenant's, an unknown id) are not reads.
+    let store = candor_store::SqliteStore::open(&data_dir).unwrap();
+    let kinds = |tenant: &str| -> Vec<(String, Option<String>, Option<String>)> {
+        candor_store::Store::audit_log(&store, tenant, 50)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.kind, a.session_id, a.caller))
+            .collect()
+    };
+    // Written off the request's path: wait (bounded) for the two reads.
+    let mut audit = kinds("tenant-a");
+    for _ in 0..100 {
+        if audit.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        audit = kinds("tenant-a");
+    }
+    let reads: Vec<&str> = audit.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(reads, ["watch_session", "read_session"], "{audit:?}");
+    for (_, session, caller) in &audit {
+        assert!(
+            session.as_deref().is_some_and(|s| s.contains("call-7")),
+            "{audit:?}"
+        );
+        assert_eq!(caller.as_deref(), Some("grpc from 127.0.0.1"), "{audit:?}");
+    }
+    assert!(kinds("tenant-b").is_empty());
 }
 
 /// Batch jobs over gRPC: the files of a folder under the batch root (a live clip, a

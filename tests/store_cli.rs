@@ -123,7 +123,8 @@ async fn admin_purge_deletes_exactly_what_it_names() {
 
 /// The HTML report of a stored session (a replayed screen photo: every segment is an
 /// alert) holds the score chart, one timeline row and one chart band per segment with
-/// its state, the state change, and the models; another tenant gets no report.
+/// its state, the state change, and the models; another tenant gets no report. The
+/// read is in the tenant's audit log, and only there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_shows_the_chart_and_every_segment_state() {
     let data_dir = support::server::data_dir();
@@ -178,5 +179,34 @@ async fn report_shows_the_chart_and_every_segment_state() {
         text(&other.stderr).contains("no session or batch job"),
         "{}",
         text(&other.stderr)
+    );
+
+    let audit = |tenant: &str| {
+        let out = candor_in(&data_dir, &["admin", "audit", "--tenant", tenant]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let lines = audit("tenant-a");
+    let reads: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["kind"] == "report_session")
+        .collect();
+    assert_eq!(reads.len(), 1, "{lines}");
+    assert!(
+        reads[0]["caller"]
+            .as_str()
+            .unwrap()
+            .starts_with("candor report")
+    );
+    assert!(
+        reads[0]["session_id"]
+            .as_str()
+            .unwrap()
+            .contains("screen-replay")
+    );
+    assert!(
+        !audit("tenant-b").contains("report_"),
+        "another tenant's read"
     );
 }

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod persist;
+pub mod read_audit;
 pub mod registry;
 pub mod retention;
 pub mod run;

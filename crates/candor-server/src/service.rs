@@ -18,6 +18,7 @@ use crate::proto::{
     self, AnalyzeRequest, AnalyzeResponse, analyze_request, analyze_response::Event,
     candor_server::Candor,
 };
+use crate::read_audit;
 use crate::session::Session;
 use crate::session_watch;
 use crate::state::{Found, ServerState};
@@ -100,7 +101,16 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let id = &request.get_ref().session_id;
         validate::client_session_id(id)?;
-        let found = self.state.find_session(tenant.0, id).await?;
+        let found = self.state.find_session(tenant.0.clone(), id).await?;
+        let caller = read_audit::caller(request.remote_addr());
+        read_audit::record(
+            &self.state,
+            &tenant.0,
+            read_audit::READ_SESSION,
+            Some(id),
+            None,
+            caller,
+        );
         Ok(Response::new(match found {
             Found::Live(entry) => entry.as_response(),
             Found::Stored(stored) => *stored,
@@ -114,7 +124,16 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let id = &request.get_ref().session_id;
         validate::client_session_id(id)?;
-        let found = self.state.find_session(tenant.0, id).await?;
+        let found = self.state.find_session(tenant.0.clone(), id).await?;
+        let caller = read_audit::caller(request.remote_addr());
+        read_audit::record(
+            &self.state,
+            &tenant.0,
+            read_audit::WATCH_SESSION,
+            Some(id),
+            None,
+            caller,
+        );
         Ok(Response::new(session_watch::events(found)))
     }
 
@@ -135,9 +154,17 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let job_id = &request.get_ref().job_id;
         validate::job_id(job_id)?;
-        Ok(Response::new(
-            jobs::get(&self.state, &tenant.0, job_id).await?,
-        ))
+        let status = jobs::get(&self.state, &tenant.0, job_id).await?;
+        let caller = read_audit::caller(request.remote_addr());
+        read_audit::record(
+            &self.state,
+            &tenant.0,
+            read_audit::READ_JOB,
+            None,
+            Some(job_id),
+            caller,
+        );
+        Ok(Response::new(status))
     }
 
     async fn watch_job(
@@ -145,10 +172,19 @@ impl Candor for CandorService {
         request: Request<proto::WatchJobRequest>,
     ) -> Result<Response<Self::WatchJobStream>, Status> {
         let tenant = tenant_of(&request)?;
+        let caller = read_audit::caller(request.remote_addr());
         let job_id = request.into_inner().job_id;
         validate::job_id(&job_id)?;
         // Unknown or another tenant's job: NOT_FOUND now, not in the stream.
         jobs::get(&self.state, &tenant.0, &job_id).await?;
+        read_audit::record(
+            &self.state,
+            &tenant.0,
+            read_audit::WATCH_JOB,
+            None,
+            Some(&job_id),
+            caller,
+        );
         let (tx, rx) = mpsc::channel(8);
         tokio::spawn(jobs::watch(self.state.clone(), tenant.0, job_id, tx));
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))

@@ -131,12 +131,12 @@ impl ServerState {
             .ok_or_else(|| ServiceError::Unavailable("models are still loading".into()))
     }
 
-    /// The result store, or FAILED_PRECONDITION when the server keeps no data.
     /// The duplicate-search index, when the server keeps data.
     pub fn index(&self) -> Option<Arc<IdentityIndex>> {
         self.persistence.as_ref().map(|p| p.index.clone())
     }
 
+    /// The result store, or FAILED_PRECONDITION when the server keeps no data.
     pub fn store(&self) -> Result<Arc<dyn Store>, ServiceError> {
         self.persistence
             .as_ref()

@@ -29,6 +29,19 @@ pub enum AdminCommand {
     Sweep,
     /// Show a tenant's settings, changing those given.
     Tenant(TenantArgs),
+    /// Print a tenant's audit log, newest first, one JSON object a line: reads of
+    /// stored results and identity matches, with who and when.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[arg(long, env = "CANDOR_TENANT")]
+    pub tenant: String,
+
+    /// Lines to print at most.
+    #[arg(long, env = "CANDOR_AUDIT_LIMIT", default_value_t = 100)]
+    pub limit: u32,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +131,11 @@ pub fn run(args: AdminArgs) -> Result<()> {
             println!("  evidence_capture   {}", s.evidence_capture);
             println!("  enrolment_enabled  {}", s.enrolment_enabled);
             println!("  duplicate_search   {}", s.duplicate_search);
+        }
+        AdminCommand::Audit(a) => {
+            for line in store.audit_log(&a.tenant, a.limit)? {
+                println!("{}", serde_json::to_string(&line)?);
+            }
         }
     }
     Ok(())

@@ -36,9 +36,21 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<()> {
     let store = args.store.open()?;
     let html = match store.get_session(&args.tenant, &storage_id(&args.id)) {
-        Ok(record) => session_page(&store, &args.id, &record)?,
+        Ok(record) => {
+            audit(
+                &store,
+                &args.tenant,
+                "report_session",
+                Some(&record.session_id),
+                None,
+            )?;
+            session_page(&store, &args.id, &record)?
+        }
         Err(StoreError::NotFound(_)) => match store.job(&args.tenant, &args.id) {
-            Ok(_) => job_page(&store, &args.tenant, &args.id)?,
+            Ok(_) => {
+                audit(&store, &args.tenant, "report_job", None, Some(&args.id))?;
+                job_page(&store, &args.tenant, &args.id)?
+            }
             Err(StoreError::NotFound(_)) => bail!(
                 "no session or batch job {:?} for tenant {:?}",
                 args.id,
@@ -54,6 +66,27 @@ pub fn run(args: ReportArgs) -> Result<()> {
         None => print!("{html}"),
     }
     Ok(())
+}
+
+/// A report reads stored results: it goes into the tenant's audit log like a read over
+/// gRPC, naming the local user who ran it. No line, no report.
+fn audit(
+    store: &dyn Store,
+    tenant: &str,
+    kind: &str,
+    session_id: Option<&str>,
+    job_id: Option<&str>,
+) -> Result<()> {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let entry = candor_store::NewAuditEntry {
+        kind: kind.into(),
+        session_id: session_id.map(str::to_owned),
+        caller: Some(format!("candor report, local user {user}")),
+        detail_json: serde_json::json!({ "job_id": job_id }).to_string(),
+    };
+    store
+        .append_audit(tenant, &entry)
+        .context("writing the report's read to the audit log")
 }
 
 fn session_page(store: &dyn Store, id: &str, r: &SessionRecord) -> Result<String> {
