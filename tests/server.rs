@@ -55,6 +55,27 @@ async fn health_is_serving_after_models_load_and_info_lists_them() {
     server.shutdown().await.unwrap();
 }
 
+/// `candor health`, the image's health check, exits 0 with SERVING for a serving node
+/// and 1 for an address where nothing answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_command_answers_for_container_checks() {
+    let server = start(settings(limits())).await;
+    let check = |addr: String| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+            .args(["health", "--server", &addr, "--timeout-s", "5"])
+            .output()
+    };
+    let ok = check(format!("http://{}", server.grpc_addr)).await.unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "SERVING");
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let down = check(closed).await.unwrap();
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    server.shutdown().await.unwrap();
+}
+
 /// A node told to run its models on a GPU it cannot use fails at start with a message
 /// that says so, never serving on CPU unnoticed (this ONNX Runtime is the CPU build).
 #[tokio::test]

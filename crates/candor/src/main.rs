@@ -8,6 +8,7 @@ mod batch;
 mod bench_models;
 mod eval;
 mod fuzz;
+mod health_check;
 mod html_report;
 mod load;
 mod load_figures;
@@ -49,6 +50,9 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Send a recorded file to a server as a platform plugin would, printing results.
     Stream(stream::StreamArgs),
+    /// Ask a server's gRPC health service whether it serves (exit 0) or not (exit 1),
+    /// for container health checks.
+    Health(health_check::HealthArgs),
     /// Capacity benchmark: N concurrent real-time sessions against a server (used by
     /// scripts/bench).
     #[command(hide = true)]
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Report(args) => html_report::run(args).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::Stream(args) => stream::run(args),
+        Command::Health(args) => health_check::run(args),
         Command::Load(args) => load::run(args),
         Command::BenchModels(args) => bench_models::run(*args),
         Command::Fuzz(args) => fuzz::run(args),
