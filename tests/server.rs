@@ -1833,3 +1833,82 @@ async fn failed_authentication_is_rate_limited_per_address() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// `--log-format json`: every line `candor serve` writes is one JSON object, and every
+/// line about a session carries its tenant and session id (from the session's span),
+/// so a log collector can follow one interview.
+#[test]
+fn json_logs_parse_and_carry_the_session_ids() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let bin = env!("CARGO_BIN_EXE_candor");
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(bin)
+        .args(["serve", "--insecure-no-auth", "--log-format", "json"])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut seen: Vec<serde_json::Value> = Vec::new();
+    let mut next = |seen: &mut Vec<serde_json::Value>| -> serde_json::Value {
+        let line = lines
+            .next()
+            .expect("the server logs until stopped")
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        seen.push(v.clone());
+        v
+    };
+    // The port it bound, from its own log line.
+    let grpc = loop {
+        let v = next(&mut seen);
+        if v["fields"]["message"] == "listening" {
+            break v["fields"]["grpc"].as_str().unwrap().to_owned();
+        }
+    };
+    loop {
+        if next(&mut seen)["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("models loaded"))
+        {
+            break;
+        }
+    }
+    let sent = Command::new(bin)
+        .args([
+            "stream",
+            "--server",
+            &format!("http://{grpc}"),
+            "--session-id",
+            "logged-1",
+        ])
+        .arg(support::data("talking-heads/grid_bbaf2n.mp4"))
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{sent:?}");
+    let closed = loop {
+        let v = next(&mut seen);
+        if v["fields"]["message"] == "session closed" {
+            break v;
+        }
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let session = closed["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "session")
+        .unwrap_or_else(|| panic!("no session span: {closed}"));
+    assert_eq!(session["tenant"], "default", "{closed}");
+    assert_eq!(session["session"], "logged-1", "{closed}");
+    let opened = seen
+        .iter()
+        .find(|v| v["fields"]["message"] == "session opened")
+        .expect("a session opened line");
+    assert!(opened["spans"].to_string().contains("logged-1"), "{opened}");
+}
