@@ -18,7 +18,8 @@ use crate::aggregate::{FileAggregate, Orientation, ScoreSpec, score_specs};
 use crate::manifest::{Entry, Label};
 pub use crate::metrics::RocCurve;
 use crate::metrics::{
-    Ci, Confusion, PadErrors, Rate, RocPoint, auc, bootstrap_auc_ci, pad_errors, roc_curve,
+    Ci, Confusion, PadErrors, Rate, RocPoint, auc, bootstrap_auc_ci, pad_errors, quantile,
+    roc_curve,
 };
 
 mod render;
@@ -238,6 +239,45 @@ pub struct FalseAlerts {
     pub suspicious_or_worse: Rate,
 }
 
+/// How soon attack files of one label reach `alert`: from the file's first frame to
+/// the end of its first `alert` segment (when a live badge could first show it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeToAlert {
+    pub label: Label,
+    /// Analysed files of the label.
+    pub files: usize,
+    /// Those with at least one `alert` segment.
+    pub alerted: usize,
+    /// Over the files that alerted, in seconds.
+    pub median_s: Option<f64>,
+    pub max_s: Option<f64>,
+}
+
+impl TimeToAlert {
+    fn of(label: Label, files: &[FileEval]) -> Self {
+        let analysed: Vec<&FileEval> = files
+            .iter()
+            .filter(|f| f.label == label && f.status == FileStatus::Ok)
+            .collect();
+        let mut times: Vec<f64> = analysed
+            .iter()
+            .filter_map(|f| {
+                let first = f.segments.first()?.start_us;
+                let alert = f.segments.iter().find(|s| s.state == RiskState::Alert)?;
+                Some((alert.end_us - first) as f64 / 1e6)
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        Self {
+            label,
+            files: analysed.len(),
+            alerted: times.len(),
+            median_s: (!times.is_empty()).then(|| quantile(&times, 0.5)),
+            max_s: times.last().copied(),
+        }
+    }
+}
+
 /// Files per label.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LabelCounts {
@@ -268,6 +308,8 @@ pub struct EvalReport {
     pub by_kind: Vec<KindRow>,
     /// False-alert rate on real clips, per segment.
     pub false_alerts: FalseAlerts,
+    /// Time to the first `alert`, per attack label.
+    pub time_to_alert: Vec<TimeToAlert>,
     /// ROC curves, any attack vs real.
     pub roc: Vec<RocCurve>,
     /// Every file (segments left out; they are in `per_file.jsonl`).
@@ -402,6 +444,11 @@ impl EvalReport {
             confusion_segments,
             by_kind,
             false_alerts,
+            time_to_alert: Label::ALL
+                .into_iter()
+                .filter(|l| l.is_attack())
+                .map(|l| TimeToAlert::of(l, files))
+                .collect(),
             roc,
             files: files
                 .iter()
@@ -529,6 +576,39 @@ mod tests {
 
     fn score<'a>(r: &'a EvalReport, name: &str) -> &'a ScoreEval {
         r.scores.iter().find(|s| s.spec.name == name).unwrap()
+    }
+
+    #[test]
+    fn time_to_alert_runs_from_the_first_frame_to_the_end_of_the_first_alert_segment() {
+        let files = vec![
+            ok(2, Label::Spoof, "print", &[(Alert, 0.2)]),
+            ok(
+                3,
+                Label::Spoof,
+                "screen",
+                &[(Clear, 0.9), (Suspicious, 0.5), (Alert, 0.1)],
+            ),
+            ok(4, Label::Spoof, "screen", &[(Clear, 0.9), (Clear, 0.9)]),
+            ok(5, Label::Fake, "face_swap", &[(Clear, 0.9)]),
+        ];
+        let r = EvalReport::build(&files, &EvalOptions::default());
+        let spoof = r
+            .time_to_alert
+            .iter()
+            .find(|t| t.label == Label::Spoof)
+            .unwrap();
+        assert_eq!((spoof.files, spoof.alerted), (3, 2));
+        assert_eq!((spoof.median_s, spoof.max_s), (Some(4.0), Some(6.0)));
+        let fake = r
+            .time_to_alert
+            .iter()
+            .find(|t| t.label == Label::Fake)
+            .unwrap();
+        assert_eq!((fake.files, fake.alerted, fake.median_s), (1, 0, None));
+        assert!(
+            r.render_table()
+                .contains("spoof 2 of 3 files, median 4.0 s, max 6.0 s")
+        );
     }
 
     #[test]

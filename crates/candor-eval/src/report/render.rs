@@ -325,6 +325,25 @@ impl EvalReport {
             pct1(fa.suspicious_or_worse.rate)
         )?;
 
+        let alerts: Vec<String> = self
+            .time_to_alert
+            .iter()
+            .map(|t| match (t.median_s, t.max_s) {
+                (Some(med), Some(max)) => format!(
+                    "{} {} of {} files, median {med:.1} s, max {max:.1} s",
+                    t.label.as_str(),
+                    t.alerted,
+                    t.files
+                ),
+                _ => format!("{} 0 of {} files", t.label.as_str(), t.files),
+            })
+            .collect();
+        writeln!(
+            o,
+            "Time to the first alert (first frame to the end of the first alert segment): {}",
+            alerts.join("; ")
+        )?;
+
         let failed: Vec<&FileEval> = self
             .files
             .iter()
@@ -493,6 +512,7 @@ Per kind (files flagged at alert / suspicious+; segments by state c/i/s/a; AUC o
   spoof  screen         1       1      0       0  0/0/0/0                  n/a                n/a               n/a            n/a           n/a
 
 False alerts on real clips: 0 of 4 real segments in alert (0.0%); 1 suspicious or worse (25.0%)
+Time to the first alert (first frame to the end of the first alert segment): fake 1 of 1 files, median 2.0 s, max 2.0 s; spoof 1 of 1 files, median 4.0 s, max 4.0 s
 
 Failed files (1):
   line 6: broken.mp4: no video stream
