@@ -266,8 +266,20 @@ async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
         candor_store::validate::path_id("tenant", t).context("API key tenant")?;
     }
     let store = tokio::task::spawn_blocking(move || {
-        candor_store::SqliteStore::open(&dir)
-            .with_context(|| format!("opening the data directory {}", dir.display()))
+        let store = candor_store::SqliteStore::open(&dir)
+            .with_context(|| format!("opening the data directory {}", dir.display()))?;
+        // No session of this process is open yet: any open one was left by a crash.
+        // A store that refuses the write is not a reason to refuse to start: the
+        // sessions still read as interrupted, and the next start tries again.
+        match crate::persist::close_interrupted(&store) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(sessions = n, "closed sessions an earlier run left open"),
+            Err(e) => {
+                crate::metrics::METRICS.record_store_error(&e);
+                tracing::error!(error = %e, "cannot close sessions an earlier run left open");
+            }
+        }
+        anyhow::Ok(store)
     })
     .await
     .context("store open task")??;
