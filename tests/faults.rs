@@ -442,3 +442,79 @@ async fn a_full_disk_stops_storing_but_not_analysing() {
     assert_eq!(stored.segments.len(), 2);
     assert_eq!(stored.summary.unwrap().ended_by, "finished");
 }
+
+/// A data directory on a file system mounted read-only (skipped, saying why, where
+/// the test cannot mount one): the server starts, says from the start that results
+/// are not being stored, analyses and answers a session in full, and still returns
+/// the session stored before the file system went read-only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_data_directory_is_served_without_storing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mount = tmp.path().join("mnt");
+    let Some(_tmpfs) = Tmpfs::mount(&mount, "8m") else {
+        return;
+    };
+    let data_dir = mount.join("data");
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let jpegs = jpeg_frames(&clip, &mkdir(tmp.path().join("frames")));
+
+    // A session stored while the file system was writable.
+    let mut server = Serve::start(&data_dir, tmp.path().join("serve-1.log")).await;
+    let mut c = client(server.grpc).await;
+    let before = analyze(
+        &mut c,
+        KEY_A,
+        jpeg_session("stored", &jpegs),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(before.code(), Code::Ok, "{:?}", before.status);
+    let data = data_dir.clone();
+    eventually("the first session stored", move || {
+        let data = data.clone();
+        async move {
+            candor_store::SqliteStore::open(&data)
+                .unwrap()
+                .get_session("tenant-a", "stored")
+                .is_ok_and(|s| s.summary_json.is_some())
+        }
+    })
+    .await;
+    server.kill();
+    let ro = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&mount)
+        .status()
+        .unwrap();
+    assert!(ro.success(), "remount read-only");
+
+    let server = Serve::start(&data_dir, tmp.path().join("serve-2.log")).await;
+    let metrics = server.metrics().await;
+    assert_eq!(
+        gauge(&metrics, "candor_store_writable"),
+        Some(0.0),
+        "{metrics}"
+    );
+    let health = http_get(server.metrics, "/healthz").await.unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("results are not being stored"), "{health}");
+    assert!(
+        server.log_text().contains("not writable"),
+        "{}",
+        server.log_text()
+    );
+    let mut c = client(server.grpc).await;
+    let live = analyze(
+        &mut c,
+        KEY_A,
+        jpeg_session("unstored", &jpegs),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(live.code(), Code::Ok, "{:?}", live.status);
+    assert_eq!(live.segments().len(), 2);
+    assert_eq!(live.summary().unwrap().ended_by, "finished");
+    let stored = get_session(server.grpc, "stored").await.unwrap();
+    assert_eq!(stored.segments.len(), before.segments().len());
+    assert_eq!(stored.summary.as_ref(), before.summary());
+}

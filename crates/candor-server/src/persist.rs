@@ -130,11 +130,25 @@ pub struct SessionWriter {
 }
 
 impl SessionWriter {
-    /// Starts the writer thread. Enrolments it writes go into `index` too.
-    pub fn spawn(store: Arc<dyn Store>, index: Arc<IdentityIndex>) -> std::io::Result<Self> {
+    /// Starts the writer thread. Enrolments it writes go into `index` too. `writable`:
+    /// whether the store is expected to take writes (a data directory found read-only
+    /// at start is not); the first write that succeeds says so anyway.
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        index: Arc<IdentityIndex>,
+        writable: bool,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let writable = Arc::new(AtomicBool::new(true));
-        crate::metrics::METRICS.store_writable.set(1);
+        crate::metrics::METRICS
+            .store_writable
+            .set(i64::from(writable));
+        if !writable {
+            tracing::error!(
+                "the data directory is not writable: sessions are analysed and answered, \
+                 but their results are not being stored"
+            );
+        }
+        let writable = Arc::new(AtomicBool::new(writable));
         let flag = writable.clone();
         std::thread::Builder::new()
             .name("candor-store-writer".into())
