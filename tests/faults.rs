@@ -142,10 +142,52 @@ fn jpeg_session(id: &str, jpegs: &[Vec<u8>]) -> Vec<proto::AnalyzeRequest> {
     msgs
 }
 
-/// A live session streamed in real time is cut by `kill -9` after its first segment
-/// result. The client gets UNAVAILABLE. A server restarted on the same data directory
-/// returns the session with every segment the client saw, whole, marked `interrupted`
-/// with a summary of them; the store has it closed; and a new session works.
+/// Reads a session's answers until its first segment, keeping the segments.
+async fn until_a_segment(
+    stream: &mut tonic::Streaming<proto::AnalyzeResponse>,
+    seen: &mut Vec<proto::SegmentResult>,
+) {
+    while seen.is_empty() {
+        match stream.message().await.expect("no error before the kill") {
+            Some(proto::AnalyzeResponse {
+                event: Some(Event::Segment(s)),
+            }) => seen.push(s),
+            Some(proto::AnalyzeResponse {
+                event: Some(Event::Summary(s)),
+            }) => panic!("summary before the kill: {s:?}"),
+            Some(_) => {}
+            None => panic!("stream ended before the kill"),
+        }
+    }
+}
+
+/// What a client sees of a dead server: any segment already in flight (kept in
+/// `seen`), then an error status, never OK or a summary.
+async fn until_the_error(
+    stream: &mut tonic::Streaming<proto::AnalyzeResponse>,
+    seen: &mut Vec<proto::SegmentResult>,
+) -> tonic::Status {
+    loop {
+        match stream.message().await {
+            Ok(Some(proto::AnalyzeResponse {
+                event: Some(Event::Segment(s)),
+            })) => seen.push(s),
+            Ok(Some(proto::AnalyzeResponse {
+                event: Some(Event::Summary(s)),
+            })) => panic!("summary from a killed server: {s:?}"),
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the stream of a killed server ended with OK"),
+            Err(status) => return status,
+        }
+    }
+}
+
+/// Two live sessions streamed in real time are cut by `kill -9` once each has a
+/// segment result. Each client gets a status meaning UNAVAILABLE, and new calls get
+/// UNAVAILABLE while the server is down. A server restarted on the same data
+/// directory returns each session with every segment its client saw, whole, marked
+/// `interrupted` with a summary of them (GetSession and WatchSession); the store has
+/// them closed; and a new session works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_leaves_interrupted_sessions_with_their_segments() {
     let tmp = tempfile::tempdir().unwrap();
@@ -169,55 +211,41 @@ async fn a_killed_server_leaves_interrupted_sessions_with_their_segments() {
 
     let mut server = Serve::start(&data_dir, tmp.path().join("serve-1.log")).await;
     let c = client(server.grpc).await;
-    let (tx, call) = open_session(&c, "call-killed", MediaFormat::Jpeg).await;
-    // Real time: one frame every 40 ms, as a camera sends them.
+    let ids = ["call-killed-1", "call-killed-2"];
+    let (tx1, call1) = open_session(&c, ids[0], MediaFormat::Jpeg).await;
+    let (tx2, call2) = open_session(&c, ids[1], MediaFormat::Jpeg).await;
+    // Real time: one frame every 40 ms to each session, as cameras send them.
     let sender = tokio::spawn(async move {
         for (i, j) in jpegs.into_iter().enumerate() {
-            if tx.send(frame(i as i64 * 40_000, j, 0, 0)).await.is_err() {
+            let pts = i as i64 * 40_000;
+            let sent1 = tx1.send(frame(pts, j.clone(), 0, 0)).await;
+            let sent2 = tx2.send(frame(pts, j, 0, 0)).await;
+            if sent1.is_err() || sent2.is_err() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(40)).await;
         }
-        let _ = tx.send(finish()).await;
     });
-    let mut stream = call.expect("session accepted").into_inner();
-    let mut seen: Vec<proto::SegmentResult> = Vec::new();
-    while seen.is_empty() {
-        match stream.message().await.expect("no error before the kill") {
-            Some(proto::AnalyzeResponse {
-                event: Some(Event::Segment(s)),
-            }) => seen.push(s),
-            Some(proto::AnalyzeResponse {
-                event: Some(Event::Summary(s)),
-            }) => panic!("summary before the kill: {s:?}"),
-            Some(_) => {}
-            None => panic!("stream ended before the kill"),
-        }
+    let mut streams = [
+        call1.expect("session accepted").into_inner(),
+        call2.expect("session accepted").into_inner(),
+    ];
+    let mut seen: [Vec<proto::SegmentResult>; 2] = Default::default();
+    for (stream, seen) in streams.iter_mut().zip(seen.iter_mut()) {
+        until_a_segment(stream, seen).await;
     }
     server.kill();
-    // What the client sees of the dead server: any segment already in flight, then a
-    // status that says to retry elsewhere, never OK or a summary.
-    let status = loop {
-        match stream.message().await {
-            Ok(Some(proto::AnalyzeResponse {
-                event: Some(Event::Segment(s)),
-            })) => seen.push(s),
-            Ok(Some(proto::AnalyzeResponse {
-                event: Some(Event::Summary(s)),
-            })) => panic!("summary from a killed server: {s:?}"),
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("the stream of a killed server ended with OK"),
-            Err(status) => break status,
-        }
-    };
-    // A dead server sends no status: the client's library makes one from the broken
-    // connection. grpcio says UNAVAILABLE; tonic says UNKNOWN with the connection
-    // reset as its source, which `lost_connection` (and `candor stream`) recognise.
-    eprintln!("client status after the kill: {status:?}");
-    assert!(
-        status.code() == Code::Unavailable || candor_server::lost_connection(&status),
-        "{status:?}"
-    );
+    for (stream, seen) in streams.iter_mut().zip(seen.iter_mut()) {
+        // A dead server sends no status: the client's library makes one from the
+        // broken connection. tonic says UNKNOWN with the connection reset as its
+        // source, which `lost_connection` (and `candor stream`) recognise.
+        let status = until_the_error(stream, seen).await;
+        eprintln!("client status after the kill: {status:?}");
+        assert!(
+            status.code() == Code::Unavailable || candor_server::lost_connection(&status),
+            "{status:?}"
+        );
+    }
     sender.abort();
     // While it is down, a new call is refused with UNAVAILABLE: retry elsewhere.
     let down = Channel::from_shared(format!("http://{}", server.grpc))
@@ -226,7 +254,7 @@ async fn a_killed_server_leaves_interrupted_sessions_with_their_segments() {
     let refused = proto::candor_client::CandorClient::new(down)
         .get_session(authed(
             proto::GetSessionRequest {
-                session_id: "call-killed".into(),
+                session_id: ids[0].into(),
             },
             KEY_A,
         ))
@@ -234,48 +262,74 @@ async fn a_killed_server_leaves_interrupted_sessions_with_their_segments() {
         .unwrap_err();
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
 
-    // The dead process left the session open; a restart closes it.
-    let open = candor_store::SqliteStore::open(&data_dir)
-        .unwrap()
-        .get_session("tenant-a", "call-killed")
-        .expect("the session was stored when it opened");
-    assert_eq!(open.ended_at, None, "nothing closed it before the restart");
+    // The dead process left the sessions open; a restart closes them.
+    for id in ids {
+        let open = candor_store::SqliteStore::open(&data_dir)
+            .unwrap()
+            .get_session("tenant-a", id)
+            .expect("the session was stored when it opened");
+        assert_eq!(
+            open.ended_at, None,
+            "nothing closed {id} before the restart"
+        );
+    }
 
     let server = Serve::start(&data_dir, tmp.path().join("serve-2.log")).await;
-    assert!(
-        server.log_text().contains("closed as interrupted"),
-        "{}",
-        server.log_text()
-    );
-    let stored = get_session(server.grpc, "call-killed")
-        .await
-        .expect("the session survives the kill");
-    // Every segment the client saw is stored, whole and equal to what was sent; the
-    // server may have committed one more just before it died.
-    assert!(
-        stored.segments.len() >= seen.len() && stored.segments.len() <= seen.len() + 1,
-        "{} stored, {} seen",
-        stored.segments.len(),
-        seen.len()
-    );
-    for (s, l) in stored.segments.iter().zip(&seen) {
-        let mut l = l.clone();
-        l.timings = s.timings;
-        assert_eq!(s, &l);
+    let log = server.log_text();
+    assert_eq!(log.matches("closed as interrupted").count(), 2, "{log}");
+    for (id, seen) in ids.into_iter().zip(&seen) {
+        let stored = get_session(server.grpc, id)
+            .await
+            .expect("the session survives the kill");
+        // Every segment the client saw is stored, whole and equal to what was sent;
+        // the server may have committed one more just before it died.
+        assert!(
+            stored.segments.len() >= seen.len() && stored.segments.len() <= seen.len() + 1,
+            "{id}: {} stored, {} seen",
+            stored.segments.len(),
+            seen.len()
+        );
+        for (s, l) in stored.segments.iter().zip(seen) {
+            let mut l = l.clone();
+            l.timings = s.timings;
+            assert_eq!(s, &l);
+        }
+        let summary = stored.summary.clone().expect("a summary");
+        assert_eq!(summary.ended_by, "interrupted");
+        assert_eq!(
+            summary.segments as usize,
+            stored.segments.len(),
+            "{summary:?}"
+        );
+        let closed = candor_store::SqliteStore::open(&data_dir)
+            .unwrap()
+            .get_session("tenant-a", id)
+            .unwrap();
+        assert!(closed.ended_at.is_some(), "{closed:?}");
+        assert!(closed.summary_json.unwrap().contains("\"interrupted\""));
+
+        // Watching it replays the stored segments, then the interrupted summary.
+        let mut watch = client(server.grpc)
+            .await
+            .watch_session(authed(
+                proto::WatchSessionRequest {
+                    session_id: id.into(),
+                },
+                KEY_A,
+            ))
+            .await
+            .expect("watch a stored session")
+            .into_inner();
+        let mut events = Vec::new();
+        while let Some(ev) = watch.message().await.unwrap() {
+            events.push(ev.event.unwrap());
+        }
+        assert_eq!(events.len(), stored.segments.len() + 1, "{events:?}");
+        assert!(
+            matches!(events.last(), Some(Event::Summary(s)) if s.ended_by == "interrupted"),
+            "{events:?}"
+        );
     }
-    let summary = stored.summary.expect("a summary");
-    assert_eq!(summary.ended_by, "interrupted");
-    assert_eq!(
-        summary.segments as usize,
-        stored.segments.len(),
-        "{summary:?}"
-    );
-    let closed = candor_store::SqliteStore::open(&data_dir)
-        .unwrap()
-        .get_session("tenant-a", "call-killed")
-        .unwrap();
-    assert!(closed.ended_at.is_some(), "{closed:?}");
-    assert!(closed.summary_json.unwrap().contains("\"interrupted\""));
 
     // The client reconnects and opens a new session on the restarted server.
     let short = jpeg_frames(&clip, &mkdir(tmp.path().join("frames-short")));
