@@ -214,3 +214,96 @@ fn killed_batch_resumes_to_one_result_per_file() {
     );
     assert_eq!(results(&out), want);
 }
+
+/// Kills the batch being run by `cmd` with SIGKILL once at least `done` files are
+/// committed; returns false if it finished first.
+fn kill_after(mut cmd: Command, data: &Path, done: usize) -> bool {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn candor batch");
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if let Some(job) = the_job(data)
+            && (job.info.progress.done + job.info.progress.failed) as usize >= done
+        {
+            child.kill().expect("SIGKILL");
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Two files at a time, killed twice, with files in flight each time, then run to the
+/// end: every file is scored exactly once (a file committed before a kill keeps its
+/// commit time), and results.jsonl and summary.csv hold one result per file.
+#[test]
+fn a_batch_killed_twice_with_files_in_flight_scores_each_file_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut inputs = vec![data_dir().join("talking-heads").display().to_string()];
+    for clip in ["lp_d0_real", "retalking_1_real", "dfdcstyle_gl_real"] {
+        inputs.push(
+            data(&format!("deepfake-samples/{clip}.mp4"))
+                .display()
+                .to_string(),
+        );
+    }
+    let total = 4 + 3;
+    let (data_d, out) = (tmp.path().join("data"), tmp.path().join("out"));
+    let args = ["--jobs", "2"];
+    let mut committed: HashMap<String, Option<i64>> = HashMap::new();
+    for done in [1, 3] {
+        let killed = kill_after(batch_command(&data_d, &out, &inputs, &args), &data_d, done);
+        let job = the_job(&data_d).expect("job recorded");
+        for f in job.files.iter().filter(|f| f.status == JobFileStatus::Done) {
+            if let Some(at) = committed.get(&f.path) {
+                assert_eq!(&f.completed_at, at, "{} was scored twice", f.path);
+            }
+            committed.insert(f.path.clone(), f.completed_at);
+        }
+        eprintln!(
+            "run {done}: killed {killed}, {} of {total} done",
+            committed.len()
+        );
+    }
+    let last = batch(&data_d, &out, &inputs, &args);
+    assert!(last.status.success(), "{}", stderr(&last));
+    assert!(
+        stderr(&last).contains(&format!(
+            "{} scored, {} already done, 0 failed",
+            total - committed.len(),
+            committed.len()
+        )),
+        "{}",
+        stderr(&last)
+    );
+    let job = the_job(&data_d).unwrap();
+    assert_eq!(job.files.len(), total, "one row per file: {:?}", job.files);
+    for f in &job.files {
+        assert_eq!(f.status, JobFileStatus::Done, "{f:?}");
+        if let Some(at) = committed.get(&f.path) {
+            assert_eq!(&f.completed_at, at, "{} was scored twice", f.path);
+        }
+    }
+    let lines = results(&out);
+    let summaries: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["type"] == "summary")
+        .map(|v| v["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries.len(), total, "{summaries:?}");
+    assert_eq!(
+        summaries
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        total,
+        "a file has two summaries: {summaries:?}"
+    );
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), total + 1, "{csv}");
+}

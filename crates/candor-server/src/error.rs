@@ -110,6 +110,35 @@ impl From<PipelineError> for ServiceError {
     }
 }
 
+/// For clients: whether `status` was made by the client's own gRPC library from a
+/// broken connection (the server died or the network dropped) rather than sent by the
+/// server. tonic reports a connection reset mid-stream as UNKNOWN with the I/O error
+/// as its source; it means the same as UNAVAILABLE: retry, on a new session.
+pub fn lost_connection(status: &Status) -> bool {
+    use std::io::ErrorKind as K;
+    let mut source = std::error::Error::source(status);
+    while let Some(e) = source {
+        // h2 keeps the I/O error to itself (no `source`).
+        let io = e
+            .downcast_ref::<std::io::Error>()
+            .or_else(|| e.downcast_ref::<h2::Error>().and_then(h2::Error::get_io));
+        if let Some(io) = io
+            && matches!(
+                io.kind(),
+                K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::ConnectionRefused
+                    | K::BrokenPipe
+                    | K::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +200,14 @@ mod tests {
     fn media_errors_keep_their_message() {
         let s = Status::from(ServiceError::from(MediaError::NoVideoStream));
         assert!(s.message().contains("no video stream"), "{}", s.message());
+    }
+
+    #[test]
+    fn a_reset_connection_is_a_lost_connection_and_a_server_status_is_not() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(lost_connection(&Status::from_error(Box::new(reset))));
+        assert!(!lost_connection(&Status::unavailable("shutting down")));
+        let other = std::io::Error::other("disk on fire");
+        assert!(!lost_connection(&Status::from_error(Box::new(other))));
     }
 }

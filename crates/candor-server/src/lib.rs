@@ -38,5 +38,6 @@ pub mod proto {
 }
 
 pub use auth::{ApiKey, AuthMode, hash_key};
+pub use error::lost_connection;
 pub use run::{RunningServer, ServerSettings, TlsFiles, run, start};
 pub use state::Limits;

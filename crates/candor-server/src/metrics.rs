@@ -24,6 +24,7 @@ pub struct Metrics {
     pub errors: IntCounterVec,
     pub segments: IntCounterVec,
     pub store_errors: IntCounterVec,
+    pub store_writable: IntGauge,
     pub swept: IntCounterVec,
     pub identity_searches: IntCounterVec,
     pub models_serving: IntGauge,
@@ -87,6 +88,12 @@ impl Metrics {
             &["kind"],
         )
         .expect("valid metric");
+        let store_writable = IntGauge::new(
+            "candor_store_writable",
+            "0 while the result store refuses writes (results are not being stored), else 1",
+        )
+        .expect("valid metric");
+        store_writable.set(1);
         let swept = IntCounterVec::new(
             Opts::new(
                 "candor_retention_deleted_total",
@@ -124,6 +131,7 @@ impl Metrics {
             Box::new(errors.clone()),
             Box::new(segments.clone()),
             Box::new(store_errors.clone()),
+            Box::new(store_writable.clone()),
             Box::new(swept.clone()),
             Box::new(identity_searches.clone()),
             Box::new(models_serving.clone()),
@@ -140,6 +148,7 @@ impl Metrics {
             errors,
             segments,
             store_errors,
+            store_writable,
             swept,
             identity_searches,
             models_serving,
@@ -197,9 +206,15 @@ pub async fn serve(
         .await
 }
 
+/// A store that refuses writes leaves the node serving (it still analyses and answers
+/// live sessions), but says so: results are not being kept.
 async fn healthz(State(serving): State<Arc<AtomicBool>>) -> (StatusCode, &'static str) {
     if serving.load(Ordering::Acquire) {
-        (StatusCode::OK, "serving\n")
+        if METRICS.store_writable.get() == 0 {
+            (StatusCode::OK, "serving; results are not being stored\n")
+        } else {
+            (StatusCode::OK, "serving\n")
+        }
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not serving\n")
     }

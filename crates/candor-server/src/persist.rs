@@ -2,10 +2,15 @@
 //! segment and state change as it is judged, the summary when it ends. Writes go to one
 //! dedicated writer thread through an unbounded channel, so a session task never waits
 //! on the disk; each write is its own transaction, so a crash loses at most the write
-//! in flight. Reads for GetSession run through `spawn_blocking`.
+//! in flight. A segment is sent to the client only once its write is committed (or
+//! has failed), so a `kill -9` never loses a result the client has seen. Sessions a
+//! crash left open are closed as `interrupted` when the next server starts. Reads for
+//! GetSession run through `spawn_blocking`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use candor_core::{RiskState, SegmentReport, Summary};
 use candor_store::{NewSession, SessionRecord, Store, StoreError};
@@ -107,22 +112,70 @@ enum Write {
     },
     /// Answers once every write sent before it is done.
     Flush(Sender<()>),
+    /// The same, for async callers.
+    Committed(tokio::sync::oneshot::Sender<()>),
 }
+
+/// How long a session waits for its segment's commit before sending it anyway: a slow
+/// or stalled disk must not hold live results back for long.
+const COMMIT_WAIT: Duration = Duration::from_secs(1);
 
 /// The handle sessions write through. Cheap to clone; never blocks.
 #[derive(Clone)]
 pub struct SessionWriter {
     tx: Sender<Write>,
+    /// False while the store refuses writes (disk full, read-only, locked): results
+    /// are still analysed and sent, but not kept.
+    writable: Arc<AtomicBool>,
 }
 
 impl SessionWriter {
-    /// Starts the writer thread. Enrolments it writes go into `index` too.
-    pub fn spawn(store: Arc<dyn Store>, index: Arc<IdentityIndex>) -> std::io::Result<Self> {
+    /// Starts the writer thread. Enrolments it writes go into `index` too. `writable`:
+    /// whether the store is expected to take writes (a data directory found read-only
+    /// at start is not); the first write that succeeds says so anyway.
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        index: Arc<IdentityIndex>,
+        writable: bool,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        crate::metrics::METRICS
+            .store_writable
+            .set(i64::from(writable));
+        if !writable {
+            tracing::error!(
+                "the data directory is not writable: sessions are analysed and answered, \
+                 but their results are not being stored"
+            );
+        }
+        let writable = Arc::new(AtomicBool::new(writable));
+        let flag = writable.clone();
         std::thread::Builder::new()
             .name("candor-store-writer".into())
-            .spawn(move || write_loop(store.as_ref(), &index, rx))?;
-        Ok(Self { tx })
+            .spawn(move || write_loop(store.as_ref(), &index, &flag, rx))?;
+        Ok(Self { tx, writable })
+    }
+
+    /// Whether the last write that reached the disk succeeded.
+    pub fn writable(&self) -> bool {
+        self.writable.load(Ordering::Acquire)
+    }
+
+    /// Waits until every write sent so far is committed (or has failed), at most
+    /// `COMMIT_WAIT`; at once while the store refuses writes, since waiting would only
+    /// delay results that cannot be kept.
+    pub async fn committed(&self) {
+        if !self.writable() {
+            return;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Write::Committed(tx));
+        if tokio::time::timeout(COMMIT_WAIT, rx).await.is_err() {
+            tracing::warn!(
+                wait_ms = COMMIT_WAIT.as_millis() as u64,
+                "store write slow: result sent before it was committed"
+            );
+        }
     }
 
     fn send(&self, w: Write) {
@@ -261,7 +314,12 @@ impl SessionWriter {
     }
 }
 
-fn write_loop(store: &dyn Store, index: &IdentityIndex, rx: Receiver<Write>) {
+fn write_loop(
+    store: &dyn Store,
+    index: &IdentityIndex,
+    writable: &AtomicBool,
+    rx: Receiver<Write>,
+) {
     // Sessions whose record could not be created (e.g. an id reused while the old
     // session is still stored): their later writes would land on the old record.
     let mut refused: HashSet<(String, String)> = HashSet::new();
@@ -274,7 +332,8 @@ fn write_loop(store: &dyn Store, index: &IdentityIndex, rx: Receiver<Write>) {
                 } else {
                     refused.remove(&(s.tenant.clone(), s.session_id.clone()));
                 }
-                r.map_err(|e| (s.tenant, s.session_id, e))
+                r.map(|()| Done::Written)
+                    .map_err(|e| (s.tenant, s.session_id, e))
             }
             Write::Segment {
                 tenant,
@@ -357,9 +416,14 @@ fn write_loop(store: &dyn Store, index: &IdentityIndex, rx: Receiver<Write>) {
             }),
             Write::Flush(done) => {
                 let _ = done.send(());
-                Ok(())
+                Ok(Done::Skipped)
+            }
+            Write::Committed(done) => {
+                let _ = done.send(());
+                Ok(Done::Skipped)
             }
         };
+        note_writability(writable, &result);
         if let Err((tenant, session, error)) = result {
             crate::metrics::METRICS.record_store_error(&error);
             tracing::warn!(%tenant, %session, %error, "session result not persisted");
@@ -367,7 +431,64 @@ fn write_loop(store: &dyn Store, index: &IdentityIndex, rx: Receiver<Write>) {
     }
 }
 
-type WriteResult = Result<(), (String, String, StoreError)>;
+/// Follows whether the store takes writes: a backend failure (disk full, read-only
+/// file system, lock held elsewhere) marks it unwritable until a write succeeds again.
+/// Refusals of one record (conflict, invalid, not found) say nothing about the disk.
+fn note_writability(writable: &AtomicBool, result: &WriteResult) {
+    let now = match result {
+        Ok(Done::Written) => true,
+        Ok(Done::Skipped) => return,
+        Err((_, _, StoreError::Backend(_))) => false,
+        Err(_) => return,
+    };
+    if writable.swap(now, Ordering::AcqRel) != now {
+        crate::metrics::METRICS.store_writable.set(i64::from(now));
+        if now {
+            tracing::info!("result store writable again: results are being stored");
+        } else {
+            tracing::error!(
+                "result store refuses writes: sessions are analysed and answered, \
+                 but their results are not being stored"
+            );
+        }
+    }
+}
+
+/// Closes the sessions an earlier process left open (it crashed or was killed): each
+/// gets `ended_by = "interrupted"` and a summary built from its stored segments, so
+/// it reads like any ended session. Run at start, before any session opens; returns
+/// how many were closed. Blocking.
+pub fn close_interrupted(store: &dyn Store) -> Result<usize, StoreError> {
+    let open = store.unfinished_sessions()?;
+    for s in &open {
+        let summary = summary_of(&store.segments(&s.tenant, &s.session_id)?);
+        let stored = StoredSummary {
+            summary,
+            ended_by: INTERRUPTED.to_owned(),
+        };
+        let json = serde_json::to_string(&stored)
+            .map_err(|e| StoreError::Invalid(format!("summary: {e}")))?;
+        store.finish_session(&s.tenant, &s.session_id, &json, candor_store::now_ms())?;
+        tracing::warn!(
+            tenant = %s.tenant,
+            session = %s.session_id,
+            segments = s.segments,
+            "session left open by an earlier run closed as interrupted"
+        );
+    }
+    Ok(open.len())
+}
+
+/// How a session the server did not see to its end is marked.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// Whether a write reached the store (only those say whether it takes writes).
+enum Done {
+    Written,
+    Skipped,
+}
+
+type WriteResult = Result<Done, (String, String, StoreError)>;
 
 fn skip_or(
     refused: &HashSet<(String, String)>,
@@ -376,9 +497,11 @@ fn skip_or(
     write: impl FnOnce(&str, &str) -> Result<(), StoreError>,
 ) -> WriteResult {
     if refused.contains(&(tenant.clone(), session_id.clone())) {
-        return Ok(());
+        return Ok(Done::Skipped);
     }
-    write(&tenant, &session_id).map_err(|e| (tenant, session_id, e))
+    write(&tenant, &session_id)
+        .map(|()| Done::Written)
+        .map_err(|e| (tenant, session_id, e))
 }
 
 fn summary_of(segments: &[candor_store::SegmentRecord]) -> Summary {
@@ -453,7 +576,7 @@ fn stored_response(
         // Never finished: the server stopped (or crashed) while it ran.
         None => {
             let s = Summary::from_reports(reports);
-            convert::summary(session_id, &s, s.counts.decoded, true, "interrupted")
+            convert::summary(session_id, &s, s.counts.decoded, true, INTERRUPTED)
         }
     };
     proto::GetSessionResponse {

@@ -265,21 +265,45 @@ async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
     for t in &tenants {
         candor_store::validate::path_id("tenant", t).context("API key tenant")?;
     }
-    let store = tokio::task::spawn_blocking(move || {
-        candor_store::SqliteStore::open(&dir)
-            .with_context(|| format!("opening the data directory {}", dir.display()))
+    let (store, writable) = tokio::task::spawn_blocking(move || {
+        let store = candor_store::SqliteStore::open(&dir)
+            .with_context(|| format!("opening the data directory {}", dir.display()))?;
+        let writable = writable_dir(&dir);
+        // No session of this process is open yet: any open one was left by a crash.
+        // A store that refuses the write is not a reason to refuse to start: the
+        // sessions still read as interrupted, and the next start tries again.
+        match crate::persist::close_interrupted(&store) {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(sessions = n, "closed sessions an earlier run left open"),
+            Err(e) => {
+                crate::metrics::METRICS.record_store_error(&e);
+                tracing::error!(error = %e, "cannot close sessions an earlier run left open");
+            }
+        }
+        anyhow::Ok((store, writable))
     })
     .await
     .context("store open task")??;
     let store: Arc<dyn Store> = Arc::new(store);
     let index = Arc::new(IdentityIndex::new(store.clone()));
-    let writer =
-        SessionWriter::spawn(store.clone(), index.clone()).context("starting the store writer")?;
+    let writer = SessionWriter::spawn(store.clone(), index.clone(), writable)
+        .context("starting the store writer")?;
     Ok(Persistence {
         store,
         writer,
         index,
     })
+}
+
+/// Whether files can be written in `dir`. SQLite opens an existing database on a
+/// read-only file system and fails only at the first write; this finds out at start,
+/// so health and metrics say so before any session is lost. (Permissions alone do
+/// not tell: root ignores them.)
+fn writable_dir(dir: &std::path::Path) -> bool {
+    let probe = dir.join(".candor-write-probe");
+    let ok = std::fs::write(&probe, b"probe").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
 }
 
 /// Runs until `signal` resolves, then shuts down gracefully. What `candor serve` calls.

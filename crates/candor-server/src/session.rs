@@ -409,6 +409,12 @@ impl Running<'_> {
                 );
             }
         }
+        // The client sees the segment only once it is on disk: a crash after this
+        // point cannot take back a result the platform has already acted on.
+        if let Some(w) = self.writer() {
+            w.committed().await;
+        }
+        let meta = self.meta();
         let timings = proto::StageTimings {
             analysis_ms: analysis_time.as_secs_f32() * 1000.0,
             result_latency_ms: latency.as_secs_f32() * 1000.0,

@@ -63,6 +63,11 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<Vec<SessionRecord>>;
 
+    /// Sessions of every tenant that have no end recorded, oldest first: after a
+    /// crash, those the dead process left open (the tenant is in each record). Only
+    /// for start-up, before this process opens sessions of its own.
+    fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>>;
+
     // ---- segments ----
 
     /// Appends one judged segment, in its own transaction. Replaying the same index

@@ -1426,3 +1426,39 @@ fn blocklist_entries_and_audit_lines_expire_with_the_tenant_retention() {
     assert_eq!(store.blocklist("long").unwrap().len(), 1);
     assert_eq!(store.audit_log("long", 10).unwrap().len(), 1);
 }
+
+/// What a server closes at start after a crash: the sessions of every tenant with no
+/// end recorded, oldest first, with their segment counts; finished ones are left out.
+#[test]
+fn unfinished_sessions_are_those_of_every_tenant_without_an_end() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    store
+        .create_session(&new_session("t1", "late", None, NOW))
+        .unwrap();
+    store
+        .create_session(&new_session("t2", "early", None, NOW - 1000))
+        .unwrap();
+    store
+        .create_session(&new_session("t1", "done", None, NOW - 2000))
+        .unwrap();
+    store
+        .append_segment("t2", "early", &seg(0, RiskState::Clear))
+        .unwrap();
+    store.finish_session("t1", "done", "{}", NOW).unwrap();
+    let open: Vec<(String, String, u32)> = store
+        .unfinished_sessions()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.tenant, s.session_id, s.segments))
+        .collect();
+    assert_eq!(
+        open,
+        [
+            ("t2".to_owned(), "early".to_owned(), 1),
+            ("t1".to_owned(), "late".to_owned(), 0)
+        ]
+    );
+    store.finish_session("t2", "early", "{}", NOW).unwrap();
+    store.finish_session("t1", "late", "{}", NOW).unwrap();
+    assert!(store.unfinished_sessions().unwrap().is_empty());
+}

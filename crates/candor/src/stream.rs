@@ -156,7 +156,17 @@ async fn stream(args: StreamArgs) -> Result<ExitCode> {
         .context("Analyze call refused")?
         .into_inner();
     let mut worst = proto::RiskState::Unspecified;
-    while let Some(msg) = responses.message().await.context("stream from server")? {
+    loop {
+        let msg = match responses.message().await {
+            Ok(Some(msg)) => msg,
+            Ok(None) => break,
+            Err(s) if candor_server::lost_connection(&s) => bail!(
+                "connection to the server lost (UNAVAILABLE: {}): the segments received \
+                 so far are stored; start a new session to go on",
+                s.message()
+            ),
+            Err(s) => return Err(s).context("stream from server"),
+        };
         if args.json {
             println!("{}", describe_json(&msg));
         }

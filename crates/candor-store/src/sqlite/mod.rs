@@ -223,6 +223,10 @@ impl Store for SqliteStore {
         sessions::get(self, tenant, session_id)
     }
 
+    fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>> {
+        sessions::unfinished(self)
+    }
+
     fn list_sessions(
         &self,
         tenant: &str,

@@ -120,6 +120,17 @@ pub(super) fn get(store: &SqliteStore, tenant: &str, session_id: &str) -> Result
     })
 }
 
+pub(super) fn unfinished(store: &SqliteStore) -> Result<Vec<SessionRecord>> {
+    store.read(|tx| {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.ended_at IS NULL
+             ORDER BY s.started_at, s.tenant, s.session_id"
+        ))?;
+        let rows = stmt.query_map([], session_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    })
+}
+
 pub(super) fn list(
     store: &SqliteStore,
     tenant: &str,
