@@ -53,12 +53,7 @@ fn start_for(id: &str, candidate: &str, format: MediaFormat) -> AnalyzeRequest {
 /// One session: `start` for `candidate`, the JPEG frames at 25 fps, `finish`.
 fn session(id: &str, candidate: &str, jpegs: &[Vec<u8>]) -> Vec<AnalyzeRequest> {
     let mut msgs = vec![start_for(id, candidate, MediaFormat::Jpeg)];
-    msgs.extend(
-        jpegs
-            .iter()
-            .enumerate()
-            .map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)),
-    );
+    msgs.extend(frames_at_25fps(jpegs));
     msgs.push(finish());
     msgs
 }

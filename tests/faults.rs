@@ -132,12 +132,7 @@ async fn get_session(
 /// Every frame of `clip` as JPEG frame messages, 40 ms apart, after a start message.
 fn jpeg_session(id: &str, jpegs: &[Vec<u8>]) -> Vec<proto::AnalyzeRequest> {
     let mut msgs = vec![start_msg(id, MediaFormat::Jpeg)];
-    msgs.extend(
-        jpegs
-            .iter()
-            .enumerate()
-            .map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)),
-    );
+    msgs.extend(frames_at_25fps(jpegs));
     msgs.push(finish());
     msgs
 }

@@ -1604,9 +1604,7 @@ async fn bad_timestamps_and_a_bad_picture_do_not_end_a_session() {
     let mut c = client(server.grpc_addr).await;
     let reference = {
         let mut msgs = vec![start_msg("clean", MediaFormat::Jpeg)];
-        msgs.extend(
-            (jpegs.iter().enumerate()).map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)),
-        );
+        msgs.extend(frames_at_25fps(&jpegs));
         msgs.push(finish());
         analyze(&mut c, KEY_A, msgs, NO_GAP).await
     };
@@ -1681,7 +1679,7 @@ async fn an_oversized_message_is_refused_and_what_came_before_is_kept() {
     let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
     let mut c = client(server.grpc_addr).await;
     let mut msgs = vec![start_msg("huge", MediaFormat::Jpeg)];
-    msgs.extend((jpegs.iter().enumerate()).map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)));
+    msgs.extend(frames_at_25fps(&jpegs));
     // Beyond the transport limit (the message limit plus 1 MiB of headroom).
     msgs.push(frame(10_000_000, vec![0; 4 << 20], 0, 0));
     let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;

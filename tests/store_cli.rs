@@ -33,12 +33,7 @@ async fn live_sessions(
             s.candidate_ref = Some((*candidate).to_owned());
         }
         let mut msgs = vec![start];
-        msgs.extend(
-            jpegs
-                .iter()
-                .enumerate()
-                .map(|(i, j)| frame(i as i64 * 40_000, j.clone(), 0, 0)),
-        );
+        msgs.extend(frames_at_25fps(&jpegs));
         msgs.push(finish());
         let out = analyze(&mut c, key, msgs, std::time::Duration::ZERO).await;
         assert_eq!(out.code(), Code::Ok, "{:?}", out.status);

@@ -137,6 +137,12 @@ pub fn frame(pts_us: i64, data: Vec<u8>, width: u32, height: u32) -> AnalyzeRequ
     }
 }
 
+/// Picture frame messages (JPEG, PNG) 40 ms apart, as a 25 fps camera sends them,
+/// from time 0.
+pub fn frames_at_25fps(pictures: &[Vec<u8>]) -> impl Iterator<Item = AnalyzeRequest> + '_ {
+    (pictures.iter().enumerate()).map(|(i, p)| frame(i as i64 * 40_000, p.clone(), 0, 0))
+}
+
 pub fn finish() -> AnalyzeRequest {
     AnalyzeRequest {
         message: Some(Message::Finish(proto::Finish {})),

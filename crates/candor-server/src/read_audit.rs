@@ -41,12 +41,7 @@ pub fn record(
         return;
     };
     let tenant = tenant.to_owned();
-    let entry = NewAuditEntry {
-        kind: kind.into(),
-        session_id: session_id.map(str::to_owned),
-        caller: Some(caller),
-        detail_json: serde_json::json!({ "job_id": job_id }).to_string(),
-    };
+    let entry = NewAuditEntry::read(kind, session_id, job_id, caller);
     tokio::task::spawn_blocking(move || {
         if let Err(error) = store.append_audit(&tenant, &entry) {
             METRICS.store_errors.with_label_values(&["audit"]).inc();

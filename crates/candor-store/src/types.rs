@@ -435,6 +435,24 @@ pub struct NewAuditEntry {
     pub detail_json: String,
 }
 
+impl NewAuditEntry {
+    /// A read of stored results: `kind` names what was read (e.g. `read_session`), the
+    /// session or the batch job it was.
+    pub fn read(
+        kind: &str,
+        session_id: Option<&str>,
+        job_id: Option<&str>,
+        caller: String,
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            session_id: session_id.map(str::to_owned),
+            caller: Some(caller),
+            detail_json: serde_json::json!({ "job_id": job_id }).to_string(),
+        }
+    }
+}
+
 /// A stored audit log line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {

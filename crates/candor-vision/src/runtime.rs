@@ -96,6 +96,27 @@ impl std::fmt::Display for ExecutionProvider {
     }
 }
 
+/// `cpu`, `cuda` or `cuda:N`, as [`Display`](std::fmt::Display) writes it.
+impl std::str::FromStr for ExecutionProvider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            None if s == "cpu" => Ok(Self::Cpu),
+            None if s == "cuda" => Ok(Self::Cuda { device_id: 0 }),
+            Some(("cuda", n)) => n
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .map(|device_id| Self::Cuda { device_id })
+                .ok_or_else(|| format!("bad GPU number {n:?} in {s:?}")),
+            _ => Err(format!(
+                "unknown device {s:?}: expected cpu, cuda or cuda:N"
+            )),
+        }
+    }
+}
+
 /// Session settings shared by every model wrapper.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuntimeOptions {
@@ -233,6 +254,20 @@ mod tests {
         if runtime_library().is_none() {
             let err = init_runtime("/nonexistent/libonnxruntime.so");
             assert!(matches!(err, Err(VisionError::Runtime(_))), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn devices_read_back_as_they_are_written() {
+        for ep in [
+            ExecutionProvider::Cpu,
+            ExecutionProvider::Cuda { device_id: 3 },
+        ] {
+            assert_eq!(ep.to_string().parse::<ExecutionProvider>(), Ok(ep));
+        }
+        assert_eq!("cuda".parse(), Ok(ExecutionProvider::Cuda { device_id: 0 }));
+        for bad in ["gpu", "cuda:-1", "cuda:x", "cpu:0", ""] {
+            assert!(bad.parse::<ExecutionProvider>().is_err(), "{bad}");
         }
     }
 

@@ -78,12 +78,8 @@ fn audit(
     job_id: Option<&str>,
 ) -> Result<()> {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let entry = candor_store::NewAuditEntry {
-        kind: kind.into(),
-        session_id: session_id.map(str::to_owned),
-        caller: Some(format!("candor report, local user {user}")),
-        detail_json: serde_json::json!({ "job_id": job_id }).to_string(),
-    };
+    let caller = format!("candor report, local user {user}");
+    let entry = candor_store::NewAuditEntry::read(kind, session_id, job_id, caller);
     store
         .append_audit(tenant, &entry)
         .context("writing the report's read to the audit log")

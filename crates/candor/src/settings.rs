@@ -60,25 +60,8 @@ pub struct ModelArgs {
     /// CUDA build of ONNX Runtime, `scripts/setup --gpu`, passed as --ort-library).
     /// A model that cannot start on the GPU is an error at start, never a silent
     /// fall back to CPU.
-    #[arg(long, env = "CANDOR_DEVICE", default_value = "cpu", value_parser = parse_device)]
+    #[arg(long, env = "CANDOR_DEVICE", default_value = "cpu")]
     pub device: ExecutionProvider,
-}
-
-/// `cpu`, `cuda` or `cuda:N`.
-fn parse_device(s: &str) -> Result<ExecutionProvider, String> {
-    match s.split_once(':') {
-        None if s == "cpu" => Ok(ExecutionProvider::Cpu),
-        None if s == "cuda" => Ok(ExecutionProvider::Cuda { device_id: 0 }),
-        Some(("cuda", n)) => n
-            .parse::<i32>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|device_id| ExecutionProvider::Cuda { device_id })
-            .ok_or_else(|| format!("bad GPU number {n:?} in {s:?}")),
-        _ => Err(format!(
-            "unknown device {s:?}: expected cpu, cuda or cuda:N"
-        )),
-    }
 }
 
 #[derive(Debug, Clone, Args)]
