@@ -35,7 +35,7 @@ JPEG_QUALITY = 90
 WEIGHTS = "weights/efficientnet-lite0-57934424.pth.gz"
 PY_DIR = "py"
 FIELDS = ("file", "set", "split", "group", "weight", *data.LM_COLUMNS)
-BUDGET_MIB = 55  # pack + checkout; the device takes 64 MiB in all
+BUDGET_MIB = 60  # pack + checkout; the device takes 64 MiB in all, a margin kept
 
 
 def limited(rows, limit):
