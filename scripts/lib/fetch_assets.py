@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Puts every model and sample listed in models/manifest.toml in place, checked by sha256.
 
-Each file is taken from the mirror folder when present there, otherwise downloaded from
-its `url`. A file already in place with the right hash is left alone (quiet re-runs).
+Each file is taken from the repository when the entry names a `committed` path (models the
+project trains itself, relative to the manifest's folder), else from the mirror folder when
+present there, otherwise downloaded from its `url`. A file already in place with the right hash is left alone (quiet re-runs).
 A hash mismatch anywhere is a hard error naming the file.
 """
 
@@ -65,8 +66,10 @@ def main():
     args = ap.parse_args()
     with open(args.manifest, "rb") as f:
         manifest = tomllib.load(f)
+    here = os.path.dirname(os.path.abspath(args.manifest))
     for m in manifest.get("model", []):
-        install(m, os.path.join(args.model_mirror, m["file"]), args.models_out)
+        source = os.path.join(here, m["committed"]) if "committed" in m else os.path.join(args.model_mirror, m["file"])
+        install(m, source, args.models_out)
     for s in manifest.get("sample", []):
         install(s, os.path.join(args.data_mirror, s["mirror_path"]), args.samples_out)
 

@@ -178,6 +178,20 @@ pub enum Border {
     Constant(u8),
     /// The nearest edge pixel (OpenCV `BORDER_REPLICATE`).
     Replicate,
+    /// Mirrored without repeating the edge pixel, `…dcb|abcd…` (OpenCV
+    /// `BORDER_REFLECT_101`): what the project's SBI training crops use.
+    Reflect101,
+}
+
+/// OpenCV's `borderInterpolate` for `BORDER_REFLECT_101`: index `p` folded into `0..n`.
+fn reflect_101(mut p: i64, n: i64) -> i64 {
+    if n == 1 {
+        return 0;
+    }
+    while p < 0 || p >= n {
+        p = if p < 0 { -p } else { 2 * n - 2 - p };
+    }
+    p
 }
 
 /// Bits of sub-pixel precision OpenCV keeps for remapping (`INTER_BITS`).
@@ -277,6 +291,11 @@ pub fn warp_affine_bilinear_into(
                     let tap = match border {
                         Border::Replicate => {
                             let (x, y) = (x.clamp(0, sw - 1), y.clamp(0, sh - 1));
+                            let o = y as usize * stride + x as usize * 3;
+                            [data[o], data[o + 1], data[o + 2]]
+                        }
+                        Border::Reflect101 => {
+                            let (x, y) = (reflect_101(x, sw), reflect_101(y, sh));
                             let o = y as usize * stride + x as usize * 3;
                             [data[o], data[o + 1], data[o + 2]]
                         }
@@ -523,6 +542,26 @@ mod tests {
             zero.data.chunks(3).map(|p| p[0]).collect::<Vec<_>>(),
             [50, 150, 100]
         );
+    }
+
+    #[test]
+    fn reflect_101_mirrors_without_the_edge_pixel() {
+        // Row [0, 100, 200] read at x = -1, -2, 3, 4: 100, 200, 100, 0 (…cb|abc|ba…).
+        let img = BgrImage::new(3, 1, vec![0, 0, 0, 100, 100, 100, 200, 200, 200]).unwrap();
+        let left = [[1.0, 0.0, -2.0], [0.0, 1.0, 0.0]];
+        let out = warp_affine_bilinear(&img, &left, 2, 1, Border::Reflect101).unwrap();
+        assert_eq!(
+            out.data.chunks(3).map(|p| p[0]).collect::<Vec<_>>(),
+            [200, 100]
+        );
+        let right = [[1.0, 0.0, 3.0], [0.0, 1.0, 0.0]];
+        let out = warp_affine_bilinear(&img, &right, 2, 1, Border::Reflect101).unwrap();
+        assert_eq!(
+            out.data.chunks(3).map(|p| p[0]).collect::<Vec<_>>(),
+            [100, 0]
+        );
+        assert_eq!(reflect_101(-7, 3), 1);
+        assert_eq!(reflect_101(5, 1), 0);
     }
 
     #[test]

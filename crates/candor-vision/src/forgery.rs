@@ -46,10 +46,21 @@ pub enum CropRotation {
     EyeLine,
 }
 
+/// What the crop reads where it runs past the picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CropBorder {
+    /// The nearest edge pixel.
+    #[default]
+    Replicate,
+    /// Mirrored, edge pixel not repeated: the SBI training crop's rule.
+    Reflect101,
+}
+
 /// How a forgery model's input is cut from the frame, given YuNet's 5 landmarks:
 /// a square of side `factor × max(inter-ocular distance, eyes-to-mouth distance)`,
 /// centred as `crop_centre` says, turned upright as `crop_rotation` says, resampled
-/// to `input_side` pixels (bilinear, edge pixels repeated outside the frame).
+/// to `input_side` pixels (bilinear; outside the frame as `crop_border` says).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForgeryConfig {
@@ -70,6 +81,8 @@ pub struct ForgeryConfig {
     pub crop_centre: CropCentre,
     #[serde(default)]
     pub crop_rotation: CropRotation,
+    #[serde(default)]
+    pub crop_border: CropBorder,
     /// Name of the output holding P(fake) per face, shape [N, 1].
     pub output: String,
 }
@@ -168,7 +181,11 @@ impl ForgeryModel {
             VisionError::BadInput("face landmarks too close together to crop".into())
         })?;
         let m = square.crop_to_image(self.cfg.input_side);
-        warp_affine_bilinear_into(image, &m, Border::Replicate, &mut self.crop)?;
+        let border = match self.cfg.crop_border {
+            CropBorder::Replicate => Border::Replicate,
+            CropBorder::Reflect101 => Border::Reflect101,
+        };
+        warp_affine_bilinear_into(image, &m, border, &mut self.crop)?;
         Ok(&self.crop)
     }
 
@@ -259,6 +276,7 @@ mod tests {
             crop_factor: 2.86,
             crop_centre: centre,
             crop_rotation: CropRotation::EyesToMouth,
+            crop_border: CropBorder::Replicate,
             output: "fake_prob".into(),
         }
     }
@@ -331,6 +349,35 @@ mod tests {
         );
         // Centre between the eyes' midpoint (90, 110) and the mouth's (80, 150).
         assert_eq!((sq.cx, sq.cy), (85.0, 130.0));
+    }
+
+    #[test]
+    fn sbi_crop_matches_the_training_convention() {
+        // training/README.md's worked example: frame -> crop matrix M at 224 px.
+        let f = face([
+            (80.0, 90.0),
+            (140.0, 100.0),
+            (112.0, 130.0),
+            (88.0, 160.0),
+            (136.0, 168.0),
+        ]);
+        let c = ForgeryConfig {
+            input_side: 224,
+            crop_factor: 3.0,
+            crop_rotation: CropRotation::EyeLine,
+            ..cfg(CropCentre::FaceCentre)
+        };
+        let sq = c.crop_square(&f).unwrap();
+        let m = crate::align::invert_affine(&sq.crop_to_image(224)).unwrap();
+        let want = [
+            [1.066954, 0.177826, -29.460319],
+            [-0.177826, 1.066954, -6.431895],
+        ];
+        for (row, want_row) in m.iter().zip(want) {
+            for (v, w) in row.iter().zip(want_row) {
+                assert!((v - w).abs() < 1e-5, "{m:?}");
+            }
+        }
     }
 
     #[test]
