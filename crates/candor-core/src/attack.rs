@@ -11,7 +11,12 @@ impl AttackTerm {
     /// What the term calibrates: the transformed statistic of its signal, when the
     /// segment carries the signal on enough frames.
     pub fn feature(&self, s: &Segment) -> Option<f32> {
-        let stats = s.signal(&self.signal)?;
+        self.feature_of(&self.signal, s)
+    }
+
+    /// The same reading of any signal, as the term reads its own.
+    pub fn feature_of(&self, signal: &str, s: &Segment) -> Option<f32> {
+        let stats = s.signal(signal)?;
         if stats.frames < self.min_frames.max(1) {
             return None;
         }
@@ -22,9 +27,14 @@ impl AttackTerm {
         Some(self.transform.apply(value))
     }
 
-    /// The term's calibrated probability at even odds.
+    /// The term's calibrated probability at even odds; `None` unless every input is
+    /// measured.
     pub fn probability(&self, s: &Segment) -> Option<f32> {
-        Some(sigmoid(self.a * self.feature(s)? + self.b))
+        let mut z = self.a * self.feature(s)? + self.b;
+        for input in &self.also {
+            z += input.a * self.feature_of(&input.signal, s)?;
+        }
+        Some(sigmoid(z))
     }
 }
 
@@ -67,6 +77,7 @@ mod tests {
             b,
             min_frames: 2,
             calibrated_on: "test".into(),
+            also: Vec::new(),
         }
     }
 
@@ -107,5 +118,25 @@ mod tests {
         let s = segment(&[("liveness", 0.2, 4), ("x_fake", 0.5, 1)]);
         assert!((cfg.attack_score(&s).unwrap() - 4.0 / 23.0).abs() < 1e-5);
         assert_eq!(cfg.attack_score(&segment(&[])), None);
+    }
+
+    #[test]
+    fn a_term_over_several_signals_adds_them_and_needs_each() {
+        use crate::config::AttackInput;
+        // logit(0.5) = 0 for x, logit(0.8) = ln 4 for y: z = 1 x 0 + 0.5 ln 4 + 0 = ln 2.
+        let t = AttackTerm {
+            also: vec![AttackInput {
+                signal: "y_fake".into(),
+                a: 0.5,
+            }],
+            ..term("x_fake", FeatureTransform::Logit, 1.0, 0.0)
+        };
+        let s = segment(&[("x_fake", 0.5, 4), ("y_fake", 0.8, 4)]);
+        assert!((t.probability(&s).unwrap() - 2.0 / 3.0).abs() < 1e-5);
+        assert_eq!(t.probability(&segment(&[("x_fake", 0.5, 4)])), None);
+        assert_eq!(
+            t.probability(&segment(&[("x_fake", 0.5, 4), ("y_fake", 0.8, 1)])),
+            None
+        );
     }
 }

@@ -23,7 +23,12 @@ impl AnalysisConfig {
     pub fn fused_signals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let named = self.synthetic.terms.iter().map(|t| &t.signal);
-        for signal in named.chain(self.attack.terms.iter().map(|t| &t.signal)) {
+        let attack = self
+            .attack
+            .terms
+            .iter()
+            .flat_map(|t| std::iter::once(&t.signal).chain(t.also.iter().map(|i| &i.signal)));
+        for signal in named.chain(attack) {
             if !out.contains(signal) {
                 out.push(signal.clone());
             }
@@ -109,6 +114,13 @@ pub struct LivenessThresholds {
     /// hovering at a threshold does not flap with the transport, and a brief dip of an
     /// ordinary webcam does not alert.
     pub hysteresis: f32,
+    /// In video, a live score under `alert_below` alerts only when the picture behaves
+    /// like one (frozen, looped, moving as a rigid plane) or the score is below this
+    /// line; otherwise it stays `suspicious`. Recorded film and TV footage reads 0.25 to
+    /// 0.45 on the liveness model, as a print does, while screens read near 0. A
+    /// still has no motion to corroborate with, so its live score decides alone.
+    /// Default 0.15.
+    pub alert_alone_below: f32,
 }
 
 impl Default for LivenessThresholds {
@@ -117,6 +129,7 @@ impl Default for LivenessThresholds {
             suspicious_below: 0.6,
             alert_below: 0.5,
             hysteresis: 0.08,
+            alert_alone_below: 0.15,
         }
     }
 }
@@ -280,9 +293,10 @@ pub enum Statistic {
     Median,
 }
 
-/// One calibrated attack signal: `sigmoid(a × transform(statistic of signal) + b)` is
-/// the probability, at even odds, that the segment shows an attack of the kind the
-/// signal sees (Platt scaling fitted by `candor eval --fit-out`).
+/// One calibrated attack term: `sigmoid(a × transform(statistic of signal) + Σ also
+/// + b)` is the probability, at even odds, that the segment shows an attack of the kind
+/// the term sees (Platt scaling, or a logistic model over several face-forgery signals,
+/// fitted by `candor eval --fit-out`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttackTerm {
@@ -295,6 +309,19 @@ pub struct AttackTerm {
     pub min_frames: u32,
     /// The attacks the term was calibrated on (`spoof`, `fake`), for people reading it.
     pub calibrated_on: String,
+    /// Further signals read the same way, each with its own weight: one term over
+    /// several detectors of one kind of attack, so that they add up rather than the
+    /// noisiest of them setting the score. Each must be measured for the term to count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<AttackInput>,
+}
+
+/// A further signal of an [`AttackTerm`] and its weight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttackInput {
+    pub signal: String,
+    pub a: f32,
 }
 
 /// The fused attack confidence a segment reports (`attack_score`): each term's
@@ -358,6 +385,11 @@ impl AnalysisConfig {
         {
             return Err(ConfigError::Invalid(
                 "liveness thresholds must lie in [0, 1] and the hysteresis in [0, 0.5]".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&l.alert_alone_below) || l.alert_alone_below > l.alert_below {
+            return Err(ConfigError::Invalid(
+                "liveness.alert_alone_below must lie in 0..=alert_below".into(),
             ));
         }
         if l.alert_below > l.suspicious_below {

@@ -5,6 +5,12 @@
 //! when the score lies clearly beyond the threshold (by the hysteresis margin), and
 //! keeps a state it is in while the score stays within the margin of it. Fed every
 //! judged segment in order, after the fusion.
+//!
+//! In video, the live score alone does not alert: recorded footage (a film scene, a TV
+//! clip) reads as low as a print. It alerts when the picture behaves like one (frozen,
+//! looped, moving as a rigid plane) or the score is extreme (a screen); otherwise the
+//! segment stays `suspicious`. A still has no motion to corroborate with, so there the
+//! live score decides alone.
 
 use crate::codes;
 use crate::config::LivenessThresholds;
@@ -54,17 +60,45 @@ impl Hysteresis {
         if self.thresholds.hysteresis <= 0.0 {
             return;
         }
-        let state = self.state(live.mean);
+        let mut state = self.state(live.mean);
+        let uncorroborated = state == RiskState::Alert && !self.corroborated(segment, a, live.mean);
+        if uncorroborated {
+            state = RiskState::Suspicious;
+        }
         self.previous = state;
         a.reasons
             .retain(|r| r.code != codes::LIVENESS_LOW && r.code != codes::LIVE_FACE);
         if state != RiskState::Clear {
             let m = self.thresholds.hysteresis;
-            let how = format!(", entered {m:.2} beyond it and held within {m:.2} of it");
+            let mut how = format!(", entered {m:.2} beyond it and held within {m:.2} of it");
+            if uncorroborated {
+                how.push_str(&format!(
+                    "; not alert: below {:.2} but above {:.2}, and the picture moves like a \
+                     live one (not frozen, looped or rigid)",
+                    self.thresholds.alert_below, self.thresholds.alert_alone_below
+                ));
+            }
             let rule = LivenessRule(self.thresholds.clone());
             a.reasons.push(rule.reason(live, state, &how));
         }
         a.state = settle(&mut a.reasons, segment);
+    }
+}
+
+impl Hysteresis {
+    /// Whether an alert on the live score stands: an extreme score, a still (no motion
+    /// measured), or a presence reason saying the picture is not a live feed.
+    fn corroborated(&self, segment: &Segment, a: &Assessment, live: f32) -> bool {
+        const PICTURE_LIKE: [&str; 3] = [
+            codes::FROZEN_VIDEO,
+            codes::LOOPED_VIDEO,
+            codes::RIGID_MOTION,
+        ];
+        live < self.thresholds.alert_alone_below
+            || segment.signal(names::FRAME_CHANGE).is_none()
+            || a.reasons
+                .iter()
+                .any(|r| PICTURE_LIKE.contains(&r.code.as_str()))
     }
 }
 
@@ -110,6 +144,36 @@ mod tests {
         );
         // A print or a screen on its own (one segment, a still) alerts.
         assert_eq!(run(&[0.21]), [Alert]);
+    }
+
+    /// A video segment: the live score plus a measured frame change.
+    fn video(live: f32, change: f32) -> Segment {
+        let mut s = segment(live);
+        s.signals
+            .push(testing::stats(names::FRAME_CHANGE, change, change));
+        s
+    }
+
+    #[test]
+    fn in_video_a_low_live_score_alone_does_not_alert() {
+        let cfg = AnalysisConfig::default();
+        let fusion = Fusion::from_config(&cfg);
+        let state = |s: Segment| {
+            let mut h = Hysteresis::new(&cfg.liveness);
+            let mut a = fusion.assess(&s);
+            h.apply(&s, &mut a);
+            (a.state, a.reasons[0].message.clone())
+        };
+        // Recorded footage: low, moving like a live picture: suspicious, and says why.
+        let (st, why) = state(video(0.3, 4.0));
+        assert_eq!(st, RiskState::Suspicious);
+        assert!(why.contains("not alert"), "{why}");
+        // A screen: extreme score.
+        assert_eq!(state(video(0.1, 4.0)).0, RiskState::Alert);
+        // A frozen picture corroborates.
+        assert_eq!(state(video(0.3, 0.01)).0, RiskState::Alert);
+        // A still (no frame change measured) decides on the live score alone.
+        assert_eq!(state(segment(0.3)).0, RiskState::Alert);
     }
 
     #[test]

@@ -1,16 +1,19 @@
-//! Calibrating the attack score (`candor eval --fit-out`): one Platt-scaled term per
-//! attack signal, fitted class-balanced on the attacks that signal is for (the live
-//! score on spoofs, each face-forgery signal on fakes) against real segments; the
-//! fused score is the highest term at the operating prior. Measured leave-one-group-out
+//! Calibrating the attack score (`candor eval --fit-out`): one term per kind of attack,
+//! fitted class-balanced on the attacks it is for against real segments: the live score
+//! on spoofs (Platt scaling), and the face-forgery signals on fakes (Platt scaling of
+//! one, or an L2-penalised logistic model over several, so that the detectors add up
+//! instead of the noisiest setting the score); the fused score is the highest term at
+//! the operating prior. Measured leave-one-group-out
 //! (a group is a file, or a matched pair of files that must stay on one side): every
 //! segment is scored by terms fitted without its group.
 
 use candor_core::Segment;
-use candor_core::config::{AttackConfig, AttackTerm, FeatureTransform, Statistic};
+use candor_core::config::{AttackConfig, AttackInput, AttackTerm, FeatureTransform, Statistic};
 use candor_core::signal::names;
 use serde::Serialize;
 
 use crate::calibrate::{ClassWeights, Platt, fit_platt};
+use crate::fit::{FitSample, fit_logistic};
 use crate::folds::leave_one_group_out;
 use crate::manifest::Label;
 use crate::metrics::auc;
@@ -91,6 +94,7 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
             b: 0.0,
             min_frames,
             calibrated_on: String::new(),
+            also: Vec::new(),
         },
         attack,
     };
@@ -136,13 +140,11 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
     );
     let calibrate_liveness = spoof_groups >= MIN_SPOOF_GROUPS;
     let fit_all = |train: &[Sample]| {
-        let terms = fit_terms(&specs, train, calibrate_liveness)?;
-        Some(attack_config(
-            &specs,
-            &terms,
-            opts.prior,
-            calibrate_liveness,
-        ))
+        Some(AttackConfig {
+            prior: opts.prior as f32,
+            terms: fit_terms(&specs, train, calibrate_liveness)?,
+            provenance: String::new(),
+        })
     };
     let config = fit_all(&samples).ok_or("cannot fit the attack score: every term needs real segments, and the forgery terms fake ones")?;
     // Every held-out segment is scored by the service's own code.
@@ -181,53 +183,94 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
     })
 }
 
-/// Each term's calibrator fitted on `train`; the live score keeps the identity map
-/// (`sigmoid(logit(1 - live))`) when it is not calibrated. `None` when a forgery term
-/// has no real or no fake segment to fit on.
-fn fit_terms(specs: &[TermSpec], train: &[Sample], calibrate_liveness: bool) -> Option<Vec<Platt>> {
-    specs
+/// The calibrated terms as the service loads them, fitted on `train`: the live score
+/// keeps the identity map (`sigmoid(logit(1 - live))`) when it is not calibrated, and
+/// the face-forgery signals make one term. `None` when a term has no real or no attack
+/// segment to fit on.
+fn fit_terms(
+    specs: &[TermSpec],
+    train: &[Sample],
+    calibrate_liveness: bool,
+) -> Option<Vec<AttackTerm>> {
+    let mut terms = Vec::new();
+    let (live, forgery): (Vec<_>, Vec<_>) = specs
         .iter()
         .enumerate()
-        .map(|(k, spec)| {
-            if spec.attack == Label::Spoof && !calibrate_liveness {
-                return Some(Platt { a: 1.0, b: 0.0 });
-            }
-            let pairs: Vec<(f64, bool)> = train
-                .iter()
-                .filter(|s| s.label == spec.attack || s.label == Label::Real)
-                .filter_map(|s| Some((s.features[k]?, s.label == spec.attack)))
-                .collect();
-            fit_platt(&pairs, ClassWeights::balanced(&pairs)?)
-        })
-        .collect()
-}
-
-/// The calibrated terms as the service loads them.
-fn attack_config(
-    specs: &[TermSpec],
-    terms: &[Platt],
-    prior: f64,
-    calibrate_liveness: bool,
-) -> AttackConfig {
-    AttackConfig {
-        prior: prior as f32,
-        terms: specs
-            .iter()
-            .zip(terms)
-            .map(|(spec, platt)| AttackTerm {
+        .partition(|(_, s)| s.attack == Label::Spoof);
+    for (k, spec) in live {
+        let platt = if calibrate_liveness {
+            fit_platt_term(k, spec.attack, train)?
+        } else {
+            Platt { a: 1.0, b: 0.0 }
+        };
+        terms.push(AttackTerm {
+            a: platt.a as f32,
+            b: platt.b as f32,
+            calibrated_on: if calibrate_liveness {
+                "spoof vs real segments".into()
+            } else {
+                "none: the liveness model's own probability (too few spoof files to fit on)".into()
+            },
+            ..spec.term.clone()
+        });
+    }
+    match forgery.as_slice() {
+        [] => {}
+        [(k, spec)] => {
+            let platt = fit_platt_term(*k, spec.attack, train)?;
+            terms.push(AttackTerm {
                 a: platt.a as f32,
                 b: platt.b as f32,
-                calibrated_on: match (spec.attack, calibrate_liveness) {
-                    (Label::Spoof, false) => "none: the liveness model's own probability \
-                                              (too few spoof files to fit on)"
-                        .into(),
-                    (label, _) => format!("{} vs real segments", label.as_str()),
-                },
+                calibrated_on: "fake vs real segments".into(),
                 ..spec.term.clone()
-            })
-            .collect(),
-        provenance: String::new(),
+            });
+        }
+        several => {
+            let ks: Vec<usize> = several.iter().map(|(k, _)| *k).collect();
+            let samples: Vec<FitSample> = train
+                .iter()
+                .filter(|s| matches!(s.label, Label::Fake | Label::Real))
+                .filter_map(|s| {
+                    Some(FitSample {
+                        features: ks.iter().map(|&k| s.features[k]).collect::<Option<_>>()?,
+                        fake: s.label == Label::Fake,
+                        file: s.file,
+                    })
+                })
+                .collect();
+            let model = fit_logistic(&samples, FORGERY_L2)?;
+            let first = &several[0].1.term;
+            terms.push(AttackTerm {
+                a: model.weights[0] as f32,
+                b: model.bias as f32,
+                calibrated_on: "fake vs real segments (logistic model over the signals)".into(),
+                also: several[1..]
+                    .iter()
+                    .zip(&model.weights[1..])
+                    .map(|((_, spec), w)| AttackInput {
+                        signal: spec.term.signal.clone(),
+                        a: *w as f32,
+                    })
+                    .collect(),
+                ..first.clone()
+            });
+        }
     }
+    Some(terms)
+}
+
+/// L2 penalty of the logistic model over several face-forgery signals: the one the
+/// synthetic-face rule is fitted with.
+const FORGERY_L2: f64 = 1.0;
+
+/// Platt scaling of spec `k`'s feature, `attack` against real segments.
+fn fit_platt_term(k: usize, attack: Label, train: &[Sample]) -> Option<Platt> {
+    let pairs: Vec<(f64, bool)> = train
+        .iter()
+        .filter(|s| s.label == attack || s.label == Label::Real)
+        .filter_map(|s| Some((s.features[k]?, s.label == attack)))
+        .collect();
+    fit_platt(&pairs, ClassWeights::balanced(&pairs)?)
 }
 
 /// File-level AUCs of per-segment scores (file mean of the finite ones).
@@ -360,6 +403,35 @@ mod tests {
             live.a > 0.0 && live.calibrated_on.starts_with("spoof"),
             "{live:?}"
         );
+    }
+
+    #[test]
+    fn several_forgery_signals_make_one_term() {
+        // A second detector that reads fakes 0.3 higher too: one term over both.
+        let mut d = data();
+        for (label, segs) in &mut d {
+            for s in segs.iter_mut() {
+                let mut y = s.signals[1].clone();
+                y.name = "y_fake".into();
+                let shift = if *label == Label::Fake { 0.1 } else { 0.0 };
+                y.median = (y.median + shift).min(0.95);
+                s.signals.push(y);
+            }
+        }
+        let o = AttackFitOptions {
+            forgery_signals: vec!["x_fake".into(), "y_fake".into()],
+            ..opts()
+        };
+        let fit = fit_attack(&files(&d), &o).unwrap();
+        assert_eq!(fit.config.terms.len(), 2, "{:?}", fit.config.terms);
+        let forgery = &fit.config.terms[1];
+        assert_eq!(forgery.signal, "x_fake");
+        assert_eq!(forgery.also.len(), 1);
+        assert_eq!(forgery.also[0].signal, "y_fake");
+        assert!(forgery.a > 0.0 && forgery.also[0].a > 0.0, "{forgery:?}");
+        assert_eq!(fit.aucs[0].fake_vs_real, Some(1.0), "{fit:?}");
+        // Per-signal figures still come after the fused one: liveness, x, y.
+        assert_eq!(fit.aucs.len(), 4);
     }
 
     #[test]
