@@ -29,6 +29,7 @@ pub mod session_watch;
 pub mod state;
 pub mod validate;
 pub mod values;
+pub mod view_link;
 
 /// Generated protobuf types and the gRPC client and server for `candor.v1`.
 pub mod proto {
