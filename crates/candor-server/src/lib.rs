@@ -4,6 +4,9 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod badge_config;
+pub mod badge_feed;
+pub mod badge_web;
 pub mod blocking;
 pub mod blocklist;
 pub mod candidate;
@@ -39,6 +42,7 @@ pub mod proto {
 }
 
 pub use auth::{ApiKey, AuthMode, hash_key};
+pub use badge_config::{BadgeSettings, FrameAncestors};
 pub use error::lost_connection;
 pub use run::{RunningServer, ServerSettings, TlsFiles, run, start};
 pub use state::Limits;

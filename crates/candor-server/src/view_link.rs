@@ -311,7 +311,13 @@ mod tests {
     const S2: &str = "k2:fedcba9876543210fedcba9876543210";
 
     fn ring(specs: &[&str]) -> KeyRing {
-        KeyRing::new(specs.iter().map(|s| SigningKey::parse(s).unwrap()).collect()).unwrap()
+        KeyRing::new(
+            specs
+                .iter()
+                .map(|s| SigningKey::parse(s).unwrap())
+                .collect(),
+        )
+        .unwrap()
     }
 
     fn grant(tenant: &str, issued_at: i64, ttl: i64) -> Grant {
@@ -353,10 +359,20 @@ mod tests {
         // Damaged and foreign shapes.
         let flipped = format!("{head}.{}", sig.replace(&sig[..2], "AA"));
         assert!(r.verify(&flipped, 1000).is_err());
-        for junk in ["", "abc", "k1..", "k1.a.b.c", "k9.e30.AAAA", &"x".repeat(5000)] {
+        for junk in [
+            "",
+            "abc",
+            "k1..",
+            "k1.a.b.c",
+            "k9.e30.AAAA",
+            &"x".repeat(5000),
+        ] {
             assert!(r.verify(junk, 1000).is_err(), "{junk:?}");
         }
-        assert_eq!(KeyRing::default().verify(&t, 1000), Err(LinkError::UnknownKey));
+        assert_eq!(
+            KeyRing::default().verify(&t, 1000),
+            Err(LinkError::UnknownKey)
+        );
         assert_eq!(
             KeyRing::default().sign(&grant("a", 0, 1)),
             Err(LinkError::NoKeys)
@@ -403,10 +419,18 @@ mod tests {
     fn key_files_parse_and_bad_keys_say_why() {
         let r = KeyRing::parse(&format!("# rotated 2026-12\n{S1}\n\n{S2}\n")).unwrap();
         assert_eq!(r.ids(), ["k1", "k2"]);
-        assert!(SigningKey::parse("k1:short").unwrap_err().contains("at least"));
+        assert!(
+            SigningKey::parse("k1:short")
+                .unwrap_err()
+                .contains("at least")
+        );
         assert!(SigningKey::parse("nocolon").is_err());
         assert!(SigningKey::parse("bad id:0123456789abcdef0123456789abcdef").is_err());
-        assert!(KeyRing::parse(&format!("{S1}\n{S1}")).unwrap_err().contains("twice"));
+        assert!(
+            KeyRing::parse(&format!("{S1}\n{S1}"))
+                .unwrap_err()
+                .contains("twice")
+        );
         let k = SigningKey::parse(S1).unwrap();
         assert!(!format!("{k:?}").contains("0123456789"));
     }
