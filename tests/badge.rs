@@ -82,6 +82,43 @@ fn signed(tenant: &str, scope: Scope, issued_at: i64, ttl: i64, challenges: bool
         .unwrap()
 }
 
+/// A TCP proxy in front of the web port that the test can cut: while down it drops
+/// every open connection and refuses new ones.
+struct Proxy {
+    addr: SocketAddr,
+    up: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (up, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !*watch.borrow() {
+                    continue;
+                }
+                let mut down = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = down.wait_for(|up| !*up) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, up }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.send_replace(up);
+    }
+}
+
 /// Where screenshots go: under the target folder, kept for people to look at.
 fn screenshot_dir() -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("badge-screenshots");
@@ -140,8 +177,12 @@ async fn the_badge_follows_live_sessions_in_a_browser() {
     );
     assert_eq!(refused.await.unwrap_err().code(), Code::InvalidArgument);
 
+    // The page goes through a proxy the test can cut, as a network would drop.
+    let proxy = Proxy::start(web).await;
     browser.set_viewport(1280, 900).await;
-    browser.goto(&format!("http://{web}{}", link.path)).await;
+    browser
+        .goto(&format!("http://{}{}", proxy.addr, link.path))
+        .await;
 
     // The first 2.4 s close the first segment only: the page shows exactly one.
     for m in frames_at_25fps(&jpegs[..60]) {
@@ -179,6 +220,28 @@ async fn the_badge_follows_live_sessions_in_a_browser() {
             Duration::from_secs(20),
         )
         .await;
+
+    // A network drop: the page says its stream is lost, then reconnects by itself
+    // and the warning goes.
+    proxy.set_up(false);
+    browser
+        .wait_for(
+            "!document.getElementById('stale').hidden",
+            Duration::from_secs(15),
+        )
+        .await;
+    let warning = browser
+        .eval("document.getElementById('stale').textContent")
+        .await;
+    println!("while cut off: {warning}");
+    proxy.set_up(true);
+    browser
+        .wait_for(
+            "document.getElementById('stale').hidden",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(browser.eval(SEGMENTS_SHOWN).await, 1, "no segment twice");
 
     // Screenshots of the live badge: a full window and a 320 px side panel.
     let shots = screenshot_dir();

@@ -29,6 +29,15 @@ pub struct Badge {
 }
 
 impl Badge {
+    /// No keys: no links can be minted, every link is refused.
+    pub fn off() -> Self {
+        Self {
+            keys: Keys::off(),
+            public_url: None,
+            frame_ancestors: FrameAncestors::default(),
+        }
+    }
+
     pub fn load(settings: &BadgeSettings) -> Result<Self, String> {
         Ok(Self {
             keys: Keys::load(settings.keys.clone())?,

@@ -148,16 +148,18 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
             shutdown_rx.clone(),
         ))
     });
-    let state = Arc::new(ServerState::new(
-        settings.limits.clone(),
-        settings.analysis.clone(),
-        settings.decode.clone(),
-        shutdown_rx.clone(),
-        provider,
-        persistence,
-        settings.batch_root.clone(),
-        Badge::load(&settings.badge).map_err(anyhow::Error::msg)?,
-    ));
+    let state = Arc::new(
+        ServerState::new(
+            settings.limits.clone(),
+            settings.analysis.clone(),
+            settings.decode.clone(),
+            shutdown_rx.clone(),
+            provider,
+            persistence,
+            settings.batch_root.clone(),
+        )
+        .with_badge(Badge::load(&settings.badge).map_err(anyhow::Error::msg)?),
+    );
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter);
     health.set(false).await;

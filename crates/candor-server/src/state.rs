@@ -96,7 +96,6 @@ impl ServerState {
         execution_provider: String,
         persistence: Option<Persistence>,
         batch_root: Option<PathBuf>,
-        badge: Badge,
     ) -> Self {
         Self {
             engine: OnceLock::new(),
@@ -110,8 +109,14 @@ impl ServerState {
             execution_provider,
             persistence,
             batch_root,
-            badge,
+            badge: Badge::off(),
         }
+    }
+
+    /// The badge page's keys and embedding rules (off until given).
+    pub fn with_badge(mut self, badge: Badge) -> Self {
+        self.badge = badge;
+        self
     }
 
     /// The settings a session runs with, as stored with it.
