@@ -406,8 +406,12 @@ async fn refused_links_get_a_plain_403_and_no_data() {
         candor_server::FrameAncestors::parse("tenant-a=https://ats.example.com").unwrap();
     // Refusing links needs no models; loading them would only slow the other test.
     settings.engine.manifest = "no-such-manifest.toml".into();
+    // The page on its own port (--web-listen): the metrics port then has none of it.
+    settings.badge.listen = Some("127.0.0.1:0".parse().unwrap());
     let server = candor_server::start(settings).await.expect("server starts");
     let web = server.web_addr.unwrap();
+    let metrics = server.metrics_addr.unwrap();
+    assert_ne!(web, metrics);
     let c = client(server.grpc_addr).await;
 
     // An interview link needs no session yet; it works until it is tampered with.
@@ -422,6 +426,7 @@ async fn refused_links_get_a_plain_403_and_no_data() {
     .unwrap();
     let (code, body) = http(web, "GET", &link.path).await;
     assert_eq!(code, 200, "{body}");
+    assert_eq!(http(metrics, "GET", &link.path).await.0, 404);
     assert!(body.contains("content-security-policy"), "{body}");
     assert!(body.contains("frame-ancestors 'none'"), "{body}");
     assert!(body.contains("x-frame-options: DENY"), "{body}");
