@@ -4,6 +4,9 @@
 
 pub mod analysis;
 pub mod auth;
+pub mod badge_config;
+pub mod badge_feed;
+pub mod badge_web;
 pub mod blocking;
 pub mod blocklist;
 pub mod candidate;
@@ -29,6 +32,7 @@ pub mod session_watch;
 pub mod state;
 pub mod validate;
 pub mod values;
+pub mod view_link;
 
 /// Generated protobuf types and the gRPC client and server for `candor.v1`.
 pub mod proto {
@@ -38,6 +42,7 @@ pub mod proto {
 }
 
 pub use auth::{ApiKey, AuthMode, hash_key};
+pub use badge_config::{BadgeSettings, FrameAncestors};
 pub use error::lost_connection;
 pub use run::{RunningServer, ServerSettings, TlsFiles, run, start};
 pub use state::Limits;

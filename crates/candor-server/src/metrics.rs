@@ -1,4 +1,5 @@
-//! Prometheus metrics, served with /healthz on their own HTTP port (outside auth).
+//! Prometheus metrics, served with /healthz on their own HTTP port (outside auth); the
+//! badge page shares that port unless it has its own.
 
 use std::sync::Arc;
 use std::sync::LazyLock;
@@ -191,19 +192,27 @@ impl Metrics {
     }
 }
 
-/// Serves /metrics and /healthz until `shutdown` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    serving: Arc<AtomicBool>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = Router::new()
+/// The /metrics and /healthz routes.
+pub fn router(serving: Arc<AtomicBool>) -> Router {
+    Router::new()
         .route("/metrics", get(|| async { METRICS.render() }))
         .route("/healthz", get(healthz))
-        .with_state(serving);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+        .with_state(serving)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; handlers may read the
+/// caller's address (`ConnectInfo<SocketAddr>`).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// A store that refuses writes leaves the node serving (it still analyses and answers

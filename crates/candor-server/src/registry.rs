@@ -20,6 +20,8 @@ struct Snapshot {
 
 pub struct SessionEntry {
     pub meta: SessionMeta,
+    /// Order of opening, so the latest session of an interview can be found.
+    seq: u64,
     snapshot: Mutex<Snapshot>,
     events: broadcast::Sender<proto::AnalyzeResponse>,
     /// Where Challenge calls reach the session's analysis, while it runs.
@@ -30,9 +32,10 @@ pub struct SessionEntry {
 const WATCH_BUFFER: usize = 256;
 
 impl SessionEntry {
-    fn new(meta: SessionMeta) -> Self {
+    fn new(meta: SessionMeta, seq: u64) -> Self {
         Self {
             meta,
+            seq,
             snapshot: Mutex::new(Snapshot::default()),
             events: broadcast::channel(WATCH_BUFFER).0,
             challenges: Mutex::new(None),
@@ -128,6 +131,7 @@ pub struct Registry {
 struct Inner {
     sessions: HashMap<Key, Arc<SessionEntry>>,
     finished: VecDeque<Key>,
+    opened: u64,
 }
 
 impl Registry {
@@ -160,7 +164,8 @@ impl Registry {
                 meta.session_id
             )));
         }
-        let entry = Arc::new(SessionEntry::new(meta));
+        inner.opened += 1;
+        let entry = Arc::new(SessionEntry::new(meta, inner.opened));
         inner.sessions.insert(key, entry.clone());
         Ok(entry)
     }
@@ -184,6 +189,22 @@ impl Registry {
             .get(&(tenant.to_owned(), id.to_owned()))
             .cloned()
             .ok_or_else(|| ServiceError::NotFound(format!("no session {id:?}")))
+    }
+
+    /// The latest session in memory of `tenant` with this `interview_ref`.
+    pub fn latest_of_interview(
+        &self,
+        tenant: &str,
+        interview_ref: &str,
+    ) -> Option<Arc<SessionEntry>> {
+        self.lock()
+            .sessions
+            .values()
+            .filter(|s| {
+                s.meta.tenant == tenant && s.meta.interview_ref.as_deref() == Some(interview_ref)
+            })
+            .max_by_key(|s| s.seq)
+            .cloned()
     }
 
     pub fn open_count(&self) -> usize {
@@ -235,6 +256,23 @@ mod tests {
             matches!(r.open(meta("a", "s1")), Err(ServiceError::AlreadyExists(_))),
             "finished ids are not reused"
         );
+    }
+
+    #[test]
+    fn the_latest_session_of_an_interview_is_found_in_its_tenant_only() {
+        let r = Registry::new(10);
+        let with_interview = |tenant: &str, id: &str| SessionMeta {
+            interview_ref: Some("iv-1".into()),
+            ..meta(tenant, id)
+        };
+        assert!(r.latest_of_interview("a", "iv-1").is_none());
+        r.open(with_interview("a", "first")).unwrap();
+        r.open(with_interview("a", "second")).unwrap();
+        r.open(with_interview("b", "third")).unwrap();
+        r.open(meta("a", "other")).unwrap();
+        let found = r.latest_of_interview("a", "iv-1").unwrap();
+        assert_eq!(found.meta.session_id, "second");
+        assert!(r.latest_of_interview("c", "iv-1").is_none());
     }
 
     #[test]

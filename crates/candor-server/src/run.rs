@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::AuthMode;
+use crate::badge_config::{Badge, BadgeSettings};
 use crate::health::Health;
 use crate::identity_index::IdentityIndex;
 use crate::persist::SessionWriter;
@@ -51,6 +52,8 @@ pub struct ServerSettings {
     pub retention_sweep_every: Duration,
     /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
     pub batch_root: Option<PathBuf>,
+    /// The recruiter's badge page and its view links.
+    pub badge: BadgeSettings,
 }
 
 const TRANSPORT_HEADROOM: usize = 1024 * 1024;
@@ -60,9 +63,12 @@ const FLUSH_GRACE: Duration = Duration::from_secs(2);
 pub struct RunningServer {
     pub grpc_addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
+    /// Where the badge page is served: its own port, else the metrics port.
+    pub web_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     grpc: JoinHandle<Result<(), tonic::transport::Error>>,
     metrics: Option<JoinHandle<std::io::Result<()>>>,
+    web: Option<JoinHandle<std::io::Result<()>>>,
     loader: Option<JoinHandle<Result<()>>>,
     sweeper: Option<JoinHandle<()>>,
     state: Arc<ServerState>,
@@ -110,6 +116,9 @@ impl RunningServer {
         if let Some(m) = self.metrics {
             m.await.context("metrics task")??;
         }
+        if let Some(w) = self.web {
+            w.await.context("badge web task")??;
+        }
         if let Some(s) = self.sweeper {
             s.await.context("retention sweep task")?;
         }
@@ -139,15 +148,18 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
             shutdown_rx.clone(),
         ))
     });
-    let state = Arc::new(ServerState::new(
-        settings.limits.clone(),
-        settings.analysis.clone(),
-        settings.decode.clone(),
-        shutdown_rx.clone(),
-        provider,
-        persistence,
-        settings.batch_root.clone(),
-    ));
+    let state = Arc::new(
+        ServerState::new(
+            settings.limits.clone(),
+            settings.analysis.clone(),
+            settings.decode.clone(),
+            shutdown_rx.clone(),
+            provider,
+            persistence,
+            settings.batch_root.clone(),
+        )
+        .with_badge(Badge::load(&settings.badge).map_err(anyhow::Error::msg)?),
+    );
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter);
     health.set(false).await;
@@ -157,20 +169,42 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let grpc_addr = listener.local_addr()?;
 
+    let badge = crate::badge_web::router(state.clone());
+    let shutdown_signal = || {
+        let mut rx = shutdown_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
     let (metrics, metrics_addr) = match settings.metrics_listen {
         Some(addr) => {
             let l = TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr} for metrics"))?;
             let bound = l.local_addr()?;
-            let mut rx = shutdown_rx.clone();
-            let task = tokio::spawn(crate::metrics::serve(l, health.flag(), async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }));
+            let mut app = crate::metrics::router(health.flag());
+            if settings.badge.listen.is_none() {
+                app = app.merge(badge.clone());
+            }
+            let task = tokio::spawn(crate::metrics::serve(l, app, shutdown_signal()));
             (Some(task), Some(bound))
         }
         None => (None, None),
     };
+    let (web, web_addr) = match settings.badge.listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for the badge page"))?;
+            let bound = l.local_addr()?;
+            let task = tokio::spawn(crate::metrics::serve(l, badge, shutdown_signal()));
+            (Some(task), Some(bound))
+        }
+        None => (None, metrics_addr),
+    };
+    if !state.badge.keys.ring().is_empty() {
+        tracing::info!(keys = ?state.badge.keys.ring().ids(), web = ?web_addr, "view links on");
+    }
 
     // Load and warm up the models off the async runtime; health turns SERVING after,
     // then follows the model pools.
@@ -246,9 +280,11 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
     Ok(RunningServer {
         grpc_addr,
         metrics_addr,
+        web_addr,
         shutdown: shutdown_tx,
         grpc,
         metrics,
+        web,
         loader: Some(loader),
         sweeper,
         state,
@@ -312,7 +348,7 @@ pub async fn run(
     signal: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     let mut server = start(settings).await?;
-    tracing::info!(grpc = %server.grpc_addr, metrics = ?server.metrics_addr, "listening");
+    tracing::info!(grpc = %server.grpc_addr, metrics = ?server.metrics_addr, web = ?server.web_addr, "listening");
     tokio::pin!(signal);
     tokio::select! {
         r = server.ready() => r?,

@@ -23,7 +23,7 @@ use crate::session::Session;
 use crate::session_watch;
 use crate::state::{Found, ServerState};
 use crate::validate;
-use crate::values::ChallengeStart;
+use crate::view_link::Scope;
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<AnalyzeResponse, Status>> + Send>>;
 
@@ -265,26 +265,36 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let req = request.into_inner();
         let (kind, window_ms) = validate::challenge(&req)?;
-        // Only sessions in memory can be live; the store holds finished ones.
-        let entry = self.state.registry.get(&tenant.0, &req.session_id)?;
-        let id = candor_store::new_id();
-        let started = entry.start_challenge(ChallengeStart {
-            id: id.clone(),
-            kind,
-            window_us: i64::from(window_ms) * 1000,
-        });
-        if !started {
-            return Err(ServiceError::NotRunning(format!(
-                "session {:?} is no longer analysing video",
-                req.session_id
-            ))
-            .into());
+        let answer = self
+            .state
+            .start_challenge(&tenant.0, &req.session_id, kind, window_ms)?;
+        Ok(Response::new(answer))
+    }
+
+    async fn create_view_link(
+        &self,
+        request: Request<proto::CreateViewLinkRequest>,
+    ) -> Result<Response<proto::CreateViewLinkResponse>, Status> {
+        let tenant = tenant_of(&request)?;
+        let caller = read_audit::caller(request.remote_addr());
+        let (scope, ttl) = validate::view_link(request.get_ref())?;
+        if let Scope::Session(id) = &scope {
+            // Unknown or another tenant's session: NOT_FOUND now, not a dead link later.
+            self.state.find_session(tenant.0.clone(), id).await?;
         }
-        Ok(Response::new(proto::ChallengeResponse {
-            challenge_id: id,
-            instruction: kind.instruction().to_owned(),
-            window_ms,
-        }))
+        let allow_challenges = request.get_ref().allow_challenges;
+        let (grant, answer) = self
+            .state
+            .badge
+            .mint(&tenant.0, scope, ttl, allow_challenges)?;
+        read_audit::record_link(
+            &self.state,
+            &grant,
+            read_audit::VIEW_LINK_CREATED,
+            None,
+            caller,
+        );
+        Ok(Response::new(answer))
     }
 
     async fn info(

@@ -10,6 +10,7 @@ use candor_pipeline::Engine;
 use candor_store::Store;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::badge_config::Badge;
 use crate::convert;
 use crate::error::ServiceError;
 use crate::identity_index::IdentityIndex;
@@ -17,6 +18,7 @@ use crate::persist::{self, SessionWriter};
 use crate::proto;
 use crate::registry::{Registry, SessionEntry};
 use crate::running_jobs::RunningJobs;
+use crate::values::ChallengeStart;
 
 /// Limits that protect the server and other sessions.
 #[derive(Debug, Clone)]
@@ -81,6 +83,8 @@ pub struct ServerState {
     /// Folder batch job paths are relative to; `None` switches batch jobs off.
     pub batch_root: Option<PathBuf>,
     pub jobs: RunningJobs,
+    /// The recruiter's badge page: view link keys and embedding rules.
+    pub badge: Badge,
 }
 
 impl ServerState {
@@ -105,7 +109,14 @@ impl ServerState {
             execution_provider,
             persistence,
             batch_root,
+            badge: Badge::off(),
         }
+    }
+
+    /// The badge page's keys and embedding rules (off until given).
+    pub fn with_badge(mut self, badge: Badge) -> Self {
+        self.badge = badge;
+        self
     }
 
     /// The settings a session runs with, as stored with it.
@@ -184,6 +195,36 @@ impl ServerState {
             }
             (Err(e), _) => Err(e),
         }
+    }
+
+    /// Starts a challenge on a live session of `tenant`: what the `Challenge` call and
+    /// the badge page's buttons both do. NOT_FOUND for a session not in memory,
+    /// FAILED_PRECONDITION for one no longer analysing video.
+    pub fn start_challenge(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        kind: candor_core::challenge::ChallengeKind,
+        window_ms: u32,
+    ) -> Result<proto::ChallengeResponse, ServiceError> {
+        // Only sessions in memory can be live; the store holds finished ones.
+        let entry = self.registry.get(tenant, session_id)?;
+        let id = candor_store::new_id();
+        let started = entry.start_challenge(ChallengeStart {
+            id: id.clone(),
+            kind,
+            window_us: i64::from(window_ms) * 1000,
+        });
+        if !started {
+            return Err(ServiceError::NotRunning(format!(
+                "session {session_id:?} is no longer analysing video"
+            )));
+        }
+        Ok(proto::ChallengeResponse {
+            challenge_id: id,
+            instruction: kind.instruction().to_owned(),
+            window_ms,
+        })
     }
 
     pub fn models(&self) -> Vec<proto::ModelInfo> {

@@ -9,6 +9,7 @@ use crate::convert;
 use crate::error::ServiceError;
 use crate::proto::{self, MediaFormat, SessionStart, analyze_request};
 use crate::values::SessionMeta;
+use crate::view_link::{self, Scope};
 
 /// Media time a challenge checks when the request does not say.
 pub const DEFAULT_CHALLENGE_MS: u32 = 5000;
@@ -121,6 +122,44 @@ pub fn challenge(req: &proto::ChallengeRequest) -> Result<(ChallengeKind, u32), 
     }
     Ok((kind, window_ms))
 }
+
+/// A `CreateViewLink` request: its scope and the link's lifetime.
+pub fn view_link(
+    req: &proto::CreateViewLinkRequest,
+) -> Result<(Scope, std::time::Duration), ServiceError> {
+    use proto::create_view_link_request::Scope as Asked;
+    let scope = match &req.scope {
+        Some(Asked::SessionId(id)) => {
+            client_session_id(id)?;
+            Scope::Session(id.clone())
+        }
+        Some(Asked::InterviewRef(r)) => {
+            if r.is_empty() {
+                return Err(invalid("interview_ref must not be empty"));
+            }
+            store_rule(store_rules::text("interview_ref", r))?;
+            Scope::Interview(r.clone())
+        }
+        None => {
+            return Err(invalid(
+                "say what the link opens: session_id or interview_ref",
+            ));
+        }
+    };
+    let max = view_link::MAX_TTL.as_secs();
+    let ttl = req
+        .ttl_s
+        .map_or(view_link::DEFAULT_TTL.as_secs(), u64::from);
+    if !(MIN_LINK_TTL_S..=max).contains(&ttl) {
+        return Err(ServiceError::InvalidArgument(format!(
+            "ttl_s must lie in {MIN_LINK_TTL_S}-{max} (24 h at most), got {ttl}"
+        )));
+    }
+    Ok((scope, std::time::Duration::from_secs(ttl)))
+}
+
+/// Shortest view link lifetime accepted, in seconds.
+pub const MIN_LINK_TTL_S: u64 = 60;
 
 pub fn candidate_ref(candidate: &str) -> Result<(), ServiceError> {
     store_rule(store_rules::text("candidate_ref", candidate))

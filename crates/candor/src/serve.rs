@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use candor_pipeline::ForgerySelection;
-use candor_server::{ApiKey, AuthMode, Limits, ServerSettings, TlsFiles};
+use candor_server::view_link::{KeyRing, KeySource, SigningKey};
+use candor_server::{
+    ApiKey, AuthMode, BadgeSettings, FrameAncestors, Limits, ServerSettings, TlsFiles,
+};
 use clap::Args;
 
 use crate::settings::{AnalysisArgs, ModelArgs, StoreArgs};
@@ -86,6 +89,43 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDOR_RETENTION_SWEEP_S", default_value_t = 3600)]
     pub retention_sweep_s: u64,
 
+    /// Separate listen address for the recruiter's badge page; without it the page is
+    /// served on the metrics port.
+    #[arg(long, env = "CANDOR_WEB_LISTEN")]
+    pub web_listen: Option<SocketAddr>,
+
+    /// The address recruiters reach the badge page at (e.g. https://candor.example.com),
+    /// so CreateViewLink answers a full URL; without it, the path only.
+    #[arg(long, env = "CANDOR_WEB_PUBLIC_URL")]
+    pub web_public_url: Option<String>,
+
+    /// File of view link signing keys, one `id:secret` a line (secrets of 32
+    /// characters or more); the last line signs new links, every line verifies. Read
+    /// again when it changes: rotate by appending a key, and remove the old one 24 h
+    /// later.
+    #[arg(
+        long,
+        env = "CANDOR_VIEW_LINK_KEYS_FILE",
+        conflicts_with = "view_link_keys"
+    )]
+    pub view_link_keys_file: Option<PathBuf>,
+
+    /// View link signing keys as `id:secret`, comma-separated (the last signs). Fixed
+    /// for the process; use the key file to rotate without a restart.
+    #[arg(
+        long = "view-link-key",
+        env = "CANDOR_VIEW_LINK_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub view_link_keys: Vec<String>,
+
+    /// Per tenant, the sites that may embed the badge (`?embed=1`) in an iframe:
+    /// `tenant=https://ats.example.com https://*.example.com;other=...`. Tenants not
+    /// named may not be framed.
+    #[arg(long, env = "CANDOR_WEB_FRAME_ANCESTORS", default_value = "")]
+    pub web_frame_ancestors: String,
+
     #[command(flatten)]
     pub store: StoreArgs,
 
@@ -135,6 +175,33 @@ impl ServeArgs {
         }
     }
 
+    fn badge(&self) -> Result<BadgeSettings> {
+        let keys = match &self.view_link_keys_file {
+            Some(path) => KeySource::File(path.clone()),
+            None => {
+                let keys: Vec<SigningKey> = self
+                    .view_link_keys
+                    .iter()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| SigningKey::parse(s).map_err(anyhow::Error::msg))
+                    .collect::<Result<_>>()?;
+                if keys.is_empty() {
+                    KeySource::None
+                } else {
+                    KeySource::Fixed(KeyRing::new(keys).map_err(anyhow::Error::msg)?)
+                }
+            }
+        };
+        Ok(BadgeSettings {
+            listen: self.web_listen,
+            public_url: self.web_public_url.clone(),
+            keys,
+            frame_ancestors: FrameAncestors::parse(&self.web_frame_ancestors)
+                .map_err(anyhow::Error::msg)
+                .context("--web-frame-ancestors")?,
+        })
+    }
+
     pub fn settings(&self) -> Result<ServerSettings> {
         let analysis = self.analysis.analysis_config()?;
         Ok(ServerSettings {
@@ -166,6 +233,7 @@ impl ServeArgs {
             data_dir: Some(self.store.data_dir.clone()),
             retention_sweep_every: Duration::from_secs(self.retention_sweep_s.max(1)),
             batch_root: self.batch_root.clone(),
+            badge: self.badge()?,
         })
     }
 }

@@ -628,3 +628,29 @@ class DeleteCandidateResponse(_message.Message):
     enrolments: int
     blocklist_entries: int
     def __init__(self, sessions: _Optional[int] = ..., enrolments: _Optional[int] = ..., blocklist_entries: _Optional[int] = ...) -> None: ...
+
+class CreateViewLinkRequest(_message.Message):
+    __slots__ = ("session_id", "interview_ref", "ttl_s", "allow_challenges")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERVIEW_REF_FIELD_NUMBER: _ClassVar[int]
+    TTL_S_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_CHALLENGES_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    interview_ref: str
+    ttl_s: int
+    allow_challenges: bool
+    def __init__(self, session_id: _Optional[str] = ..., interview_ref: _Optional[str] = ..., ttl_s: _Optional[int] = ..., allow_challenges: bool = ...) -> None: ...
+
+class CreateViewLinkResponse(_message.Message):
+    __slots__ = ("link_id", "token", "path", "url", "expires_at_unix_s")
+    LINK_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_UNIX_S_FIELD_NUMBER: _ClassVar[int]
+    link_id: str
+    token: str
+    path: str
+    url: str
+    expires_at_unix_s: int
+    def __init__(self, link_id: _Optional[str] = ..., token: _Optional[str] = ..., path: _Optional[str] = ..., url: _Optional[str] = ..., expires_at_unix_s: _Optional[int] = ...) -> None: ...

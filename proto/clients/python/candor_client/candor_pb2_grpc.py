@@ -99,6 +99,11 @@ class CandorStub(object):
                 request_serializer=candor__pb2.ChallengeRequest.SerializeToString,
                 response_deserializer=candor__pb2.ChallengeResponse.FromString,
                 _registered_method=True)
+        self.CreateViewLink = channel.unary_unary(
+                '/candor.v1.Candor/CreateViewLink',
+                request_serializer=candor__pb2.CreateViewLinkRequest.SerializeToString,
+                response_deserializer=candor__pb2.CreateViewLinkResponse.FromString,
+                _registered_method=True)
 
 
 class CandorServicer(object):
@@ -216,6 +221,17 @@ class CandorServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateViewLink(self, request, context):
+        """Mints a signed, expiring link to the recruiter's live badge page (served on the
+        server's web port) for one session or one interview of the caller's tenant, so
+        the recruiter's browser never holds the API key. Needs view link keys on the
+        server (FAILED_PRECONDITION otherwise); a session-scoped link needs the session to
+        exist (NOT_FOUND otherwise).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CandorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -283,6 +299,11 @@ def add_CandorServicer_to_server(servicer, server):
                     servicer.Challenge,
                     request_deserializer=candor__pb2.ChallengeRequest.FromString,
                     response_serializer=candor__pb2.ChallengeResponse.SerializeToString,
+            ),
+            'CreateViewLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateViewLink,
+                    request_deserializer=candor__pb2.CreateViewLinkRequest.FromString,
+                    response_serializer=candor__pb2.CreateViewLinkResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -636,6 +657,33 @@ class Candor(object):
             '/candor.v1.Candor/Challenge',
             candor__pb2.ChallengeRequest.SerializeToString,
             candor__pb2.ChallengeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateViewLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/candor.v1.Candor/CreateViewLink',
+            candor__pb2.CreateViewLinkRequest.SerializeToString,
+            candor__pb2.CreateViewLinkResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,6 +10,8 @@ import type { CaptureInfo as _candor_v1_CaptureInfo, CaptureInfo__Output as _can
 import type { ChallengeRequest as _candor_v1_ChallengeRequest, ChallengeRequest__Output as _candor_v1_ChallengeRequest__Output } from './candor/v1/ChallengeRequest';
 import type { ChallengeResponse as _candor_v1_ChallengeResponse, ChallengeResponse__Output as _candor_v1_ChallengeResponse__Output } from './candor/v1/ChallengeResponse';
 import type { ChallengeResult as _candor_v1_ChallengeResult, ChallengeResult__Output as _candor_v1_ChallengeResult__Output } from './candor/v1/ChallengeResult';
+import type { CreateViewLinkRequest as _candor_v1_CreateViewLinkRequest, CreateViewLinkRequest__Output as _candor_v1_CreateViewLinkRequest__Output } from './candor/v1/CreateViewLinkRequest';
+import type { CreateViewLinkResponse as _candor_v1_CreateViewLinkResponse, CreateViewLinkResponse__Output as _candor_v1_CreateViewLinkResponse__Output } from './candor/v1/CreateViewLinkResponse';
 import type { DeleteCandidateRequest as _candor_v1_DeleteCandidateRequest, DeleteCandidateRequest__Output as _candor_v1_DeleteCandidateRequest__Output } from './candor/v1/DeleteCandidateRequest';
 import type { DeleteCandidateResponse as _candor_v1_DeleteCandidateResponse, DeleteCandidateResponse__Output as _candor_v1_DeleteCandidateResponse__Output } from './candor/v1/DeleteCandidateResponse';
 import type { EffectiveSettings as _candor_v1_EffectiveSettings, EffectiveSettings__Output as _candor_v1_EffectiveSettings__Output } from './candor/v1/EffectiveSettings';
@@ -66,6 +68,8 @@ export interface ProtoGrpcType {
       ChallengeRequest: MessageTypeDefinition<_candor_v1_ChallengeRequest, _candor_v1_ChallengeRequest__Output>
       ChallengeResponse: MessageTypeDefinition<_candor_v1_ChallengeResponse, _candor_v1_ChallengeResponse__Output>
       ChallengeResult: MessageTypeDefinition<_candor_v1_ChallengeResult, _candor_v1_ChallengeResult__Output>
+      CreateViewLinkRequest: MessageTypeDefinition<_candor_v1_CreateViewLinkRequest, _candor_v1_CreateViewLinkRequest__Output>
+      CreateViewLinkResponse: MessageTypeDefinition<_candor_v1_CreateViewLinkResponse, _candor_v1_CreateViewLinkResponse__Output>
       DeleteCandidateRequest: MessageTypeDefinition<_candor_v1_DeleteCandidateRequest, _candor_v1_DeleteCandidateRequest__Output>
       DeleteCandidateResponse: MessageTypeDefinition<_candor_v1_DeleteCandidateResponse, _candor_v1_DeleteCandidateResponse__Output>
       EffectiveSettings: MessageTypeDefinition<_candor_v1_EffectiveSettings, _candor_v1_EffectiveSettings__Output>

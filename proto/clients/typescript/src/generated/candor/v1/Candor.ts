@@ -8,6 +8,8 @@ import type { AnalyzeResponse as _candor_v1_AnalyzeResponse, AnalyzeResponse__Ou
 import type { BlocklistEntry as _candor_v1_BlocklistEntry, BlocklistEntry__Output as _candor_v1_BlocklistEntry__Output } from '../../candor/v1/BlocklistEntry';
 import type { ChallengeRequest as _candor_v1_ChallengeRequest, ChallengeRequest__Output as _candor_v1_ChallengeRequest__Output } from '../../candor/v1/ChallengeRequest';
 import type { ChallengeResponse as _candor_v1_ChallengeResponse, ChallengeResponse__Output as _candor_v1_ChallengeResponse__Output } from '../../candor/v1/ChallengeResponse';
+import type { CreateViewLinkRequest as _candor_v1_CreateViewLinkRequest, CreateViewLinkRequest__Output as _candor_v1_CreateViewLinkRequest__Output } from '../../candor/v1/CreateViewLinkRequest';
+import type { CreateViewLinkResponse as _candor_v1_CreateViewLinkResponse, CreateViewLinkResponse__Output as _candor_v1_CreateViewLinkResponse__Output } from '../../candor/v1/CreateViewLinkResponse';
 import type { DeleteCandidateRequest as _candor_v1_DeleteCandidateRequest, DeleteCandidateRequest__Output as _candor_v1_DeleteCandidateRequest__Output } from '../../candor/v1/DeleteCandidateRequest';
 import type { DeleteCandidateResponse as _candor_v1_DeleteCandidateResponse, DeleteCandidateResponse__Output as _candor_v1_DeleteCandidateResponse__Output } from '../../candor/v1/DeleteCandidateResponse';
 import type { EnrollCandidateRequest as _candor_v1_EnrollCandidateRequest, EnrollCandidateRequest__Output as _candor_v1_EnrollCandidateRequest__Output } from '../../candor/v1/EnrollCandidateRequest';
@@ -49,6 +51,15 @@ export interface CandorClient extends grpc.Client {
   challenge(argument: _candor_v1_ChallengeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_candor_v1_ChallengeResponse__Output>): grpc.ClientUnaryCall;
   challenge(argument: _candor_v1_ChallengeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_candor_v1_ChallengeResponse__Output>): grpc.ClientUnaryCall;
   challenge(argument: _candor_v1_ChallengeRequest, callback: grpc.requestCallback<_candor_v1_ChallengeResponse__Output>): grpc.ClientUnaryCall;
+  
+  CreateViewLink(argument: _candor_v1_CreateViewLinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  CreateViewLink(argument: _candor_v1_CreateViewLinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  CreateViewLink(argument: _candor_v1_CreateViewLinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  CreateViewLink(argument: _candor_v1_CreateViewLinkRequest, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  createViewLink(argument: _candor_v1_CreateViewLinkRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  createViewLink(argument: _candor_v1_CreateViewLinkRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  createViewLink(argument: _candor_v1_CreateViewLinkRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
+  createViewLink(argument: _candor_v1_CreateViewLinkRequest, callback: grpc.requestCallback<_candor_v1_CreateViewLinkResponse__Output>): grpc.ClientUnaryCall;
   
   DeleteCandidate(argument: _candor_v1_DeleteCandidateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_candor_v1_DeleteCandidateResponse__Output>): grpc.ClientUnaryCall;
   DeleteCandidate(argument: _candor_v1_DeleteCandidateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_candor_v1_DeleteCandidateResponse__Output>): grpc.ClientUnaryCall;
@@ -141,6 +152,8 @@ export interface CandorHandlers extends grpc.UntypedServiceImplementation {
   
   Challenge: grpc.handleUnaryCall<_candor_v1_ChallengeRequest__Output, _candor_v1_ChallengeResponse>;
   
+  CreateViewLink: grpc.handleUnaryCall<_candor_v1_CreateViewLinkRequest__Output, _candor_v1_CreateViewLinkResponse>;
+  
   DeleteCandidate: grpc.handleUnaryCall<_candor_v1_DeleteCandidateRequest__Output, _candor_v1_DeleteCandidateResponse>;
   
   EnrollCandidate: grpc.handleUnaryCall<_candor_v1_EnrollCandidateRequest__Output, _candor_v1_EnrollCandidateResponse>;
@@ -167,6 +180,7 @@ export interface CandorDefinition extends grpc.ServiceDefinition {
   AddToBlocklist: MethodDefinition<_candor_v1_AddToBlocklistRequest, _candor_v1_BlocklistEntry, _candor_v1_AddToBlocklistRequest__Output, _candor_v1_BlocklistEntry__Output>
   Analyze: MethodDefinition<_candor_v1_AnalyzeRequest, _candor_v1_AnalyzeResponse, _candor_v1_AnalyzeRequest__Output, _candor_v1_AnalyzeResponse__Output>
   Challenge: MethodDefinition<_candor_v1_ChallengeRequest, _candor_v1_ChallengeResponse, _candor_v1_ChallengeRequest__Output, _candor_v1_ChallengeResponse__Output>
+  CreateViewLink: MethodDefinition<_candor_v1_CreateViewLinkRequest, _candor_v1_CreateViewLinkResponse, _candor_v1_CreateViewLinkRequest__Output, _candor_v1_CreateViewLinkResponse__Output>
   DeleteCandidate: MethodDefinition<_candor_v1_DeleteCandidateRequest, _candor_v1_DeleteCandidateResponse, _candor_v1_DeleteCandidateRequest__Output, _candor_v1_DeleteCandidateResponse__Output>
   EnrollCandidate: MethodDefinition<_candor_v1_EnrollCandidateRequest, _candor_v1_EnrollCandidateResponse, _candor_v1_EnrollCandidateRequest__Output, _candor_v1_EnrollCandidateResponse__Output>
   GetJob: MethodDefinition<_candor_v1_GetJobRequest, _candor_v1_JobStatus, _candor_v1_GetJobRequest__Output, _candor_v1_JobStatus__Output>
