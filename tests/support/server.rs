@@ -56,6 +56,7 @@ pub fn settings(limits: Limits) -> ServerSettings {
         data_dir: Some(data_dir()),
         retention_sweep_every: Duration::from_secs(3600),
         batch_root: None,
+        node_name: "test-node".into(),
     }
 }
 

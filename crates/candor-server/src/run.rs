@@ -51,6 +51,8 @@ pub struct ServerSettings {
     pub retention_sweep_every: Duration,
     /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
     pub batch_root: Option<PathBuf>,
+    /// This node's name, the `node` label of every metric (empty: no label).
+    pub node_name: String,
 }
 
 const TRANSPORT_HEADROOM: usize = 1024 * 1024;
@@ -126,6 +128,7 @@ impl RunningServer {
 /// Binds and starts serving. Returns once the ports are bound; models load in the
 /// background (see `RunningServer::ready`).
 pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
+    crate::metrics::METRICS.set_node(&settings.node_name);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let provider = settings.engine.runtime.execution_provider.to_string();
     let persistence = match &settings.data_dir {
