@@ -843,7 +843,7 @@ async fn shutdown_finishes_open_sessions_with_a_summary_and_metrics_count() {
     // The gauge is process-wide: other tests' sessions may be open at the same time.
     let open: u32 = metrics
         .lines()
-        .find_map(|l| l.strip_prefix("candor_sessions_open "))
+        .find_map(|l| l.strip_prefix("candor_sessions_open{node=\"test-node\"} "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no open-sessions gauge: {metrics}"));
     assert!(open >= 1, "{metrics}");
