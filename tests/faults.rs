@@ -106,11 +106,17 @@ async fn http_get(addr: SocketAddr, path: &str) -> Option<String> {
     Some(out)
 }
 
-/// The value of an unlabelled gauge in a Prometheus text page.
+/// The value of a gauge without labels of its own (only the `node` label every
+/// metric carries) in a Prometheus text page.
 fn gauge(metrics: &str, name: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    metrics.lines().find_map(|l| {
+        let rest = l.strip_prefix(name)?;
+        let rest = match rest.strip_prefix("{node=") {
+            Some(labelled) => labelled.split_once("} ")?.1,
+            None => rest.strip_prefix(' ')?,
+        };
+        rest.trim().parse().ok()
+    })
 }
 
 async fn get_session(
@@ -451,7 +457,7 @@ async fn a_full_disk_stops_storing_but_not_analysing() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("candor_store_errors_total{kind=\"backend\"}"),
+        metrics.contains("candor_store_errors_total{kind=\"backend\""),
         "{metrics}"
     );
     let health = http_get(server.metrics, "/healthz").await.unwrap();

@@ -129,7 +129,7 @@ async fn health_follows_the_model_workers() {
     assert!(http.starts_with("HTTP/1.1 503"), "{http}");
     let metrics = reqwest_like_get(server.metrics_addr.unwrap(), "/metrics").await;
     assert!(
-        metrics.contains("candor_model_workers_alive{model=\"yunet_s\"}"),
+        metrics.contains("candor_model_workers_alive{model=\"yunet_s\",node=\"test-node\"}"),
         "{metrics}"
     );
     let short: Vec<_> = engine
@@ -843,7 +843,7 @@ async fn shutdown_finishes_open_sessions_with_a_summary_and_metrics_count() {
     // The gauge is process-wide: other tests' sessions may be open at the same time.
     let open: u32 = metrics
         .lines()
-        .find_map(|l| l.strip_prefix("candor_sessions_open "))
+        .find_map(|l| l.strip_prefix("candor_sessions_open{node=\"test-node\"} "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or_else(|| panic!("no open-sessions gauge: {metrics}"));
     assert!(open >= 1, "{metrics}");
@@ -1909,4 +1909,80 @@ fn json_logs_parse_and_carry_the_session_ids() {
         .find(|v| v["fields"]["message"] == "session opened")
         .expect("a session opened line");
     assert!(opened["spans"].to_string().contains("logged-1"), "{opened}");
+}
+
+/// What a pod runs: `candor serve` with `--node-name` (the pod's name) puts a `node`
+/// label on every metric of /metrics; and ONNX Runtime's own logging stays at warnings
+/// even when the log filter lets everything at INFO through (`CANDOR_LOG=info`, not
+/// the default `info,ort=warn`): it once wrote about 1,200 INFO lines at start.
+#[test]
+fn serve_labels_metrics_by_node_and_keeps_onnx_runtime_quiet() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .args(["serve", "--insecure-no-auth", "--log-format", "json"])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .args(["--node-name", "candor-5d8f-abcde"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("CANDOR_LOG", "info")
+        .env_remove("CANDOR_NODE_NAME")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let (mut metrics, mut seen) = (None, Vec::new());
+    loop {
+        let line = lines
+            .next()
+            .expect("the server logs until serving")
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if v["fields"]["message"] == "listening" {
+            // `Some(127.0.0.1:PORT)`
+            let m = v["fields"]["metrics"].as_str().unwrap();
+            metrics = Some(
+                m.trim_start_matches("Some(")
+                    .trim_end_matches(')')
+                    .to_owned(),
+            );
+        }
+        let done = v["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("models loaded"));
+        seen.push(v);
+        if done {
+            break;
+        }
+    }
+    let from_ort: Vec<_> = seen
+        .iter()
+        .filter(|v| v["target"] == "ort::logging")
+        .collect();
+    assert!(
+        from_ort.len() <= 5,
+        "{} lines from ONNX Runtime: {:?}",
+        from_ort.len(),
+        &from_ort[..from_ort.len().min(5)]
+    );
+    assert!(seen.len() < 30, "{} lines at start", seen.len());
+
+    let mut http = std::net::TcpStream::connect(metrics.expect("a metrics address")).unwrap();
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    http.read_to_string(&mut text).unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let samples: Vec<_> = body.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(!samples.is_empty(), "{text}");
+    for line in samples {
+        assert!(line.contains("node=\"candor-5d8f-abcde\""), "{line}");
+    }
+    assert!(
+        body.contains("candor_models_serving{node=\"candor-5d8f-abcde\"} 1"),
+        "{body}"
+    );
 }

@@ -57,6 +57,7 @@ pub fn settings(limits: Limits) -> ServerSettings {
         retention_sweep_every: Duration::from_secs(3600),
         batch_root: None,
         badge: Default::default(),
+        node_name: "test-node".into(),
     }
 }
 

@@ -1,15 +1,15 @@
 //! Prometheus metrics, served with /healthz on their own HTTP port (outside auth); the
 //! badge page shares that port unless it has its own.
 
-use std::sync::Arc;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use prometheus::proto::LabelPair;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -18,6 +18,9 @@ use tonic::Code;
 
 pub struct Metrics {
     pub registry: Registry,
+    /// The `node` label every metric carries (`--node-name`), so that one dashboard
+    /// over many pods tells them apart. Set by `start`; empty (no label) before.
+    node: RwLock<String>,
     pub sessions_open: IntGauge,
     pub frames: IntCounterVec,
     pub segment_latency: HistogramVec,
@@ -142,6 +145,7 @@ impl Metrics {
         }
         Self {
             registry,
+            node: RwLock::new(String::new()),
             sessions_open,
             frames,
             segment_latency,
@@ -184,10 +188,31 @@ impl Metrics {
             .observe(d.as_secs_f64());
     }
 
+    /// Names this node in every metric from now on (the `node` label).
+    pub fn set_node(&self, name: &str) {
+        *self.node.write().unwrap_or_else(|e| e.into_inner()) = name.to_owned();
+    }
+
     pub fn render(&self) -> String {
+        let mut families = self.registry.gather();
+        let node = self.node.read().unwrap_or_else(|e| e.into_inner()).clone();
+        // Added at gathering, as the registry adds its own constant labels: the
+        // registry is built before the node's name is known.
+        if !node.is_empty() {
+            for family in &mut families {
+                for metric in family.mut_metric() {
+                    let mut labels = metric.take_label();
+                    let mut pair = LabelPair::default();
+                    pair.set_name("node".to_owned());
+                    pair.set_value(node.clone());
+                    labels.push(pair);
+                    metric.set_label(labels);
+                }
+            }
+        }
         let mut buf = Vec::new();
         // Encoding into a Vec cannot fail for the text format.
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        let _ = TextEncoder::new().encode(&families, &mut buf);
         String::from_utf8_lossy(&buf).into_owned()
     }
 }
@@ -226,5 +251,36 @@ async fn healthz(State(serving): State<Arc<AtomicBool>>) -> (StatusCode, &'stati
         }
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not serving\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every sample, histogram buckets included, carries the node's name once set.
+    #[test]
+    fn every_metric_is_labelled_with_the_node() {
+        let m = Metrics::new();
+        m.inference("yunet_s", Duration::from_millis(3));
+        m.frames("decoded", 2);
+        assert!(!m.render().contains("node="));
+        m.set_node("candor-7f9c-x2");
+        let text = m.render();
+        let samples: Vec<_> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(samples.len() > 10, "{text}");
+        for line in samples {
+            assert!(line.contains("node=\"candor-7f9c-x2\""), "{line}");
+        }
+        assert!(
+            text.contains("candor_sessions_open{node=\"candor-7f9c-x2\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "candor_inference_seconds_bucket{model=\"yunet_s\",node=\"candor-7f9c-x2\",le=\"0.005\"} 1"
+            ),
+            "{text}"
+        );
     }
 }

@@ -54,6 +54,8 @@ pub struct ServerSettings {
     pub batch_root: Option<PathBuf>,
     /// The recruiter's badge page and its view links.
     pub badge: BadgeSettings,
+    /// This node's name, the `node` label of every metric (empty: no label).
+    pub node_name: String,
 }
 
 const TRANSPORT_HEADROOM: usize = 1024 * 1024;
@@ -135,6 +137,7 @@ impl RunningServer {
 /// Binds and starts serving. Returns once the ports are bound; models load in the
 /// background (see `RunningServer::ready`).
 pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
+    crate::metrics::METRICS.set_node(&settings.node_name);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let provider = settings.engine.runtime.execution_provider.to_string();
     let persistence = match &settings.data_dir {

@@ -6,6 +6,7 @@ use std::sync::{Mutex, OnceLock};
 
 use ort::environment::Environment;
 use ort::ep::ExecutionProviderDispatch;
+use ort::logging::LogLevel;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::{Session, SessionOutputs};
 
@@ -17,6 +18,11 @@ pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
 /// The environment, plus the library it was loaded from (for diagnostics).
 static RUNTIME: OnceLock<(Environment, PathBuf)> = OnceLock::new();
+/// ONNX Runtime's own log level, for the environment and every session. Its INFO and
+/// VERBOSE messages (session options, graph transforms, kernel placement: over a
+/// thousand lines for a model pool at start) are the library's business; warnings and
+/// errors still reach `tracing` (target `ort`).
+const ORT_LOG_LEVEL: LogLevel = LogLevel::Warning;
 /// Serialises first-time initialisation; `OnceLock::get_or_try_init` is not stable.
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
@@ -73,6 +79,9 @@ fn init_inner(dylib: &Path) -> Result<&'static Environment, VisionError> {
         .with_telemetry(false)
         .build()
         .map_err(|e| VisionError::Runtime(e.to_string()))?;
+    // ort registers its tracing logger at VERBOSE and leaves the filtering to
+    // `tracing`: lower ONNX Runtime's level, so the messages are never even made.
+    env.set_log_level(ORT_LOG_LEVEL);
     tracing::info!(library = %dylib.display(), "ONNX Runtime initialised");
     Ok(&RUNTIME.get_or_init(|| (env, dylib.to_path_buf())).0)
 }
@@ -204,6 +213,8 @@ fn configure(builder: SessionBuilder, options: &RuntimeOptions) -> Result<Sessio
     let eps = execution_providers(options.execution_provider)?;
     let mut builder = builder
         // Level 3 = basic + extended + layout (NCHWc) optimisations.
+        .with_log_level(ORT_LOG_LEVEL)
+        .map_err(|e| e.to_string())?
         .with_optimization_level(GraphOptimizationLevel::Level3)
         .map_err(|e| e.to_string())?
         .with_intra_threads(options.intra_threads.max(1))

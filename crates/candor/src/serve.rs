@@ -126,6 +126,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDOR_WEB_FRAME_ANCESTORS", default_value = "")]
     pub web_frame_ancestors: String,
 
+    /// This node's name, put as the `node` label on every Prometheus metric so that a
+    /// dashboard over several nodes tells them apart (on Kubernetes: the pod name,
+    /// from the downward API). Default: the host name.
+    #[arg(long, env = "CANDOR_NODE_NAME")]
+    pub node_name: Option<String>,
+
     #[command(flatten)]
     pub store: StoreArgs,
 
@@ -234,8 +240,20 @@ impl ServeArgs {
             retention_sweep_every: Duration::from_secs(self.retention_sweep_s.max(1)),
             batch_root: self.batch_root.clone(),
             badge: self.badge()?,
+            node_name: self.node_name.clone().unwrap_or_else(host_name),
         })
     }
+}
+
+/// The kernel's host name (a pod's name on Kubernetes), else `$HOSTNAME`, else
+/// `localhost`.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
