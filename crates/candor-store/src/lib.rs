@@ -24,6 +24,7 @@
 //! - **Privacy.** Embeddings are returned only by [`Store::enrolment`]; purges and the
 //!   retention sweep delete rows and evidence files and report what they deleted.
 
+mod codec;
 pub mod digest;
 pub mod error;
 pub mod schema;
