@@ -37,17 +37,33 @@ impl Backend for Sqlite {
             std::fs::read_dir(dir).map_or(0, |entries| {
                 entries
                     .flatten()
-                    .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            count(&e.path())
+                        } else {
+                            1
+                        }
+                    })
                     .sum()
             })
         }
         Some(count(
-            &self.dir.path().join(EVIDENCE_DIR).join(tenant).join(session_id),
+            &self
+                .dir
+                .path()
+                .join(EVIDENCE_DIR)
+                .join(tenant)
+                .join(session_id),
         ))
     }
 
     fn leave_orphan_file(&self, tenant: &str, session_id: &str) -> bool {
-        let dir = self.dir.path().join(EVIDENCE_DIR).join(tenant).join(session_id);
+        let dir = self
+            .dir
+            .path()
+            .join(EVIDENCE_DIR)
+            .join(tenant)
+            .join(session_id);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(".orphan.tmp"), b"x").unwrap();
         true

@@ -4,8 +4,8 @@ use candor_core::RiskState;
 use rusqlite::Row;
 use rusqlite::types::Type;
 
-pub(super) use crate::codec::{blob_to_embedding, embedding_to_blob};
 use crate::codec::parse_state;
+pub(super) use crate::codec::{blob_to_embedding, embedding_to_blob};
 use crate::types::{EvidenceRecord, SessionRecord};
 
 pub(super) fn state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<RiskState> {
@@ -25,7 +25,6 @@ pub(super) fn opt_state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Optio
         Some(_) => state_col(row, idx).map(Some),
     }
 }
-
 
 pub(super) const SESSION_COLUMNS: &str = "s.tenant, s.session_id, s.participant_id, s.interview_ref, \
     s.candidate_ref, s.source, s.settings_json, s.models_json, s.started_at, s.ended_at, \

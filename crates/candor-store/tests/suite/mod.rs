@@ -131,7 +131,12 @@ pub fn report(index: u32) -> SegmentReport {
     }
 }
 
-pub fn settings(tenant: &str, retention_days: u32, evidence: bool, enrolment: bool) -> TenantSettings {
+pub fn settings(
+    tenant: &str,
+    retention_days: u32,
+    evidence: bool,
+    enrolment: bool,
+) -> TenantSettings {
     TenantSettings {
         tenant: tenant.into(),
         retention_days,
@@ -160,7 +165,6 @@ impl IntoRecord for NewSegment {
         }
     }
 }
-
 
 pub fn searching(tenant: &str, retention_days: u32) -> TenantSettings {
     TenantSettings {
@@ -694,7 +698,10 @@ pub fn purge_session_removes_every_row_and_file_of_that_session_only(backend: &d
         assert_eq!(backend.count(table, "acme", "gone"), 0, "{table}");
         assert!(backend.count(table, "acme", "kept") > 0, "{table}");
     }
-    assert!(matches!(backend.evidence_files("acme", "gone"), None | Some(0)));
+    assert!(matches!(
+        backend.evidence_files("acme", "gone"),
+        None | Some(0)
+    ));
     let kept = store.evidence("acme", "kept").unwrap();
     assert_eq!(kept.len(), 2);
     for e in &kept {
@@ -855,7 +862,10 @@ pub fn evidence_is_refused_unless_capture_is_on(backend: &dyn Backend) {
         Err(StoreError::Invalid(_))
     ));
     assert!(store.evidence("acme", "s").unwrap().is_empty());
-    assert!(matches!(backend.evidence_files("acme", "s"), None | Some(0)));
+    assert!(matches!(
+        backend.evidence_files("acme", "s"),
+        None | Some(0)
+    ));
 
     store
         .upsert_tenant(&settings("acme", 30, true, false))
@@ -1093,7 +1103,9 @@ pub fn concurrent_writers_all_land(backend: &dyn Backend) {
     );
 }
 
-pub fn blocklist_and_session_identities_are_refused_unless_duplicate_search_is_on(backend: &dyn Backend) {
+pub fn blocklist_and_session_identities_are_refused_unless_duplicate_search_is_on(
+    backend: &dyn Backend,
+) {
     let store = backend.open();
     store
         .upsert_tenant(&settings("acme", 30, false, true))
@@ -1196,7 +1208,9 @@ pub fn gallery_holds_every_enrolment_and_generations_follow_enrolments(backend: 
     );
 }
 
-pub fn purging_a_candidate_removes_their_blocklist_entries_and_session_identities(backend: &dyn Backend) {
+pub fn purging_a_candidate_removes_their_blocklist_entries_and_session_identities(
+    backend: &dyn Backend,
+) {
     let store = backend.open();
     store.upsert_tenant(&searching("acme", 30)).unwrap();
     store
