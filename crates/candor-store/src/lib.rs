@@ -37,7 +37,7 @@ pub mod types;
 pub mod validate;
 
 pub use error::{Result, StoreError};
-pub use location::{StoreLocation, open};
+pub use location::{PostgresUrl, StoreLocation, open};
 pub use postgres::PostgresStore;
 pub use sqlite::{DB_FILE, DEFAULT_DATA_DIR, EVIDENCE_DIR, SqliteStore};
 pub use store::Store;

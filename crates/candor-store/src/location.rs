@@ -1,27 +1,72 @@
 //! Where a store is, and opening the backend that keeps it there.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
-use crate::error::Result;
-use crate::postgres::{PostgresStore, is_postgres_url};
+use crate::error::{Result, StoreError};
+use crate::postgres::{PostgresStore, is_postgres_url, redact};
 use crate::sqlite::SqliteStore;
 use crate::store::Store;
+
+/// A `postgres://` or `postgresql://` URL. It may hold a password, so `Debug` and
+/// `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl(String);
+
+impl PostgresUrl {
+    /// `Invalid` unless `url` starts with `postgres://` or `postgresql://`.
+    pub fn new(url: impl Into<String>) -> Result<Self> {
+        let url = url.into();
+        if is_postgres_url(&url) {
+            Ok(Self(url))
+        } else {
+            Err(StoreError::Invalid(
+                "a store URL starts with postgres:// or postgresql:// (a data directory is \
+                 given with --data-dir)"
+                    .into(),
+            ))
+        }
+    }
+
+    /// The URL as given, password and all: only for connecting.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for PostgresUrl {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::new(s)
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl std::fmt::Display for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
 
 /// A data directory (SQLite, the default) or a PostgreSQL database.
 #[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     Sqlite(PathBuf),
-    /// A `postgres://` or `postgresql://` URL (may hold a password: see `Debug`).
-    Postgres(String),
+    Postgres(PostgresUrl),
 }
 
 impl StoreLocation {
-    /// A PostgreSQL URL when `url` is one, else the data directory `data_dir`.
-    pub fn pick(url: Option<&str>, data_dir: impl Into<PathBuf>) -> Self {
+    /// The PostgreSQL database when there is one, else the data directory.
+    pub fn pick(url: Option<&PostgresUrl>, data_dir: impl Into<PathBuf>) -> Self {
         match url {
-            Some(u) if !u.is_empty() => Self::Postgres(u.to_owned()),
-            _ => Self::Sqlite(data_dir.into()),
+            Some(u) => Self::Postgres(u.clone()),
+            None => Self::Sqlite(data_dir.into()),
         }
     }
 
@@ -29,13 +74,8 @@ impl StoreLocation {
     pub fn shown(&self) -> String {
         match self {
             Self::Sqlite(dir) => format!("data directory {}", dir.display()),
-            Self::Postgres(url) => format!("PostgreSQL {}", crate::postgres::redact(url)),
+            Self::Postgres(url) => format!("PostgreSQL database {url}"),
         }
-    }
-
-    /// Whether `url` is a PostgreSQL URL this type accepts.
-    pub fn is_postgres_url(url: &str) -> bool {
-        is_postgres_url(url)
     }
 }
 
@@ -50,6 +90,6 @@ impl std::fmt::Debug for StoreLocation {
 pub fn open(location: &StoreLocation) -> Result<Arc<dyn Store>> {
     Ok(match location {
         StoreLocation::Sqlite(dir) => Arc::new(SqliteStore::open(dir)?),
-        StoreLocation::Postgres(url) => Arc::new(PostgresStore::open(url)?),
+        StoreLocation::Postgres(url) => Arc::new(PostgresStore::open(url.as_str())?),
     })
 }
