@@ -203,3 +203,49 @@ fn bad_and_unreachable_urls_fail_with_the_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Workers on several nodes racing through the same job's files: each file is claimed
+/// by exactly one of them.
+#[test]
+fn racing_workers_claim_each_job_file_once() {
+    let Some(url) = fresh_url() else { return };
+    const FILES: usize = 40;
+    let store = PostgresStore::open(&url).unwrap();
+    store.create_job("acme", "job", "{}", NOW).unwrap();
+    for i in 0..FILES {
+        store
+            .add_job_file("acme", "job", &format!("f{i}.mp4"), "h", &format!("k{i}"))
+            .unwrap();
+    }
+    let workers: Vec<PostgresStore> = (0..6).map(|_| PostgresStore::open(&url).unwrap()).collect();
+    let barrier = Barrier::new(workers.len());
+    let claimed: Vec<Vec<usize>> = std::thread::scope(|s| {
+        let handles: Vec<_> = workers
+            .iter()
+            .enumerate()
+            .map(|(w, node)| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    (0..FILES)
+                        .filter(|i| {
+                            node.claim_job_file(
+                                "acme",
+                                "job",
+                                &format!("k{i}"),
+                                &format!("worker-{w}"),
+                                NOW,
+                                60_000,
+                            )
+                            .unwrap()
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<usize> = claimed.concat();
+    all.sort_unstable();
+    assert_eq!(all, (0..FILES).collect::<Vec<_>>());
+}

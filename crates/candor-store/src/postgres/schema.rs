@@ -19,10 +19,11 @@ pub const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations
 );";
 
 /// All migrations, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: "
 CREATE TABLE tenants (
     tenant            TEXT    PRIMARY KEY,
     retention_days    BIGINT  NOT NULL DEFAULT 30,
@@ -194,7 +195,17 @@ CREATE TRIGGER blocklist_generation
     AFTER INSERT OR DELETE ON blocklist
     FOR EACH ROW EXECUTE FUNCTION bump_identity_generation();
 ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "job_file_claims",
+        sql: "
+-- Which worker scores a job file, until when (see the SQLite migration 5).
+ALTER TABLE job_files ADD COLUMN claimed_by TEXT;
+ALTER TABLE job_files ADD COLUMN claimed_until BIGINT;  -- unix ms
+",
+    },
+];
 
 /// The version a freshly opened database ends up at.
 pub const LATEST_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;

@@ -64,6 +64,7 @@ macro_rules! store_suite {
             purging_a_candidate_removes_their_blocklist_entries_and_session_identities,
             blocklist_entries_and_audit_lines_expire_with_the_tenant_retention,
             unfinished_sessions_are_those_of_every_tenant_without_an_end,
+            a_job_file_is_one_workers_until_its_lease_ends_or_it_is_done,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {
@@ -1308,4 +1309,61 @@ pub fn unfinished_sessions_are_those_of_every_tenant_without_an_end(backend: &dy
     store.finish_session("t2", "early", "{}", NOW).unwrap();
     store.finish_session("t1", "late", "{}", NOW).unwrap();
     assert!(store.unfinished_sessions().unwrap().is_empty());
+}
+
+/// Several workers on one job: a file is one worker's while its lease runs (renewed by
+/// that worker), anyone's once it ends, and no one's once done; a failure ends the
+/// claim too, so the file can be retried.
+pub fn a_job_file_is_one_workers_until_its_lease_ends_or_it_is_done(backend: &dyn Backend) {
+    const LEASE: i64 = 60_000;
+    let store = backend.open();
+    store.create_job("acme", "job", "{}", NOW).unwrap();
+    store
+        .add_job_file("acme", "job", "a.mp4", "ha", "key-a")
+        .unwrap();
+    store
+        .add_job_file("acme", "job", "b.mp4", "hb", "key-b")
+        .unwrap();
+    let claim = |key: &str, worker: &str, at: i64| {
+        store
+            .claim_job_file("acme", "job", key, worker, at, LEASE)
+            .unwrap()
+    };
+    assert!(claim("key-a", "w1", NOW));
+    assert!(!claim("key-a", "w2", NOW + 1_000));
+    // Renewed by its holder: the lease now ends at NOW + 1_000 + LEASE.
+    assert!(claim("key-a", "w1", NOW + 1_000));
+    assert!(!claim("key-a", "w2", NOW + LEASE + 999));
+    assert!(claim("key-a", "w2", NOW + LEASE + 1_000));
+    assert!(!claim("key-a", "w1", NOW + LEASE + 2_000));
+    // The other file is free all along.
+    assert!(claim("key-b", "w1", NOW + 2_000));
+
+    let done = FileOutcome::Done {
+        result_json: "{}".into(),
+    };
+    store
+        .complete_job_file("acme", "job", "key-a", &done)
+        .unwrap();
+    assert!(!claim("key-a", "w3", NOW + 3_000));
+    let failed = FileOutcome::Failed {
+        error: "truncated".into(),
+    };
+    store
+        .complete_job_file("acme", "job", "key-b", &failed)
+        .unwrap();
+    assert!(claim("key-b", "w3", NOW + 3_000));
+
+    assert!(matches!(
+        store.claim_job_file("acme", "job", "key-x", "w1", NOW, LEASE),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.claim_job_file("other", "job", "key-b", "w1", NOW, LEASE),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.claim_job_file("acme", "job", "key-b", "", NOW, LEASE),
+        Err(StoreError::Invalid(_))
+    ));
 }
