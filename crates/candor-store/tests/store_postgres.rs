@@ -249,3 +249,16 @@ fn racing_workers_claim_each_job_file_once() {
     all.sort_unstable();
     assert_eq!(all, (0..FILES).collect::<Vec<_>>());
 }
+
+/// A server drops its store (the last `Arc`) at shutdown on an async runtime's thread,
+/// where closing a synchronous client would panic; the store closes them elsewhere.
+#[test]
+fn a_store_can_be_dropped_on_an_async_runtime_thread() {
+    let Some(url) = fresh_url() else { return };
+    let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&url).unwrap());
+    store.tenant_settings("acme").unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async move { drop(store) });
+}

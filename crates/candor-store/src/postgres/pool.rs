@@ -51,6 +51,20 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(PoisonError::into_inner));
+        if idle.is_empty() {
+            return;
+        }
+        // Closing a client blocks on the client's own runtime, which panics on a thread
+        // that drives an async runtime, and the store's last owner may be one (a server
+        // dropping its state at shutdown): close them on a thread of their own.
+        let closer = std::thread::spawn(move || drop(idle));
+        let _ = closer.join();
+    }
+}
+
 /// A client on loan; back to the pool on drop unless it broke.
 pub(super) struct Pooled<'a> {
     pool: &'a Pool,
