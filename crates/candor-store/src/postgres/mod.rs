@@ -130,19 +130,37 @@ impl PostgresStore {
     }
 }
 
-/// `url` with any password replaced by `***`.
+/// `url` with any password (before the host, or a `password=` parameter) replaced by
+/// `***`.
 pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (auth, host) = match rest.rsplit_once('@') {
-        Some(parts) => parts,
-        None => return url.to_owned(),
+    let (main, query) = match rest.split_once('?') {
+        Some((main, query)) => (main, Some(query)),
+        None => (rest, None),
     };
-    match auth.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
+    let main = match main.rsplit_once('@') {
+        Some((auth, host)) => match auth.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => main.to_owned(),
+        },
+        None => main.to_owned(),
+    };
+    let Some(query) = query else {
+        return format!("{scheme}://{main}");
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
+        .collect();
+    format!("{scheme}://{main}?{}", query.join("&"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -403,6 +421,10 @@ mod tests {
             "postgres://candor:***@db:5432/candor"
         );
         assert_eq!(redact("postgres://db/candor"), "postgres://db/candor");
+        assert_eq!(
+            redact("postgresql://u@db/c?sslmode=disable&password=s3cret"),
+            "postgresql://u@db/c?sslmode=disable&password=***"
+        );
         assert!(is_postgres_url("postgresql://db/x"));
         assert!(!is_postgres_url("./candor-data"));
     }
