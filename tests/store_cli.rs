@@ -22,6 +22,15 @@ async fn live_sessions(
 ) -> Vec<usize> {
     let mut s = settings(limits());
     s.data_dir = Some(data_dir.to_owned());
+    live_sessions_on(s, sessions, clip).await
+}
+
+/// As `live_sessions`, on a server with settings `s`.
+async fn live_sessions_on(
+    s: candor_server::ServerSettings,
+    sessions: &[(&str, &str, &str)],
+    clip: &Path,
+) -> Vec<usize> {
     let server = start(s).await;
     let dir = tempfile::tempdir().unwrap();
     let jpegs = jpeg_frames(clip, dir.path());
@@ -204,4 +213,68 @@ async fn report_shows_the_chart_and_every_segment_state() {
         !audit("tenant-b").contains("report_"),
         "another tenant's read"
     );
+}
+
+/// The server stores into PostgreSQL when given a URL instead of a data directory: a
+/// live session (a real clip through the real models) is read back whole from the
+/// database, and `candor admin purge --store URL` deletes it there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_store_keeps_live_sessions_and_the_cli_purges_them() {
+    use candor_store::postgres::temp_cluster::{SKIP_ENV, TempCluster};
+    use candor_store::{PostgresStore, PostgresUrl, StoreError};
+    if TempCluster::skipped() {
+        eprintln!("{SKIP_ENV}=1: skipping the PostgreSQL server test");
+        return;
+    }
+    // The PostgreSQL client is synchronous: off the runtime, as the server calls it.
+    let (cluster, url) = tokio::task::spawn_blocking(|| {
+        let cluster = TempCluster::start().expect("a throwaway PostgreSQL server");
+        let url = cluster.create_database("serve").unwrap();
+        (cluster, url)
+    })
+    .await
+    .unwrap();
+    let mut s = settings(limits());
+    s.data_dir = None;
+    s.store_url = Some(PostgresUrl::new(url.clone()).unwrap());
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let segs = live_sessions_on(s, &[(KEY_A, "pg-call-1", "cand-1")], &clip).await;
+    assert!(segs[0] > 0);
+
+    tokio::task::spawn_blocking(move || {
+        let store = PostgresStore::open(&url).unwrap();
+        let session = store.get_session("tenant-a", "pg-call-1").unwrap();
+        assert_eq!(session.candidate_ref.as_deref(), Some("cand-1"));
+        assert_eq!(session.segments as usize, segs[0]);
+        assert!(session.ended_at.is_some());
+        let summary = session.summary().unwrap().expect("a summary");
+        assert_eq!(summary.segments as usize, segs[0]);
+        let stored = store.segments("tenant-a", "pg-call-1").unwrap();
+        assert_eq!(stored.len(), segs[0]);
+        assert!(stored.iter().all(|seg| seg.report().is_ok()));
+        assert!(matches!(
+            store.get_session("tenant-b", "pg-call-1"),
+            Err(StoreError::NotFound(_))
+        ));
+
+        let out = support::candor(&[
+            "admin",
+            "purge",
+            "--tenant",
+            "tenant-a",
+            "--session",
+            "pg-call-1",
+            "--store",
+            &url,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("sessions        1\n"));
+        assert!(matches!(
+            store.get_session("tenant-a", "pg-call-1"),
+            Err(StoreError::NotFound(_))
+        ));
+        drop(cluster);
+    })
+    .await
+    .unwrap();
 }

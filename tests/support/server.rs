@@ -54,6 +54,7 @@ pub fn settings(limits: Limits) -> ServerSettings {
         analysis: Default::default(),
         decode: Default::default(),
         data_dir: Some(data_dir()),
+        store_url: None,
         retention_sweep_every: Duration::from_secs(3600),
         batch_root: None,
         badge: Default::default(),

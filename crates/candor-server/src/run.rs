@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 use candor_core::AnalysisConfig;
 use candor_media::DecodeOptions;
 use candor_pipeline::{Engine, EngineConfig};
-use candor_store::Store;
+use candor_store::StoreLocation;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -48,6 +48,9 @@ pub struct ServerSettings {
     pub decode: DecodeOptions,
     /// Data directory of the result store; `None` keeps nothing beyond memory.
     pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL database for the result store instead of `data_dir`, which
+    /// several server nodes may share.
+    pub store_url: Option<candor_store::PostgresUrl>,
     /// How often expired sessions and jobs are deleted (each tenant's retention).
     pub retention_sweep_every: Duration,
     /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
@@ -140,8 +143,13 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
     crate::metrics::METRICS.set_node(&settings.node_name);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let provider = settings.engine.runtime.execution_provider.to_string();
-    let persistence = match &settings.data_dir {
-        Some(dir) => Some(open_store(dir.clone(), &settings.auth).await?),
+    let location = match (&settings.store_url, &settings.data_dir) {
+        (Some(url), _) => Some(StoreLocation::Postgres(url.clone())),
+        (None, Some(dir)) => Some(StoreLocation::Sqlite(dir.clone())),
+        (None, None) => None,
+    };
+    let persistence = match location {
+        Some(location) => Some(open_store(location, &settings.auth).await?),
         None => None,
     };
     let sweeper = persistence.as_ref().map(|p| {
@@ -296,7 +304,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
 
 /// Opens the store (off the runtime) and starts its writer. Every tenant an API key
 /// names must be usable as a store id, so no session fails to persist later.
-async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
+async fn open_store(location: StoreLocation, auth: &AuthMode) -> Result<Persistence> {
     let tenants: Vec<String> = match auth {
         AuthMode::Keys(keys) => keys.iter().map(|k| k.tenant.clone()).collect(),
         AuthMode::InsecureNoAuth => vec![crate::auth::INSECURE_TENANT.to_owned()],
@@ -305,13 +313,18 @@ async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
         candor_store::validate::path_id("tenant", t).context("API key tenant")?;
     }
     let (store, writable) = tokio::task::spawn_blocking(move || {
-        let store = candor_store::SqliteStore::open(&dir)
-            .with_context(|| format!("opening the data directory {}", dir.display()))?;
-        let writable = writable_dir(&dir);
+        let store = candor_store::open(&location)
+            .with_context(|| format!("opening the {}", location.shown()))?;
+        let StoreLocation::Sqlite(dir) = &location else {
+            // A shared database: the open sessions may be another node's, live, so
+            // they are not closed here (a session has no owning node yet).
+            return anyhow::Ok((store, true));
+        };
+        let writable = writable_dir(dir);
         // No session of this process is open yet: any open one was left by a crash.
         // A store that refuses the write is not a reason to refuse to start: the
         // sessions still read as interrupted, and the next start tries again.
-        match crate::persist::close_interrupted(&store) {
+        match crate::persist::close_interrupted(&*store) {
             Ok(0) => {}
             Ok(n) => tracing::warn!(sessions = n, "closed sessions an earlier run left open"),
             Err(e) => {
@@ -323,7 +336,6 @@ async fn open_store(dir: PathBuf, auth: &AuthMode) -> Result<Persistence> {
     })
     .await
     .context("store open task")??;
-    let store: Arc<dyn Store> = Arc::new(store);
     let index = Arc::new(IdentityIndex::new(store.clone()));
     let writer = SessionWriter::spawn(store.clone(), index.clone(), writable)
         .context("starting the store writer")?;

@@ -42,3 +42,17 @@ impl From<std::io::Error> for StoreError {
         Self::Backend(format!("i/o: {e}"))
     }
 }
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        // A unique key taken by a concurrent writer is the same conflict a replay with
+        // different data is; anything else is the backend's.
+        if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+            return Self::Conflict(format!("postgres: {e}"));
+        }
+        match e.as_db_error() {
+            Some(db) => Self::Backend(format!("postgres: {}: {}", db.severity(), db.message())),
+            None => Self::Backend(format!("postgres: {e}")),
+        }
+    }
+}

@@ -4,8 +4,9 @@
 //! Callers use the [`Store`] trait (share it as `Arc<dyn Store>`); [`SqliteStore`] is
 //! the embedded default, which needs no server: SQLite in WAL mode in a data directory
 //! (default [`DEFAULT_DATA_DIR`], database file [`DB_FILE`]), with the schema migrated
-//! at open ([`schema`]). Another backend (e.g. PostgreSQL) implements the same trait;
-//! callers do not change.
+//! at open ([`schema`]). [`PostgresStore`] implements the same trait on a PostgreSQL
+//! database that several server nodes share; [`open`] picks the backend from where
+//! the store is (a data directory or a `postgres://` URL), and callers do not change.
 //!
 //! Rules every backend follows (details on [`Store`]):
 //!
@@ -24,8 +25,11 @@
 //! - **Privacy.** Embeddings are returned only by [`Store::enrolment`]; purges and the
 //!   retention sweep delete rows and evidence files and report what they deleted.
 
+mod codec;
 pub mod digest;
 pub mod error;
+mod location;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 pub mod store;
@@ -33,6 +37,8 @@ pub mod types;
 pub mod validate;
 
 pub use error::{Result, StoreError};
+pub use location::{PostgresUrl, StoreLocation, open};
+pub use postgres::PostgresStore;
 pub use sqlite::{DB_FILE, DEFAULT_DATA_DIR, EVIDENCE_DIR, SqliteStore};
 pub use store::Store;
 pub use types::*;

@@ -231,6 +231,16 @@ CREATE TRIGGER blocklist_delete_generation AFTER DELETE ON blocklist BEGIN
 END;
 ",
     },
+    Migration {
+        version: 5,
+        name: "job_file_claims",
+        sql: "
+-- Which worker scores a job file, until when: several workers on one job score each
+-- file once, and a dead worker's files are taken over when its lease ends.
+ALTER TABLE job_files ADD COLUMN claimed_by TEXT;
+ALTER TABLE job_files ADD COLUMN claimed_until INTEGER;  -- unix ms
+",
+    },
 ];
 
 /// The version a freshly opened database ends up at.

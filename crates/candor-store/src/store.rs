@@ -221,6 +221,21 @@ pub trait Store: Send + Sync {
     fn job(&self, tenant: &str, job_id: &str) -> Result<JobRecord>;
     /// Newest first.
     fn list_jobs(&self, tenant: &str) -> Result<Vec<JobInfo>>;
+    /// Claims the job's file(s) with `key` for `worker` until `now_ms + lease_ms`, so
+    /// that several workers on one job score each file once. `true` when claimed: the
+    /// file is not done and unclaimed, its lease has ended, or it is already this
+    /// worker's (which renews the lease). `false` while another worker's lease runs,
+    /// and once the file is done. `NotFound` if the job has no file with that key.
+    /// Recording the file's outcome (or re-adding it with a new key) ends the claim.
+    fn claim_job_file(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        key: &str,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool>;
 
     // ---- privacy ----
 

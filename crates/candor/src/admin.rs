@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use candor_server::persist::storage_id;
-use candor_store::{PurgeReport, Store, TenantSettings};
+use candor_store::{PurgeReport, TenantSettings};
 use clap::{Args, Subcommand};
 
 use crate::settings::StoreArgs;

@@ -93,7 +93,7 @@ pub fn run(args: BatchArgs) -> Result<ExitCode> {
     engine_cfg.workers = engine_cfg.workers.max(jobs);
     let decode = args.analysis.decode_options();
     tracing::info!(?engine_cfg, ?cfg, ?decode, jobs, "effective configuration");
-    let store: Arc<dyn Store> = Arc::new(args.store.open()?);
+    let store: Arc<dyn Store> = args.store.open()?;
     let engine = Engine::load(&engine_cfg)?;
     let scorer = FileScorer::new(store.clone(), engine, decode, cfg);
     std::fs::create_dir_all(&args.out)

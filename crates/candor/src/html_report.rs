@@ -35,21 +35,22 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let store = args.store.open()?;
+    let store: &dyn Store = &*store;
     let html = match store.get_session(&args.tenant, &storage_id(&args.id)) {
         Ok(record) => {
             audit(
-                &store,
+                store,
                 &args.tenant,
                 "report_session",
                 Some(&record.session_id),
                 None,
             )?;
-            session_page(&store, &args.id, &record)?
+            session_page(store, &args.id, &record)?
         }
         Err(StoreError::NotFound(_)) => match store.job(&args.tenant, &args.id) {
             Ok(_) => {
-                audit(&store, &args.tenant, "report_job", None, Some(&args.id))?;
-                job_page(&store, &args.tenant, &args.id)?
+                audit(store, &args.tenant, "report_job", None, Some(&args.id))?;
+                job_page(store, &args.tenant, &args.id)?
             }
             Err(StoreError::NotFound(_)) => bail!(
                 "no session or batch job {:?} for tenant {:?}",

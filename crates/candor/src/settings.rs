@@ -3,6 +3,7 @@
 //! Every field has a long flag and an environment variable.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use candor_core::AnalysisConfig;
@@ -197,17 +198,28 @@ fn find_default(rel: &str, ok: impl Fn(&Path) -> bool) -> Option<PathBuf> {
         .find(|p| ok(p))
 }
 
-/// Where results are kept (the embedded store: SQLite in WAL mode plus evidence files).
+/// Where results are kept: the embedded store (SQLite in WAL mode plus evidence files
+/// in a data directory), or a PostgreSQL database that several nodes share.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
-    /// Data directory of the result store (created if missing).
+    /// Data directory of the result store (created if missing). Not used with --store.
     #[arg(long, env = "CANDOR_DATA_DIR", default_value = candor_store::DEFAULT_DATA_DIR, global = true)]
     pub data_dir: PathBuf,
+
+    /// A PostgreSQL database for the result store instead of the data directory, e.g.
+    /// postgres://candor:PASSWORD@db:5432/candor (no TLS yet: a trusted network only).
+    /// Migrated at start; server nodes may share it.
+    #[arg(long = "store", env = "CANDOR_STORE_URL", global = true)]
+    pub store_url: Option<candor_store::PostgresUrl>,
 }
 
 impl StoreArgs {
-    pub fn open(&self) -> Result<candor_store::SqliteStore> {
-        candor_store::SqliteStore::open(&self.data_dir)
-            .with_context(|| format!("opening the data directory {}", self.data_dir.display()))
+    pub fn location(&self) -> candor_store::StoreLocation {
+        candor_store::StoreLocation::pick(self.store_url.as_ref(), &self.data_dir)
+    }
+
+    pub fn open(&self) -> Result<Arc<dyn candor_store::Store>> {
+        let location = self.location();
+        candor_store::open(&location).with_context(|| format!("opening the {}", location.shown()))
     }
 }

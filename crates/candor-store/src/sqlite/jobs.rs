@@ -108,7 +108,9 @@ pub(super) fn add_file(
                 status = excluded.status,
                 result_json = excluded.result_json,
                 error = NULL,
-                completed_at = excluded.completed_at",
+                completed_at = excluded.completed_at,
+                claimed_by = NULL,
+                claimed_until = NULL",
             params![
                 tenant,
                 job_id,
@@ -169,7 +171,8 @@ pub(super) fn complete_file(
     store.write(|tx| {
         require_job(tx, tenant, job_id)?;
         let n = tx.execute(
-            "UPDATE job_files SET status = ?4, result_json = ?5, error = ?6, completed_at = ?7
+            "UPDATE job_files SET status = ?4, result_json = ?5, error = ?6, completed_at = ?7,
+                claimed_by = NULL, claimed_until = NULL
              WHERE tenant = ?1 AND job_id = ?2 AND key = ?3",
             params![
                 tenant,
@@ -277,5 +280,39 @@ pub(super) fn list(store: &SqliteStore, tenant: &str) -> Result<Vec<JobInfo>> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    })
+}
+
+/// The key's files, claimed in one `BEGIN IMMEDIATE` transaction: one claimer at a time.
+pub(super) fn claim_file(
+    store: &SqliteStore,
+    tenant: &str,
+    job_id: &str,
+    key: &str,
+    worker: &str,
+    now_ms: i64,
+    lease_ms: i64,
+) -> Result<bool> {
+    validate::path_id("tenant", tenant)?;
+    validate::path_id("job id", job_id)?;
+    validate::text("job file key", key)?;
+    validate::text("worker", worker)?;
+    store.write(|tx| {
+        require_job(tx, tenant, job_id)?;
+        let files: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM job_files WHERE tenant = ?1 AND job_id = ?2 AND key = ?3",
+            params![tenant, job_id, key],
+            |r| r.get(0),
+        )?;
+        if files == 0 {
+            return Err(StoreError::not_found("job file with key", key));
+        }
+        let claimed = tx.execute(
+            "UPDATE job_files SET claimed_by = ?4, claimed_until = ?5 + ?6
+             WHERE tenant = ?1 AND job_id = ?2 AND key = ?3 AND status <> 'done'
+               AND (claimed_by IS NULL OR claimed_by = ?4 OR claimed_until <= ?5)",
+            params![tenant, job_id, key, worker, now_ms, lease_ms],
+        )?;
+        Ok(claimed > 0)
     })
 }

@@ -415,6 +415,18 @@ impl Store for SqliteStore {
         jobs::list(self, tenant)
     }
 
+    fn claim_job_file(
+        &self,
+        tenant: &str,
+        job_id: &str,
+        key: &str,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool> {
+        jobs::claim_file(self, tenant, job_id, key, worker, now_ms, lease_ms)
+    }
+
     fn purge_session(&self, tenant: &str, session_id: &str) -> Result<PurgeReport> {
         retention::purge_session(self, tenant, session_id)
     }

@@ -4,7 +4,8 @@ use candor_core::RiskState;
 use rusqlite::Row;
 use rusqlite::types::Type;
 
-use crate::error::{Result, StoreError};
+use crate::codec::parse_state;
+pub(super) use crate::codec::{blob_to_embedding, embedding_to_blob};
 use crate::types::{EvidenceRecord, SessionRecord};
 
 pub(super) fn state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<RiskState> {
@@ -23,10 +24,6 @@ pub(super) fn opt_state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Optio
         None => Ok(None),
         Some(_) => state_col(row, idx).map(Some),
     }
-}
-
-fn parse_state(s: &str) -> Option<RiskState> {
-    RiskState::ALL.into_iter().find(|st| st.as_str() == s)
 }
 
 pub(super) const SESSION_COLUMNS: &str = "s.tenant, s.session_id, s.participant_id, s.interview_ref, \
@@ -64,20 +61,4 @@ pub(super) fn evidence_row(r: &Row<'_>) -> rusqlite::Result<EvidenceRecord> {
         location: r.get(6)?,
         created_at: r.get(7)?,
     })
-}
-
-pub(super) fn embedding_to_blob(e: &[f32]) -> Vec<u8> {
-    e.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-pub(super) fn blob_to_embedding(b: &[u8], dims: u32) -> Result<Vec<f32>> {
-    if b.len() != dims as usize * 4 {
-        return Err(StoreError::Backend(format!(
-            "corrupt row: embedding of {} bytes for {dims} dimensions",
-            b.len()
-        )));
-    }
-    Ok(b.chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
 }

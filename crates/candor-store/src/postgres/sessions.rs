@@ -1,0 +1,166 @@
+//! Sessions: creating, finishing, reading and listing them, and the check that one
+//! exists, which every per-session record relies on.
+
+use postgres::Transaction;
+use postgres::types::ToSql;
+
+use super::PostgresStore;
+use super::rows::{SESSION_COLUMNS, all, session_row};
+use crate::error::{Result, StoreError};
+use crate::types::{NewSession, SessionFilter, SessionRecord};
+use crate::validate::{self, opt_text};
+
+pub(super) fn session_exists(
+    tx: &mut Transaction<'_>,
+    tenant: &str,
+    session_id: &str,
+) -> Result<bool> {
+    Ok(tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM sessions WHERE tenant = $1 AND session_id = $2)",
+            &[&tenant, &session_id],
+        )?
+        .try_get(0)?)
+}
+
+pub(super) fn require_session(
+    tx: &mut Transaction<'_>,
+    tenant: &str,
+    session_id: &str,
+) -> Result<()> {
+    if session_exists(tx, tenant, session_id)? {
+        Ok(())
+    } else {
+        Err(StoreError::not_found("session", session_id))
+    }
+}
+
+fn get_tx(tx: &mut Transaction<'_>, tenant: &str, session_id: &str) -> Result<SessionRecord> {
+    tx.query_opt(
+        &format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.tenant = $1 AND s.session_id = $2"
+        ),
+        &[&tenant, &session_id],
+    )?
+    .as_ref()
+    .map(session_row)
+    .transpose()?
+    .ok_or_else(|| StoreError::not_found("session", session_id))
+}
+
+pub(super) fn create(store: &PostgresStore, s: &NewSession) -> Result<()> {
+    validate::path_id("tenant", &s.tenant)?;
+    validate::path_id("session id", &s.session_id)?;
+    validate::text("participant id", &s.participant_id)?;
+    opt_text("interview ref", s.interview_ref.as_deref())?;
+    opt_text("candidate ref", s.candidate_ref.as_deref())?;
+    validate::text("source", &s.source)?;
+    validate::json("settings", &s.settings_json)?;
+    validate::json("models", &s.models_json)?;
+    store.write(|tx| {
+        // Insert first, compare after: two writers of the same id race safely.
+        let inserted = tx.execute(
+            "INSERT INTO sessions (tenant, session_id, participant_id, interview_ref,
+                candidate_ref, source, settings_json, models_json, started_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (tenant, session_id) DO NOTHING",
+            &[
+                &s.tenant,
+                &s.session_id,
+                &s.participant_id,
+                &s.interview_ref,
+                &s.candidate_ref,
+                &s.source,
+                &s.settings_json,
+                &s.models_json,
+                &s.started_at,
+            ],
+        )?;
+        if inserted == 1 {
+            return Ok(());
+        }
+        let e = get_tx(tx, &s.tenant, &s.session_id)?;
+        let same = e.participant_id == s.participant_id
+            && e.interview_ref == s.interview_ref
+            && e.candidate_ref == s.candidate_ref
+            && e.source == s.source
+            && e.settings_json == s.settings_json
+            && e.models_json == s.models_json
+            && e.started_at == s.started_at;
+        if same {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(format!(
+                "session {:?} already exists",
+                s.session_id
+            )))
+        }
+    })
+}
+
+pub(super) fn finish(
+    store: &PostgresStore,
+    tenant: &str,
+    session_id: &str,
+    summary_json: &str,
+    ended_at: i64,
+) -> Result<()> {
+    validate::path_id("tenant", tenant)?;
+    validate::path_id("session id", session_id)?;
+    validate::json("summary", summary_json)?;
+    store.write(|tx| {
+        let n = tx.execute(
+            "UPDATE sessions SET summary_json = $3, ended_at = $4
+             WHERE tenant = $1 AND session_id = $2",
+            &[&tenant, &session_id, &summary_json, &ended_at],
+        )?;
+        if n == 0 {
+            return Err(StoreError::not_found("session", session_id));
+        }
+        Ok(())
+    })
+}
+
+pub(super) fn get(store: &PostgresStore, tenant: &str, session_id: &str) -> Result<SessionRecord> {
+    validate::path_id("tenant", tenant)?;
+    validate::path_id("session id", session_id)?;
+    store.read(|tx| get_tx(tx, tenant, session_id))
+}
+
+pub(super) fn unfinished(store: &PostgresStore) -> Result<Vec<SessionRecord>> {
+    store.read(|tx| {
+        let rows = tx.query(
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.ended_at IS NULL
+                 ORDER BY s.started_at, s.tenant, s.session_id"
+            ),
+            &[],
+        )?;
+        all(rows, session_row)
+    })
+}
+
+pub(super) fn list(
+    store: &PostgresStore,
+    tenant: &str,
+    filter: &SessionFilter,
+    limit: u32,
+) -> Result<Vec<SessionRecord>> {
+    validate::path_id("tenant", tenant)?;
+    opt_text("candidate ref", filter.candidate_ref.as_deref())?;
+    opt_text("interview ref", filter.interview_ref.as_deref())?;
+    let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.tenant = $1");
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&tenant];
+    if let Some(c) = &filter.candidate_ref {
+        args.push(c);
+        sql.push_str(&format!(" AND s.candidate_ref = ${}", args.len()));
+    }
+    if let Some(i) = &filter.interview_ref {
+        args.push(i);
+        sql.push_str(&format!(" AND s.interview_ref = ${}", args.len()));
+    }
+    sql.push_str(&format!(
+        " ORDER BY s.started_at DESC, s.session_id LIMIT {limit}"
+    ));
+    store.read(|tx| all(tx.query(&sql, &args)?, session_row))
+}
