@@ -573,3 +573,103 @@ async fn a_read_only_data_directory_is_served_without_storing() {
     assert_eq!(stored.segments.len(), before.segments().len());
     assert_eq!(stored.summary.as_ref(), before.summary());
 }
+
+/// A storm of clients that vanish mid-stream: 24 sessions, each on its own connection,
+/// dropped without a finish message after 0 to 30 frames (some before the server's
+/// first answer, some refused when the node is full). The server stays healthy,
+/// closes every one of them (`candor_sessions_open` back to 0, nothing left holding a
+/// slot), logs no panic, and a new session afterwards runs to its summary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_vanishing_clients_leaves_no_session_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = data("talking-heads/grid_bbaf2n.mp4");
+    let jpegs = jpeg_frames(&clip, &mkdir(tmp.path().join("frames")));
+    let server = Serve::start(&tmp.path().join("data"), tmp.path().join("serve.log")).await;
+    let mut storm = Vec::new();
+    for i in 0..24usize {
+        let c = client(server.grpc).await;
+        let jpegs = jpegs.clone();
+        storm.push(tokio::spawn(async move {
+            let (tx, call) = open_session(&c, &format!("storm-{i}"), MediaFormat::Jpeg).await;
+            let id = format!("storm-{i}");
+            let Ok(response) = call else {
+                return None;
+            };
+            for (k, j) in jpegs.into_iter().take(i * 7 % 31).enumerate() {
+                if tx.send(frame(k as i64 * 40_000, j, 0, 0)).await.is_err() {
+                    break;
+                }
+            }
+            // Gone: the answer stream, the request stream and the connection, with no
+            // finish message.
+            drop(response);
+            drop(tx);
+            drop(c);
+            Some(id)
+        }));
+    }
+    let mut accepted = Vec::new();
+    for client in storm {
+        accepted.extend(client.await.unwrap());
+    }
+    // The storm reached the analysis, not only the front door.
+    assert!(
+        accepted.len() >= 4,
+        "{} of 24 sessions accepted",
+        accepted.len()
+    );
+    eventually("every vanished session closed", || async {
+        gauge(&server.metrics().await, "candor_sessions_open") == Some(0.0)
+    })
+    .await;
+    // Each one ended, with a summary saying how, not left open.
+    for id in &accepted {
+        let ended = get_session(server.grpc, id)
+            .await
+            .ok()
+            .and_then(|s| s.summary)
+            .map(|s| s.ended_by);
+        assert!(
+            ended.as_deref().is_some_and(|e| !e.is_empty()),
+            "{id}: {ended:?}"
+        );
+        eprintln!("{id}: ended by {}", ended.unwrap_or_default());
+    }
+    assert!(
+        http_get(server.metrics, "/healthz")
+            .await
+            .is_some_and(|r| r.starts_with("HTTP/1.1 200")),
+        "{}",
+        server.log_text()
+    );
+
+    let c = client(server.grpc).await;
+    let (tx, call) = open_session(&c, "after-the-storm", MediaFormat::Jpeg).await;
+    let mut stream = call
+        .expect("a session after the storm is accepted")
+        .into_inner();
+    for (k, j) in jpegs.into_iter().enumerate() {
+        tx.send(frame(k as i64 * 40_000, j, 0, 0)).await.unwrap();
+    }
+    tx.send(finish()).await.unwrap();
+    drop(tx);
+    let mut segments = 0;
+    loop {
+        match stream.message().await.expect("no error after the storm") {
+            Some(proto::AnalyzeResponse {
+                event: Some(Event::Segment(_)),
+            }) => segments += 1,
+            Some(proto::AnalyzeResponse {
+                event: Some(Event::Summary(_)),
+            }) => break,
+            Some(_) => {}
+            None => panic!("the stream ended without a summary"),
+        }
+    }
+    assert!(segments >= 1);
+    assert!(
+        !server.log_text().contains("panicked"),
+        "{}",
+        server.log_text()
+    );
+}
