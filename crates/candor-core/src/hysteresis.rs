@@ -83,9 +83,7 @@ impl Hysteresis {
         }
         a.state = settle(&mut a.reasons, segment);
     }
-}
 
-impl Hysteresis {
     /// Whether an alert on the live score stands: an extreme score, a still (no motion
     /// measured), or a presence reason saying the picture is not a live feed.
     fn corroborated(&self, segment: &Segment, a: &Assessment, live: f32) -> bool {

@@ -1,6 +1,8 @@
 //! Input checks shared by every backend.
 
 use crate::error::{Result, StoreError};
+use crate::types::{BlocklistEntry, FileOutcome, JobFileStatus, NewBlocklistEntry};
+use crate::{new_id, now_ms};
 
 /// Longest id that names a directory (tenant, session, job, evidence kind).
 pub const MAX_PATH_ID: usize = 128;
@@ -95,6 +97,44 @@ pub(crate) fn long_text(what: &str, s: &str) -> Result<()> {
 /// [`text`], when given.
 pub(crate) fn opt_text(what: &str, s: Option<&str>) -> Result<()> {
     s.map_or(Ok(()), |s| text(what, s))
+}
+
+/// A finished job file's outcome, checked, as the columns every backend stores:
+/// status, result JSON, error.
+pub(crate) fn file_outcome(
+    outcome: &FileOutcome,
+) -> Result<(JobFileStatus, Option<&str>, Option<&str>)> {
+    Ok(match outcome {
+        FileOutcome::Done { result_json } => {
+            json("job file result", result_json)?;
+            (JobFileStatus::Done, Some(result_json.as_str()), None)
+        }
+        FileOutcome::Failed { error } => {
+            long_text("job file error", error)?;
+            (JobFileStatus::Failed, None, Some(error.as_str()))
+        }
+    })
+}
+
+/// A blocklist entry, checked, as the store keeps it: a new id, added now.
+pub(crate) fn blocklist_entry(entry: &NewBlocklistEntry) -> Result<BlocklistEntry> {
+    text("model version", &entry.model_version)?;
+    text("label", &entry.label)?;
+    text("reason", &entry.reason)?;
+    embedding(&entry.embedding)?;
+    opt_text("candidate ref", entry.candidate_ref.as_deref())?;
+    if let Some(s) = &entry.source_session {
+        path_id("source session", s)?;
+    }
+    Ok(BlocklistEntry {
+        entry_id: new_id(),
+        model_version: entry.model_version.clone(),
+        label: entry.label.clone(),
+        reason: entry.reason.clone(),
+        candidate_ref: entry.candidate_ref.clone(),
+        source_session: entry.source_session.clone(),
+        added_at: now_ms(),
+    })
 }
 
 #[cfg(test)]

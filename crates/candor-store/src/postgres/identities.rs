@@ -10,7 +10,7 @@ use super::tenants::settings_tx;
 use crate::codec::{blob_to_embedding, embedding_to_blob};
 use crate::error::{Result, StoreError};
 use crate::types::{BlocklistEntry, IdentityGallery, NewBlocklistEntry};
-use crate::{new_id, now_ms, validate};
+use crate::validate;
 
 fn require_search(tx: &mut Transaction<'_>, tenant: &str) -> Result<()> {
     if settings_tx(tx, tenant)?.duplicate_search {
@@ -79,25 +79,7 @@ pub(super) fn add_to_blocklist(
     entry: &NewBlocklistEntry,
 ) -> Result<BlocklistEntry> {
     validate::path_id("tenant", tenant)?;
-    validate::text("model version", &entry.model_version)?;
-    validate::text("label", &entry.label)?;
-    validate::text("reason", &entry.reason)?;
-    validate::embedding(&entry.embedding)?;
-    if let Some(c) = &entry.candidate_ref {
-        validate::text("candidate ref", c)?;
-    }
-    if let Some(s) = &entry.source_session {
-        validate::path_id("source session", s)?;
-    }
-    let added = BlocklistEntry {
-        entry_id: new_id(),
-        model_version: entry.model_version.clone(),
-        label: entry.label.clone(),
-        reason: entry.reason.clone(),
-        candidate_ref: entry.candidate_ref.clone(),
-        source_session: entry.source_session.clone(),
-        added_at: now_ms(),
-    };
+    let added = validate::blocklist_entry(entry)?;
     store.write(|tx| {
         require_search(tx, tenant)?;
         tx.execute(

@@ -158,16 +158,7 @@ pub(super) fn complete_file(
     validate::path_id("tenant", tenant)?;
     validate::path_id("job id", job_id)?;
     validate::text("job file key", key)?;
-    let (status, result, error) = match outcome {
-        FileOutcome::Done { result_json } => {
-            validate::json("job file result", result_json)?;
-            (JobFileStatus::Done, Some(result_json.as_str()), None)
-        }
-        FileOutcome::Failed { error } => {
-            long_text("job file error", error)?;
-            (JobFileStatus::Failed, None, Some(error.as_str()))
-        }
-    };
+    let (status, result, error) = validate::file_outcome(outcome)?;
     store.write(|tx| {
         require_job(tx, tenant, job_id)?;
         let n = tx.execute(
