@@ -211,6 +211,7 @@ impl SessionWriter {
             settings_json: serde_json::to_string(&context).unwrap_or_else(|_| "{}".into()),
             models_json: serde_json::Value::from(models).to_string(),
             started_at: candor_store::now_ms(),
+            node: None,
         })));
     }
 

@@ -241,6 +241,41 @@ ALTER TABLE job_files ADD COLUMN claimed_by TEXT;
 ALTER TABLE job_files ADD COLUMN claimed_until INTEGER;  -- unix ms
 ",
     },
+    Migration {
+        version: 6,
+        name: "nodes",
+        sql: "
+-- Which server node runs a session (NULL: no node does, e.g. the CLI), so that when a
+-- node dies another closes its sessions. Nodes and their heartbeats belong to no
+-- tenant: they are the servers themselves.
+ALTER TABLE sessions ADD COLUMN node TEXT;
+CREATE INDEX sessions_open_by_node ON sessions (node) WHERE ended_at IS NULL;
+
+CREATE TABLE nodes (
+    node    TEXT    PRIMARY KEY,
+    seen_at INTEGER NOT NULL  -- unix ms, the latest heartbeat
+) WITHOUT ROWID;
+
+-- A Challenge call made on one node for a session another node runs: that node starts
+-- it and writes the answer here.
+CREATE TABLE challenge_requests (
+    tenant       TEXT    NOT NULL,
+    request_id   TEXT    NOT NULL,
+    session_id   TEXT    NOT NULL,
+    node         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    window_ms    INTEGER NOT NULL,
+    requested_at INTEGER NOT NULL,  -- unix ms
+    answer_json  TEXT,
+    answered_at  INTEGER,           -- unix ms
+    PRIMARY KEY (tenant, request_id),
+    FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, session_id) ON DELETE CASCADE
+);
+-- What a node polls for: its own unanswered requests, of every tenant.
+CREATE INDEX challenge_requests_pending ON challenge_requests (node, requested_at)
+    WHERE answered_at IS NULL;
+",
+    },
 ];
 
 /// The version a freshly opened database ends up at.

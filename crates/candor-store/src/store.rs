@@ -68,6 +68,20 @@ pub trait Store: Send + Sync {
     /// for start-up, before this process opens sessions of its own.
     fn unfinished_sessions(&self) -> Result<Vec<SessionRecord>>;
 
+    // ---- server nodes sharing the store ----
+
+    /// Records that server node `node` is alive at `now_ms` (its heartbeat).
+    fn heartbeat(&self, node: &str, now_ms: i64) -> Result<()>;
+    /// Sessions of every tenant with no end whose node is gone: its last heartbeat is
+    /// older than `alive_since` (unix ms), or it never sent one; with `own_node`, also
+    /// that node's own (what it left open before it restarted). Sessions without a
+    /// node are never included. Oldest first.
+    fn orphaned_sessions(
+        &self,
+        alive_since: i64,
+        own_node: Option<&str>,
+    ) -> Result<Vec<SessionRecord>>;
+
     // ---- segments ----
 
     /// Appends one judged segment, in its own transaction. Replaying the same index
@@ -75,6 +89,14 @@ pub trait Store: Send + Sync {
     fn append_segment(&self, tenant: &str, session_id: &str, segment: &NewSegment) -> Result<()>;
     /// In index order.
     fn segments(&self, tenant: &str, session_id: &str) -> Result<Vec<SegmentRecord>>;
+    /// The segments with index `from` or above, in index order: what a reader that
+    /// follows a running session fetches each time.
+    fn segments_from(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        from: u32,
+    ) -> Result<Vec<SegmentRecord>>;
 
     // ---- state changes ----
 
@@ -103,6 +125,24 @@ pub trait Store: Send + Sync {
     ) -> Result<()>;
     /// In the order recorded.
     fn challenges(&self, tenant: &str, session_id: &str) -> Result<Vec<ChallengeRecord>>;
+
+    // ---- challenge requests (between nodes) ----
+
+    /// Leaves a request for the node that runs the session. `NotFound` without the
+    /// session; replaying the same request is `Ok`, another under its id `Conflict`.
+    fn request_challenge(&self, request: &NewChallengeRequest) -> Result<()>;
+    /// The unanswered requests for `node` made at or after `since` (unix ms), of every
+    /// tenant, oldest first.
+    fn pending_challenge_requests(&self, node: &str, since: i64) -> Result<Vec<ChallengeRequest>>;
+    /// Records the answer; the first answer stays. `NotFound` without the request.
+    fn answer_challenge_request(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        answer_json: &str,
+        answered_at: i64,
+    ) -> Result<()>;
+    fn challenge_request(&self, tenant: &str, request_id: &str) -> Result<ChallengeRequest>;
 
     // ---- enrolments (biometric) ----
 

@@ -65,6 +65,10 @@ pub struct NewSession {
     pub models_json: String,
     /// Unix ms. Retention counts from here.
     pub started_at: i64,
+    /// The server node that runs it (`--node-name`), so that when the node dies another
+    /// can close it; `None` for sessions no node runs (CLI, batch). Not compared on a
+    /// replay: the first writer's node is kept.
+    pub node: Option<String>,
 }
 
 /// A stored session, with its latest summary.
@@ -86,6 +90,8 @@ pub struct SessionRecord {
     pub summary_json: Option<String>,
     /// How many segments are stored.
     pub segments: u32,
+    /// The server node that runs (or ran) it; see [`NewSession::node`].
+    pub node: Option<String>,
 }
 
 impl SessionRecord {
@@ -175,6 +181,37 @@ pub struct ChallengeRecord {
     pub result_json: String,
     /// Unix ms, when the store recorded it.
     pub recorded_at: i64,
+}
+
+/// A `Challenge` call made on one node for a session another node runs, left in the
+/// store for that node to start and answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewChallengeRequest {
+    pub tenant: String,
+    pub session_id: String,
+    /// Made by the caller (a UUID).
+    pub request_id: String,
+    /// The node asked: the one that runs the session.
+    pub node: String,
+    pub kind: String,
+    pub window_ms: u32,
+    /// Unix ms.
+    pub requested_at: i64,
+}
+
+/// A stored challenge request, with the asked node's answer once it has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeRequest {
+    pub tenant: String,
+    pub session_id: String,
+    pub request_id: String,
+    pub node: String,
+    pub kind: String,
+    pub window_ms: u32,
+    pub requested_at: i64,
+    /// The answer as the node wrote it (JSON, opaque to the store).
+    pub answer_json: Option<String>,
+    pub answered_at: Option<i64>,
 }
 
 /// An identity embedding of a candidate (biometric data). Only

@@ -1,7 +1,10 @@
 //! Input checks shared by every backend.
 
 use crate::error::{Result, StoreError};
-use crate::types::{BlocklistEntry, FileOutcome, JobFileStatus, NewBlocklistEntry};
+use crate::types::{
+    BlocklistEntry, ChallengeRequest, FileOutcome, JobFileStatus, NewBlocklistEntry,
+    NewChallengeRequest,
+};
 use crate::{new_id, now_ms};
 
 /// Longest id that names a directory (tenant, session, job, evidence kind).
@@ -135,6 +138,35 @@ pub(crate) fn blocklist_entry(entry: &NewBlocklistEntry) -> Result<BlocklistEntr
         source_session: entry.source_session.clone(),
         added_at: now_ms(),
     })
+}
+
+/// A challenge request as every backend checks it before storing it.
+pub(crate) fn challenge_request(r: &NewChallengeRequest) -> Result<()> {
+    path_id("tenant", &r.tenant)?;
+    path_id("session id", &r.session_id)?;
+    text("request id", &r.request_id)?;
+    text("node", &r.node)?;
+    text("challenge kind", &r.kind)
+}
+
+/// A replayed challenge request: `Ok` if it is the stored one, else `Conflict`.
+pub(crate) fn same_challenge_request(
+    stored: &ChallengeRequest,
+    r: &NewChallengeRequest,
+) -> Result<()> {
+    let same = stored.session_id == r.session_id
+        && stored.node == r.node
+        && stored.kind == r.kind
+        && stored.window_ms == r.window_ms
+        && stored.requested_at == r.requested_at;
+    if same {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "challenge request {:?} already exists",
+            r.request_id
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -17,12 +17,14 @@
 //! and `rows` serve them, and [`temp_cluster`] starts a throwaway server for tests.
 
 mod audit;
+mod challenge_requests;
 mod challenges;
 mod enrolments;
 mod evidence;
 mod identities;
 mod jobs;
 mod migrate;
+mod nodes;
 mod pool;
 mod retention;
 
@@ -197,6 +199,18 @@ impl Store for PostgresStore {
         sessions::unfinished(self)
     }
 
+    fn heartbeat(&self, node: &str, now_ms: i64) -> Result<()> {
+        nodes::heartbeat(self, node, now_ms)
+    }
+
+    fn orphaned_sessions(
+        &self,
+        alive_since: i64,
+        own_node: Option<&str>,
+    ) -> Result<Vec<SessionRecord>> {
+        nodes::orphaned_sessions(self, alive_since, own_node)
+    }
+
     fn list_sessions(
         &self,
         tenant: &str,
@@ -211,7 +225,16 @@ impl Store for PostgresStore {
     }
 
     fn segments(&self, tenant: &str, session_id: &str) -> Result<Vec<SegmentRecord>> {
-        segments::list(self, tenant, session_id)
+        segments::list_from(self, tenant, session_id, 0)
+    }
+
+    fn segments_from(
+        &self,
+        tenant: &str,
+        session_id: &str,
+        from: u32,
+    ) -> Result<Vec<SegmentRecord>> {
+        segments::list_from(self, tenant, session_id, from)
     }
 
     fn append_state_change(
@@ -243,6 +266,28 @@ impl Store for PostgresStore {
 
     fn challenges(&self, tenant: &str, session_id: &str) -> Result<Vec<ChallengeRecord>> {
         challenges::list(self, tenant, session_id)
+    }
+
+    fn request_challenge(&self, request: &NewChallengeRequest) -> Result<()> {
+        challenge_requests::request(self, request)
+    }
+
+    fn pending_challenge_requests(&self, node: &str, since: i64) -> Result<Vec<ChallengeRequest>> {
+        challenge_requests::pending(self, node, since)
+    }
+
+    fn answer_challenge_request(
+        &self,
+        tenant: &str,
+        request_id: &str,
+        answer_json: &str,
+        answered_at: i64,
+    ) -> Result<()> {
+        challenge_requests::answer(self, tenant, request_id, answer_json, answered_at)
+    }
+
+    fn challenge_request(&self, tenant: &str, request_id: &str) -> Result<ChallengeRequest> {
+        challenge_requests::get(self, tenant, request_id)
     }
 
     fn enrol(

@@ -27,7 +27,8 @@ pub(super) fn opt_state_col(r: &Row, idx: usize) -> Result<Option<RiskState>> {
 
 pub(super) const SESSION_COLUMNS: &str = "s.tenant, s.session_id, s.participant_id, s.interview_ref, \
     s.candidate_ref, s.source, s.settings_json, s.models_json, s.started_at, s.ended_at, \
-    s.summary_json, (SELECT COUNT(*) FROM segments g WHERE g.tenant = s.tenant AND g.session_id = s.session_id)";
+    s.summary_json, (SELECT COUNT(*) FROM segments g WHERE g.tenant = s.tenant AND g.session_id = s.session_id), \
+    s.node";
 
 pub(super) fn session_row(r: &Row) -> Result<SessionRecord> {
     Ok(SessionRecord {
@@ -43,6 +44,7 @@ pub(super) fn session_row(r: &Row) -> Result<SessionRecord> {
         ended_at: r.try_get(9)?,
         summary_json: r.try_get(10)?,
         segments: u32_col(r, 11)?,
+        node: r.try_get(12)?,
     })
 }
 

@@ -205,6 +205,37 @@ ALTER TABLE job_files ADD COLUMN claimed_by TEXT;
 ALTER TABLE job_files ADD COLUMN claimed_until BIGINT;  -- unix ms
 ",
     },
+    Migration {
+        version: 3,
+        name: "nodes",
+        sql: "
+-- Which node runs a session, node heartbeats and challenge requests between nodes
+-- (see the SQLite migration 6).
+ALTER TABLE sessions ADD COLUMN node TEXT;
+CREATE INDEX sessions_open_by_node ON sessions (node) WHERE ended_at IS NULL;
+
+CREATE TABLE nodes (
+    node    TEXT   PRIMARY KEY,
+    seen_at BIGINT NOT NULL  -- unix ms, the latest heartbeat
+);
+
+CREATE TABLE challenge_requests (
+    tenant       TEXT   NOT NULL,
+    request_id   TEXT   NOT NULL,
+    session_id   TEXT   NOT NULL,
+    node         TEXT   NOT NULL,
+    kind         TEXT   NOT NULL,
+    window_ms    BIGINT NOT NULL,
+    requested_at BIGINT NOT NULL,  -- unix ms
+    answer_json  TEXT,
+    answered_at  BIGINT,           -- unix ms
+    PRIMARY KEY (tenant, request_id),
+    FOREIGN KEY (tenant, session_id) REFERENCES sessions (tenant, session_id) ON DELETE CASCADE
+);
+CREATE INDEX challenge_requests_pending ON challenge_requests (node, requested_at)
+    WHERE answered_at IS NULL;
+",
+    },
 ];
 
 /// The version a freshly opened database ends up at.

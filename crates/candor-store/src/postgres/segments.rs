@@ -58,10 +58,12 @@ pub(super) fn append(
     })
 }
 
-pub(super) fn list(
+/// The segments with index `from` or above (0: all of them).
+pub(super) fn list_from(
     store: &PostgresStore,
     tenant: &str,
     session_id: &str,
+    from: u32,
 ) -> Result<Vec<SegmentRecord>> {
     validate::path_id("tenant", tenant)?;
     validate::path_id("session id", session_id)?;
@@ -69,8 +71,8 @@ pub(super) fn list(
         require_session(tx, tenant, session_id)?;
         let rows = tx.query(
             "SELECT idx, state, start_us, end_us, report_json FROM segments
-             WHERE tenant = $1 AND session_id = $2 ORDER BY idx",
-            &[&tenant, &session_id],
+             WHERE tenant = $1 AND session_id = $2 AND idx >= $3 ORDER BY idx",
+            &[&tenant, &session_id, &i64::from(from)],
         )?;
         all(rows, |r| {
             Ok(SegmentRecord {

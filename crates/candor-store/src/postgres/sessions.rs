@@ -57,12 +57,13 @@ pub(super) fn create(store: &PostgresStore, s: &NewSession) -> Result<()> {
     validate::text("source", &s.source)?;
     validate::json("settings", &s.settings_json)?;
     validate::json("models", &s.models_json)?;
+    opt_text("node", s.node.as_deref())?;
     store.write(|tx| {
         // Insert first, compare after: two writers of the same id race safely.
         let inserted = tx.execute(
             "INSERT INTO sessions (tenant, session_id, participant_id, interview_ref,
-                candidate_ref, source, settings_json, models_json, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                candidate_ref, source, settings_json, models_json, started_at, node)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT (tenant, session_id) DO NOTHING",
             &[
                 &s.tenant,
@@ -74,6 +75,7 @@ pub(super) fn create(store: &PostgresStore, s: &NewSession) -> Result<()> {
                 &s.settings_json,
                 &s.models_json,
                 &s.started_at,
+                &s.node,
             ],
         )?;
         if inserted == 1 {

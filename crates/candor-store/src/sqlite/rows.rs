@@ -28,7 +28,8 @@ pub(super) fn opt_state_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<Optio
 
 pub(super) const SESSION_COLUMNS: &str = "s.tenant, s.session_id, s.participant_id, s.interview_ref, \
     s.candidate_ref, s.source, s.settings_json, s.models_json, s.started_at, s.ended_at, \
-    s.summary_json, (SELECT COUNT(*) FROM segments g WHERE g.tenant = s.tenant AND g.session_id = s.session_id)";
+    s.summary_json, (SELECT COUNT(*) FROM segments g WHERE g.tenant = s.tenant AND g.session_id = s.session_id), \
+    s.node";
 
 pub(super) fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
@@ -44,6 +45,7 @@ pub(super) fn session_row(r: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         ended_at: r.get(9)?,
         summary_json: r.get(10)?,
         segments: r.get(11)?,
+        node: r.get(12)?,
     })
 }
 

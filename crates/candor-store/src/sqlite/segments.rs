@@ -67,10 +67,12 @@ pub(super) fn append(
     })
 }
 
-pub(super) fn list(
+/// The segments with index `from` or above (0: all of them).
+pub(super) fn list_from(
     store: &SqliteStore,
     tenant: &str,
     session_id: &str,
+    from: u32,
 ) -> Result<Vec<SegmentRecord>> {
     validate::path_id("tenant", tenant)?;
     validate::path_id("session id", session_id)?;
@@ -78,9 +80,9 @@ pub(super) fn list(
         require_session(tx, tenant, session_id)?;
         let mut stmt = tx.prepare_cached(
             "SELECT idx, state, start_us, end_us, report_json FROM segments
-             WHERE tenant = ?1 AND session_id = ?2 ORDER BY idx",
+             WHERE tenant = ?1 AND session_id = ?2 AND idx >= ?3 ORDER BY idx",
         )?;
-        let rows = stmt.query_map(params![tenant, session_id], |r| {
+        let rows = stmt.query_map(params![tenant, session_id, from], |r| {
             Ok(SegmentRecord {
                 index: r.get(0)?,
                 state: state_col(r, 1)?,

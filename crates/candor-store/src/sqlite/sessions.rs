@@ -34,6 +34,7 @@ pub(super) fn create(store: &SqliteStore, s: &NewSession) -> Result<()> {
     validate::text("source", &s.source)?;
     validate::json("settings", &s.settings_json)?;
     validate::json("models", &s.models_json)?;
+    opt_text("node", s.node.as_deref())?;
     store.write(|tx| {
         let existing = tx
             .query_row(
@@ -63,8 +64,8 @@ pub(super) fn create(store: &SqliteStore, s: &NewSession) -> Result<()> {
         }
         tx.execute(
             "INSERT INTO sessions (tenant, session_id, participant_id, interview_ref,
-                candidate_ref, source, settings_json, models_json, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                candidate_ref, source, settings_json, models_json, started_at, node)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 s.tenant,
                 s.session_id,
@@ -74,7 +75,8 @@ pub(super) fn create(store: &SqliteStore, s: &NewSession) -> Result<()> {
                 s.source,
                 s.settings_json,
                 s.models_json,
-                s.started_at
+                s.started_at,
+                s.node
             ],
         )?;
         Ok(())

@@ -65,6 +65,9 @@ macro_rules! store_suite {
             blocklist_entries_and_audit_lines_expire_with_the_tenant_retention,
             unfinished_sessions_are_those_of_every_tenant_without_an_end,
             a_job_file_is_one_workers_until_its_lease_ends_or_it_is_done,
+            orphaned_sessions_are_the_open_ones_of_silent_nodes,
+            segments_from_an_index_are_the_tail_in_order,
+            challenge_requests_wait_for_their_node_and_keep_the_first_answer,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {
@@ -93,6 +96,7 @@ pub fn new_session(tenant: &str, id: &str, candidate: Option<&str>, started_at: 
         settings_json: r#"{"sample_fps":2}"#.into(),
         models_json: r#"[{"name":"yunet_s","version":"2023mar-s"}]"#.into(),
         started_at,
+        node: None,
     }
 }
 
@@ -1366,4 +1370,186 @@ pub fn a_job_file_is_one_workers_until_its_lease_ends_or_it_is_done(backend: &dy
         store.claim_job_file("acme", "job", "key-b", "", NOW, LEASE),
         Err(StoreError::Invalid(_))
     ));
+}
+
+fn on_node(tenant: &str, id: &str, node: Option<&str>, started_at: i64) -> NewSession {
+    NewSession {
+        node: node.map(Into::into),
+        ..new_session(tenant, id, None, started_at)
+    }
+}
+
+fn ids(sessions: Vec<SessionRecord>) -> Vec<String> {
+    sessions.into_iter().map(|s| s.session_id).collect()
+}
+
+/// What a node closes as interrupted: open sessions whose node's heartbeat is older
+/// than the lease (or that never beat), its own at start only, never those no node
+/// runs, never ended ones.
+pub fn orphaned_sessions_are_the_open_ones_of_silent_nodes(backend: &dyn Backend) {
+    const LEASE: i64 = 30_000;
+    let store = backend.open();
+    store.heartbeat("node-a", NOW).unwrap();
+    store.heartbeat("node-b", NOW - 2 * LEASE).unwrap();
+    for (tenant, id, node, at) in [
+        ("t1", "on-a", Some("node-a"), NOW - 5),
+        ("t2", "on-b", Some("node-b"), NOW - 4),
+        ("t1", "on-c", Some("node-c"), NOW - 3),
+        ("t1", "no-node", None, NOW - 2),
+        ("t2", "ended-on-b", Some("node-b"), NOW - 1),
+    ] {
+        store
+            .create_session(&on_node(tenant, id, node, at))
+            .unwrap();
+    }
+    store.finish_session("t2", "ended-on-b", "{}", NOW).unwrap();
+    let on_a = store.get_session("t1", "on-a").unwrap();
+    assert_eq!(on_a.node.as_deref(), Some("node-a"));
+
+    let alive_since = NOW - LEASE;
+    assert_eq!(
+        ids(store.orphaned_sessions(alive_since, None).unwrap()),
+        ["on-b", "on-c"]
+    );
+    // A node starting again takes back what it left open itself.
+    assert_eq!(
+        ids(store
+            .orphaned_sessions(alive_since, Some("node-a"))
+            .unwrap()),
+        ["on-a", "on-b", "on-c"]
+    );
+    // A heartbeat brings a node back; a late one never moves its time back.
+    store.heartbeat("node-b", NOW).unwrap();
+    store.heartbeat("node-b", NOW - 3 * LEASE).unwrap();
+    assert_eq!(
+        ids(store.orphaned_sessions(alive_since, None).unwrap()),
+        ["on-c"]
+    );
+    // Replaying a session from another node keeps the first node.
+    store
+        .create_session(&on_node("t1", "on-a", Some("node-b"), NOW - 5))
+        .unwrap();
+    assert_eq!(
+        store.get_session("t1", "on-a").unwrap().node.as_deref(),
+        Some("node-a")
+    );
+    assert!(matches!(
+        store.heartbeat("", NOW),
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+/// What a reader following a running session fetches: only what it has not seen.
+pub fn segments_from_an_index_are_the_tail_in_order(backend: &dyn Backend) {
+    let store = backend.open();
+    store
+        .create_session(&new_session("acme", "s", None, NOW))
+        .unwrap();
+    for i in [2, 0, 3, 1] {
+        store
+            .append_segment("acme", "s", &seg(i, RiskState::Clear))
+            .unwrap();
+    }
+    let indexes = |from| -> Vec<u32> {
+        store
+            .segments_from("acme", "s", from)
+            .unwrap()
+            .iter()
+            .map(|s| s.index)
+            .collect()
+    };
+    assert_eq!(indexes(0), [0, 1, 2, 3]);
+    assert_eq!(indexes(2), [2, 3]);
+    assert!(indexes(4).is_empty());
+    assert!(matches!(
+        store.segments_from("other", "s", 0),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// A Challenge call on one node for another node's session: the request waits for
+/// that node only, in its tenant only, and its first answer stays.
+pub fn challenge_requests_wait_for_their_node_and_keep_the_first_answer(backend: &dyn Backend) {
+    let store = backend.open();
+    store
+        .create_session(&on_node("acme", "s", Some("node-a"), NOW))
+        .unwrap();
+    let request = NewChallengeRequest {
+        tenant: "acme".into(),
+        session_id: "s".into(),
+        request_id: "r1".into(),
+        node: "node-a".into(),
+        kind: "turn_head".into(),
+        window_ms: 5000,
+        requested_at: NOW,
+    };
+    store.request_challenge(&request).unwrap();
+    store.request_challenge(&request).unwrap();
+    assert!(matches!(
+        store.request_challenge(&NewChallengeRequest {
+            kind: "blink".into(),
+            ..request.clone()
+        }),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.request_challenge(&NewChallengeRequest {
+            session_id: "missing".into(),
+            request_id: "r2".into(),
+            ..request.clone()
+        }),
+        Err(StoreError::NotFound(_))
+    ));
+    let pending = store.pending_challenge_requests("node-a", NOW).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (
+            pending[0].request_id.as_str(),
+            pending[0].window_ms,
+            pending[0].answer_json.as_deref()
+        ),
+        ("r1", 5000, None)
+    );
+    assert!(
+        store
+            .pending_challenge_requests("node-b", NOW)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .pending_challenge_requests("node-a", NOW + 1)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.challenge_request("other", "r1"),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.answer_challenge_request("other", "r1", "{}", NOW),
+        Err(StoreError::NotFound(_))
+    ));
+
+    store
+        .answer_challenge_request("acme", "r1", r#"{"challenge_id":"c1"}"#, NOW + 10)
+        .unwrap();
+    store
+        .answer_challenge_request("acme", "r1", r#"{"challenge_id":"c2"}"#, NOW + 20)
+        .unwrap();
+    let answered = store.challenge_request("acme", "r1").unwrap();
+    assert_eq!(
+        (answered.answer_json.as_deref(), answered.answered_at),
+        (Some(r#"{"challenge_id":"c1"}"#), Some(NOW + 10))
+    );
+    assert!(
+        store
+            .pending_challenge_requests("node-a", 0)
+            .unwrap()
+            .is_empty()
+    );
+
+    assert_eq!(backend.count("challenge_requests", "acme", "s"), 1);
+    store.purge_session("acme", "s").unwrap();
+    assert_eq!(backend.count("challenge_requests", "acme", "s"), 0);
 }
