@@ -59,6 +59,7 @@ pub fn settings(limits: Limits) -> ServerSettings {
         batch_root: None,
         badge: Default::default(),
         node_name: "test-node".into(),
+        node_lease: candor_server::nodes::DEFAULT_LEASE,
     }
 }
 

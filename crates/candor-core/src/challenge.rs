@@ -98,7 +98,8 @@ impl Default for ChallengeRules {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Stored with the session as JSON, and read back by nodes that follow it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChallengeResult {
     pub kind: ChallengeKind,
     pub outcome: ChallengeOutcome,

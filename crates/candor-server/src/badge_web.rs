@@ -298,6 +298,12 @@ fn view_of(session_id: String, found: &Found) -> SessionView {
             interview_ref: s.interview_ref.clone(),
             candidate_ref: s.candidate_ref.clone(),
         },
+        Found::Elsewhere(remote) => SessionView {
+            session_id,
+            participant_id: remote.response.participant_id.clone(),
+            interview_ref: remote.response.interview_ref.clone(),
+            candidate_ref: remote.response.candidate_ref.clone(),
+        },
     }
 }
 
@@ -367,7 +373,15 @@ async fn challenge(
     let Some(core_kind) = convert::challenge_kind_from(kind as i32) else {
         return refusal(StatusCode::BAD_REQUEST, "unknown challenge kind");
     };
-    match state.start_challenge(&grant.tenant, &session_id, core_kind, DEFAULT_CHALLENGE_MS) {
+    let started = crate::challenge_relay::start(
+        &state,
+        &grant.tenant,
+        &session_id,
+        core_kind,
+        DEFAULT_CHALLENGE_MS,
+    )
+    .await;
+    match started {
         Ok(answer) => {
             let detail = json!({
                 "challenge_id": answer.challenge_id,

@@ -127,16 +127,20 @@ pub struct SessionWriter {
     /// False while the store refuses writes (disk full, read-only, locked): results
     /// are still analysed and sent, but not kept.
     writable: Arc<AtomicBool>,
+    /// This server's node name, recorded with every session it opens.
+    node: Option<String>,
 }
 
 impl SessionWriter {
     /// Starts the writer thread. Enrolments it writes go into `index` too. `writable`:
     /// whether the store is expected to take writes (a data directory found read-only
-    /// at start is not); the first write that succeeds says so anyway.
+    /// at start is not); the first write that succeeds says so anyway. `node`: this
+    /// server's name, recorded as the node that runs each session it opens.
     pub fn spawn(
         store: Arc<dyn Store>,
         index: Arc<IdentityIndex>,
         writable: bool,
+        node: Option<String>,
     ) -> std::io::Result<Self> {
         let (tx, rx) = crossbeam_channel::unbounded();
         crate::metrics::METRICS
@@ -153,7 +157,7 @@ impl SessionWriter {
         std::thread::Builder::new()
             .name("candor-store-writer".into())
             .spawn(move || write_loop(store.as_ref(), &index, &flag, rx))?;
-        Ok(Self { tx, writable })
+        Ok(Self { tx, writable, node })
     }
 
     /// Whether the last write that reached the disk succeeded.
@@ -211,7 +215,7 @@ impl SessionWriter {
             settings_json: serde_json::to_string(&context).unwrap_or_else(|_| "{}".into()),
             models_json: serde_json::Value::from(models).to_string(),
             started_at: candor_store::now_ms(),
-            node: None,
+            node: self.node.clone(),
         })));
     }
 
@@ -461,7 +465,21 @@ fn note_writability(writable: &AtomicBool, result: &WriteResult) {
 /// how many were closed. Blocking.
 pub fn close_interrupted(store: &dyn Store) -> Result<usize, StoreError> {
     let open = store.unfinished_sessions()?;
-    for s in &open {
+    close_as_interrupted(
+        store,
+        &open,
+        "session left open by an earlier run closed as interrupted",
+    )
+}
+
+/// Closes each of `open` as `interrupted`, with a summary of its stored segments, and
+/// logs `why` for each. Returns how many were closed. Blocking.
+pub fn close_as_interrupted(
+    store: &dyn Store,
+    open: &[SessionRecord],
+    why: &str,
+) -> Result<usize, StoreError> {
+    for s in open {
         let summary = summary_of(&store.segments(&s.tenant, &s.session_id)?);
         let stored = StoredSummary {
             summary,
@@ -473,8 +491,9 @@ pub fn close_interrupted(store: &dyn Store) -> Result<usize, StoreError> {
         tracing::warn!(
             tenant = %s.tenant,
             session = %s.session_id,
+            node = s.node.as_deref().unwrap_or(""),
             segments = s.segments,
-            "session left open by an earlier run closed as interrupted"
+            "{why}"
         );
     }
     Ok(open.len())
@@ -505,6 +524,27 @@ fn skip_or(
         .map_err(|e| (tenant, session_id, e))
 }
 
+/// The summary event of an ended stored session, as the client's `session_id` shows it.
+pub fn stored_summary(session_id: &str, record: &SessionRecord) -> proto::SessionSummary {
+    match record
+        .summary_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<StoredSummary>(j).ok())
+    {
+        Some(s) => convert::summary(
+            session_id,
+            &s.summary,
+            s.summary.counts.decoded,
+            true,
+            &s.ended_by,
+        ),
+        None => {
+            let s = Summary::from_reports(std::iter::empty());
+            convert::summary(session_id, &s, 0, true, INTERRUPTED)
+        }
+    }
+}
+
 fn summary_of(segments: &[candor_store::SegmentRecord]) -> Summary {
     let reports: Vec<SegmentReport> = segments
         .iter()
@@ -519,14 +559,23 @@ fn summary_of(segments: &[candor_store::SegmentRecord]) -> Summary {
     Summary::from_reports(&reports)
 }
 
+/// A stored session as GetSession returns it, and the node that runs it when that is
+/// another node of a shared store (the session is open there).
+pub struct StoredSession {
+    pub response: proto::GetSessionResponse,
+    pub running_on: Option<String>,
+}
+
 /// A stored session as GetSession returns it, read off the async runtime.
+/// `own_node`: this node's name when the store is shared with other nodes.
 pub async fn get_session(
     store: Arc<dyn Store>,
     tenant: String,
     session_id: String,
-) -> Result<proto::GetSessionResponse, ServiceError> {
+    own_node: Option<String>,
+) -> Result<StoredSession, ServiceError> {
     crate::blocking::run("store read", move || {
-        load_session(store.as_ref(), &tenant, &session_id)
+        load_session(store.as_ref(), &tenant, &session_id, own_node.as_deref())
     })
     .await
 }
@@ -536,7 +585,8 @@ pub fn load_session(
     store: &dyn Store,
     tenant: &str,
     session_id: &str,
-) -> Result<proto::GetSessionResponse, ServiceError> {
+    own_node: Option<&str>,
+) -> Result<StoredSession, ServiceError> {
     let sid = storage_id(session_id);
     let record = store.get_session(tenant, &sid).map_err(|e| match e {
         // The store's message names the storage id; answer with the client's.
@@ -549,13 +599,23 @@ pub fn load_session(
         .map(|s| s.report())
         .collect::<Result<_, _>>()
         .map_err(|e| ServiceError::Internal(format!("stored segment unreadable: {e}")))?;
-    Ok(stored_response(session_id, &record, &reports))
+    // Open, and another node's: it runs there (or that node died and its lease has
+    // not run out yet), so it has no summary yet.
+    let running_on = match (record.ended_at, &record.node, own_node) {
+        (None, Some(node), Some(own)) if node != own => Some(node.clone()),
+        _ => None,
+    };
+    Ok(StoredSession {
+        response: stored_response(session_id, &record, &reports, running_on.is_some()),
+        running_on,
+    })
 }
 
 fn stored_response(
     session_id: &str,
     record: &SessionRecord,
     reports: &[SegmentReport],
+    running: bool,
 ) -> proto::GetSessionResponse {
     let context: StoredContext = serde_json::from_str(&record.settings_json).unwrap_or_default();
     let stored: Option<StoredSummary> = record
@@ -567,21 +627,28 @@ fn stored_response(
         .map(|r| convert::segment(session_id, r, r.segment.counts.decoded, Default::default()))
         .collect();
     let summary = match stored {
-        Some(s) => convert::summary(
+        None if running => None,
+        Some(s) => Some(convert::summary(
             session_id,
             &s.summary,
             s.summary.counts.decoded,
             true,
             &s.ended_by,
-        ),
+        )),
         // Never finished: the server stopped (or crashed) while it ran.
         None => {
             let s = Summary::from_reports(reports);
-            convert::summary(session_id, &s, s.counts.decoded, true, INTERRUPTED)
+            Some(convert::summary(
+                session_id,
+                &s,
+                s.counts.decoded,
+                true,
+                INTERRUPTED,
+            ))
         }
     };
     proto::GetSessionResponse {
-        summary: Some(summary),
+        summary,
         segments,
         participant_id: record.participant_id.clone(),
         interview_ref: record.interview_ref.clone(),

@@ -191,6 +191,19 @@ impl Registry {
             .ok_or_else(|| ServiceError::NotFound(format!("no session {id:?}")))
     }
 
+    /// A session in memory of `tenant` whose meta `matches`.
+    pub fn find(
+        &self,
+        tenant: &str,
+        matches: impl Fn(&SessionMeta) -> bool,
+    ) -> Option<Arc<SessionEntry>> {
+        self.lock()
+            .sessions
+            .values()
+            .find(|s| s.meta.tenant == tenant && matches(&s.meta))
+            .cloned()
+    }
+
     /// The latest session in memory of `tenant` with this `interview_ref`.
     pub fn latest_of_interview(
         &self,

@@ -57,8 +57,13 @@ pub struct ServerSettings {
     pub batch_root: Option<PathBuf>,
     /// The recruiter's badge page and its view links.
     pub badge: BadgeSettings,
-    /// This node's name, the `node` label of every metric (empty: no label).
+    /// This node's name, the `node` label of every metric (empty: no label), and the
+    /// node recorded with each session it runs. Nodes sharing a store need distinct
+    /// names.
     pub node_name: String,
+    /// On a shared store, how long a node may miss heartbeats before the other nodes
+    /// close its open sessions as interrupted.
+    pub node_lease: Duration,
 }
 
 const TRANSPORT_HEADROOM: usize = 1024 * 1024;
@@ -76,6 +81,8 @@ pub struct RunningServer {
     web: Option<JoinHandle<std::io::Result<()>>>,
     loader: Option<JoinHandle<Result<()>>>,
     sweeper: Option<JoinHandle<()>>,
+    /// Heartbeat and challenge relay of a node on a shared store.
+    node_tasks: Vec<JoinHandle<()>>,
     state: Arc<ServerState>,
 }
 
@@ -127,6 +134,9 @@ impl RunningServer {
         if let Some(s) = self.sweeper {
             s.await.context("retention sweep task")?;
         }
+        for t in self.node_tasks {
+            t.await.context("node task")?;
+        }
         // Every session has queued its last writes: wait until they are committed.
         if let Some(p) = self.state.persistence.clone() {
             tokio::task::spawn_blocking(move || p.writer.flush_blocking())
@@ -149,7 +159,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         (None, None) => None,
     };
     let persistence = match location {
-        Some(location) => Some(open_store(location, &settings.auth).await?),
+        Some(location) => Some(open_store(location, &settings).await?),
         None => None,
     };
     let sweeper = persistence.as_ref().map(|p| {
@@ -171,6 +181,28 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         )
         .with_badge(Badge::load(&settings.badge).map_err(anyhow::Error::msg)?),
     );
+    let node_tasks = match &state.persistence {
+        Some(
+            p @ Persistence {
+                shared_as: Some(node),
+                ..
+            },
+        ) => vec![
+            tokio::spawn(crate::nodes::beat(
+                p.store.clone(),
+                node.clone(),
+                settings.node_lease,
+                shutdown_rx.clone(),
+            )),
+            tokio::spawn(crate::challenge_relay::answer_requests(
+                state.clone(),
+                p.store.clone(),
+                node.clone(),
+                shutdown_rx.clone(),
+            )),
+        ],
+        _ => Vec::new(),
+    };
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter);
     health.set(false).await;
@@ -298,26 +330,44 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         web,
         loader: Some(loader),
         sweeper,
+        node_tasks,
         state,
     })
 }
 
 /// Opens the store (off the runtime) and starts its writer. Every tenant an API key
 /// names must be usable as a store id, so no session fails to persist later.
-async fn open_store(location: StoreLocation, auth: &AuthMode) -> Result<Persistence> {
-    let tenants: Vec<String> = match auth {
+async fn open_store(location: StoreLocation, settings: &ServerSettings) -> Result<Persistence> {
+    let tenants: Vec<String> = match &settings.auth {
         AuthMode::Keys(keys) => keys.iter().map(|k| k.tenant.clone()).collect(),
         AuthMode::InsecureNoAuth => vec![crate::auth::INSECURE_TENANT.to_owned()],
     };
     for t in &tenants {
         candor_store::validate::path_id("tenant", t).context("API key tenant")?;
     }
+    let node = Some(settings.node_name.clone()).filter(|n| !n.is_empty());
+    let shared_as = match (&location, &node) {
+        (StoreLocation::Postgres(_), Some(n)) => Some(n.clone()),
+        (StoreLocation::Postgres(_), None) => {
+            anyhow::bail!("nodes sharing a store need a node name (--node-name)")
+        }
+        (StoreLocation::Sqlite(_), _) => None,
+    };
+    let (node_name, lease) = (settings.node_name.clone(), settings.node_lease);
     let (store, writable) = tokio::task::spawn_blocking(move || {
         let store = candor_store::open(&location)
             .with_context(|| format!("opening the {}", location.shown()))?;
         let StoreLocation::Sqlite(dir) = &location else {
-            // A shared database: the open sessions may be another node's, live, so
-            // they are not closed here (a session has no owning node yet).
+            // A shared database: the open sessions of live nodes are theirs; this
+            // node's own (from before a restart) and dead nodes' are closed.
+            match crate::nodes::start(&*store, &node_name, lease) {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(sessions = n, "closed sessions of nodes that stopped"),
+                Err(e) => {
+                    crate::metrics::METRICS.record_store_error(&e);
+                    tracing::error!(error = %e, "cannot close sessions of nodes that stopped");
+                }
+            }
             return anyhow::Ok((store, true));
         };
         let writable = writable_dir(dir);
@@ -337,12 +387,13 @@ async fn open_store(location: StoreLocation, auth: &AuthMode) -> Result<Persiste
     .await
     .context("store open task")??;
     let index = Arc::new(IdentityIndex::new(store.clone()));
-    let writer = SessionWriter::spawn(store.clone(), index.clone(), writable)
+    let writer = SessionWriter::spawn(store.clone(), index.clone(), writable, node)
         .context("starting the store writer")?;
     Ok(Persistence {
         store,
         writer,
         index,
+        shared_as,
     })
 }
 

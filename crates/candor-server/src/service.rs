@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::auth::tenant_of;
 use crate::blocklist::Blocklist;
 use crate::candidate;
+use crate::challenge_relay;
 use crate::error::ServiceError;
 use crate::jobs;
 use crate::proto::{
@@ -114,6 +115,7 @@ impl Candor for CandorService {
         Ok(Response::new(match found {
             Found::Live(entry) => entry.as_response(),
             Found::Stored(stored) => *stored,
+            Found::Elsewhere(remote) => remote.response,
         }))
     }
 
@@ -265,9 +267,9 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let req = request.into_inner();
         let (kind, window_ms) = validate::challenge(&req)?;
-        let answer = self
-            .state
-            .start_challenge(&tenant.0, &req.session_id, kind, window_ms)?;
+        let answer =
+            challenge_relay::start(&self.state, &tenant.0, &req.session_id, kind, window_ms)
+                .await?;
         Ok(Response::new(answer))
     }
 

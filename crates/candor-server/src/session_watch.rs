@@ -1,5 +1,6 @@
 //! WatchSession: a session's results so far, then its events as they happen, until its
-//! summary. A session no longer in memory is replayed from the store.
+//! summary. A session no longer in memory is replayed from the store; one another node
+//! runs is followed through the store (`session_follow`).
 
 use std::pin::Pin;
 
@@ -29,6 +30,7 @@ pub fn events(found: Found) -> EventStream {
                 .collect();
             return Box::pin(tokio_stream::iter(events));
         }
+        Found::Elsewhere(remote) => return crate::session_follow::follow(*remote),
     };
     let (segments, summary, complete, mut events) = entry.watch();
     let (tx, rx) = mpsc::channel(32);

@@ -67,6 +67,9 @@ pub struct Persistence {
     pub store: Arc<dyn Store>,
     pub writer: SessionWriter,
     pub index: Arc<IdentityIndex>,
+    /// This node's name when other nodes share the store (PostgreSQL): sessions open
+    /// in the store under another node's name run there.
+    pub shared_as: Option<String>,
 }
 
 pub struct ServerState {
@@ -189,9 +192,24 @@ impl ServerState {
         match (self.registry.get(&tenant, id), &self.persistence) {
             (Ok(entry), _) => Ok(Found::Live(entry)),
             (Err(ServiceError::NotFound(_)), Some(p)) => {
-                persist::get_session(p.store.clone(), tenant, id.to_owned())
-                    .await
-                    .map(|s| Found::Stored(Box::new(s)))
+                let stored = persist::get_session(
+                    p.store.clone(),
+                    tenant.clone(),
+                    id.to_owned(),
+                    p.shared_as.clone(),
+                )
+                .await?;
+                Ok(match stored.running_on {
+                    Some(node) => Found::Elsewhere(Box::new(Elsewhere {
+                        response: stored.response,
+                        node,
+                        store: p.store.clone(),
+                        tenant,
+                        session_id: id.to_owned(),
+                        shutdown: self.shutdown.clone(),
+                    })),
+                    None => Found::Stored(Box::new(stored.response)),
+                })
             }
             (Err(e), _) => Err(e),
         }
@@ -207,8 +225,34 @@ impl ServerState {
         kind: candor_core::challenge::ChallengeKind,
         window_ms: u32,
     ) -> Result<proto::ChallengeResponse, ServiceError> {
-        // Only sessions in memory can be live; the store holds finished ones.
+        // Only sessions in memory can be live here; the store holds finished ones and
+        // those of other nodes (see `challenge_relay`).
         let entry = self.registry.get(tenant, session_id)?;
+        Self::challenge_entry(&entry, kind, window_ms)
+    }
+
+    /// Starts a challenge on the live session of `tenant` stored as `storage_id`: a
+    /// request another node relayed through the store.
+    pub fn start_challenge_stored(
+        &self,
+        tenant: &str,
+        storage_id: &str,
+        kind: candor_core::challenge::ChallengeKind,
+        window_ms: u32,
+    ) -> Result<proto::ChallengeResponse, ServiceError> {
+        let entry = self
+            .registry
+            .find(tenant, |m| persist::storage_id(&m.session_id) == storage_id)
+            .ok_or_else(|| ServiceError::NotFound(format!("no session {storage_id:?}")))?;
+        Self::challenge_entry(&entry, kind, window_ms)
+    }
+
+    fn challenge_entry(
+        entry: &SessionEntry,
+        kind: candor_core::challenge::ChallengeKind,
+        window_ms: u32,
+    ) -> Result<proto::ChallengeResponse, ServiceError> {
+        let session_id = &entry.meta.session_id;
         let id = candor_store::new_id();
         let started = entry.start_challenge(ChallengeStart {
             id: id.clone(),
@@ -275,4 +319,19 @@ impl ServerState {
 pub enum Found {
     Live(Arc<SessionEntry>),
     Stored(Box<proto::GetSessionResponse>),
+    /// Open in the shared store, run by another node.
+    Elsewhere(Box<Elsewhere>),
+}
+
+/// A session another node runs, as stored so far, and what following it takes.
+pub struct Elsewhere {
+    /// What the store holds so far: segments, no summary.
+    pub response: proto::GetSessionResponse,
+    /// The node that runs it.
+    pub node: String,
+    pub store: Arc<dyn Store>,
+    pub tenant: String,
+    /// The client's id.
+    pub session_id: String,
+    pub shutdown: watch::Receiver<bool>,
 }

@@ -132,6 +132,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDOR_NODE_NAME")]
     pub node_name: Option<String>,
 
+    /// With a shared store (`--store`): seconds a node may go without its heartbeat
+    /// (written every sixth of this, at most every 5 s) before another node closes its
+    /// open sessions as interrupted. Node names must then be distinct.
+    #[arg(long, env = "CANDOR_NODE_LEASE_S", default_value_t = 30)]
+    pub node_lease_s: u64,
+
     #[command(flatten)]
     pub store: StoreArgs,
 
@@ -242,6 +248,7 @@ impl ServeArgs {
             batch_root: self.batch_root.clone(),
             badge: self.badge()?,
             node_name: self.node_name.clone().unwrap_or_else(host_name),
+            node_lease: Duration::from_secs(self.node_lease_s.max(1)),
         })
     }
 }

@@ -1,0 +1,95 @@
+//! Nodes sharing one store (PostgreSQL). Each records the sessions it runs under its
+//! name and beats a heartbeat into the store; a node whose last heartbeat is older than
+//! the lease is taken for dead, and whichever node sees that first closes its open
+//! sessions as `interrupted`, as a restart does with a data directory. At start a node
+//! also closes what it left open itself before it restarted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use candor_store::{Store, StoreError};
+use tokio::sync::watch;
+
+use crate::metrics::METRICS;
+use crate::persist::close_as_interrupted;
+
+/// How long a node may go without a heartbeat before its sessions are closed.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// How often a node beats and looks for dead nodes' sessions: a sixth of the lease,
+/// so that a few missed beats (a slow database) do not make a live node look dead.
+pub fn beat_every(lease: Duration) -> Duration {
+    (lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5))
+}
+
+/// At start, before this node opens sessions: beats, then closes the sessions it left
+/// open itself and those of dead nodes. Returns how many were closed. Blocking.
+pub fn start(store: &dyn Store, node: &str, lease: Duration) -> Result<usize, StoreError> {
+    let now = candor_store::now_ms();
+    store.heartbeat(node, now)?;
+    let orphans = store.orphaned_sessions(now - lease.as_millis() as i64, Some(node))?;
+    close_as_interrupted(
+        store,
+        &orphans,
+        "session whose node stopped (this one, before a restart, or another whose lease ran out) closed as interrupted",
+    )
+}
+
+/// Beats every [`beat_every`] until shutdown, closing dead nodes' sessions each time.
+pub async fn beat(
+    store: Arc<dyn Store>,
+    node: String,
+    lease: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(beat_every(lease));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        let (store, node) = (store.clone(), node.clone());
+        let beaten = tokio::task::spawn_blocking(move || beat_once(&*store, &node, lease)).await;
+        match beaten {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::warn!(sessions = n, "closed sessions of nodes that stopped"),
+            Ok(Err(e)) => {
+                METRICS.record_store_error(&e);
+                tracing::warn!(error = %e, "node heartbeat failed");
+            }
+            Err(e) => tracing::warn!(error = %e, "node heartbeat task failed"),
+        }
+    }
+}
+
+fn beat_once(store: &dyn Store, node: &str, lease: Duration) -> Result<usize, StoreError> {
+    let now = candor_store::now_ms();
+    store.heartbeat(node, now)?;
+    // This node has just beaten, so its own sessions are never among these.
+    let orphans = store.orphaned_sessions(now - lease.as_millis() as i64, None)?;
+    close_as_interrupted(
+        store,
+        &orphans,
+        "session of a node whose lease ran out closed as interrupted",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beats_come_several_times_a_lease_within_bounds() {
+        assert_eq!(beat_every(DEFAULT_LEASE), Duration::from_secs(5));
+        assert_eq!(
+            beat_every(Duration::from_secs(3)),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            beat_every(Duration::from_millis(10)),
+            Duration::from_millis(100)
+        );
+        assert_eq!(beat_every(Duration::from_secs(600)), Duration::from_secs(5));
+    }
+}

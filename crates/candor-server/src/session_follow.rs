@@ -1,0 +1,181 @@
+//! Following a session another node runs, through the shared store: its segments as
+//! that node commits them, with the state changes they made and challenge results,
+//! then its summary once it ends (or once it is closed as interrupted because its node
+//! died). The store is read every [`POLL_EVERY`]: polling works the same on every
+//! backend and needs no connection of its own, and a segment every two seconds makes
+//! a fifth of a second of added delay small.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use candor_core::challenge::ChallengeResult;
+use candor_core::{SegmentReport, StateChange};
+use candor_store::Store;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use crate::convert;
+use crate::error::ServiceError;
+use crate::persist;
+use crate::proto::{self, AnalyzeResponse, analyze_response::Event};
+use crate::session_watch::EventStream;
+use crate::state::Elsewhere;
+
+/// How often a follower reads the store.
+pub const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// Recent reports kept to describe the state changes that follow them (a change is
+/// committed just after its segment).
+const RECENT_REPORTS: usize = 16;
+
+/// The events of a session another node runs, from the first stored segment on.
+pub fn follow(remote: Elsewhere) -> EventStream {
+    let (tx, rx) = mpsc::channel(32);
+    tokio::spawn(run(remote, tx));
+    Box::pin(ReceiverStream::new(rx))
+}
+
+async fn run(remote: Elsewhere, tx: mpsc::Sender<Result<AnalyzeResponse, Status>>) {
+    let Elsewhere {
+        store,
+        tenant,
+        session_id,
+        mut shutdown,
+        ..
+    } = remote;
+    let mut seen = Seen::default();
+    loop {
+        let poll = {
+            let (store, tenant, session_id) = (store.clone(), tenant.clone(), session_id.clone());
+            crate::blocking::run("store read", move || {
+                let news = news(store.as_ref(), &tenant, &session_id, &mut seen);
+                news.map(|n| (n, seen))
+            })
+            .await
+        };
+        let (news, ended) = match poll {
+            Ok(((events, ended), s)) => {
+                seen = s;
+                (events, ended)
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        };
+        for event in news {
+            if tx
+                .send(Ok(AnalyzeResponse { event: Some(event) }))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        if ended {
+            return;
+        }
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(POLL_EVERY) => false,
+            _ = shutdown.wait_for(|s| *s) => true,
+            _ = tx.closed() => return,
+        };
+        if stopping {
+            let stopping = ServiceError::Unavailable("server shutting down".into());
+            let _ = tx.send(Err(stopping.into())).await;
+            return;
+        }
+    }
+}
+
+/// What a follower has sent so far.
+#[derive(Default)]
+struct Seen {
+    next_segment: u32,
+    state_changes: usize,
+    challenges: usize,
+    recent: VecDeque<SegmentReport>,
+}
+
+/// The events stored since the last read, and whether the session has ended (its
+/// summary is then the last event). Blocking.
+fn news(
+    store: &dyn Store,
+    tenant: &str,
+    session_id: &str,
+    seen: &mut Seen,
+) -> Result<(Vec<Event>, bool), ServiceError> {
+    let sid = persist::storage_id(session_id);
+    // The record first: once it shows the end, everything written before is visible.
+    let record = store.get_session(tenant, &sid).map_err(|e| match e {
+        candor_store::StoreError::NotFound(_) => {
+            ServiceError::NotFound(format!("session {session_id:?} was deleted"))
+        }
+        other => other.into(),
+    })?;
+    let mut events = Vec::new();
+    let mut reports = Vec::new();
+    for s in store.segments_from(tenant, &sid, seen.next_segment)? {
+        let report = s
+            .report()
+            .map_err(|e| ServiceError::Internal(format!("stored segment unreadable: {e}")))?;
+        let timings = proto::StageTimings::default();
+        let decoded = report.segment.counts.decoded;
+        events.push(Event::Segment(convert::segment(
+            session_id, &report, decoded, timings,
+        )));
+        seen.next_segment = s.index + 1;
+        reports.push(report);
+    }
+    let changes = store.state_changes(tenant, &sid)?;
+    let latest = reports.last().or(seen.recent.back());
+    let latest_start = latest.map_or(i64::MIN, |r| r.segment.start_us);
+    for c in changes.iter().skip(seen.state_changes) {
+        // A change is committed just after its segment: one past the segments read so
+        // far waits for the next read.
+        if c.at_us > latest_start {
+            break;
+        }
+        seen.state_changes += 1;
+        let report = reports
+            .iter()
+            .chain(seen.recent.iter())
+            .find(|r| r.segment.start_us == c.at_us);
+        let change = StateChange {
+            from: c.from,
+            to: c.to,
+        };
+        match report {
+            Some(r) => events.push(Event::StateChange(convert::state_change(
+                session_id, r, change,
+            ))),
+            None => tracing::warn!(at_us = c.at_us, "state change without its segment"),
+        }
+    }
+    for r in reports {
+        if seen.recent.len() == RECENT_REPORTS {
+            seen.recent.pop_front();
+        }
+        seen.recent.push_back(r);
+    }
+    let challenges = store.challenges(tenant, &sid)?;
+    for c in challenges.iter().skip(seen.challenges) {
+        seen.challenges += 1;
+        match serde_json::from_str::<ChallengeResult>(&c.result_json) {
+            Ok(r) => events.push(Event::Challenge(convert::challenge(
+                session_id,
+                &c.challenge_id,
+                &r,
+            ))),
+            Err(e) => {
+                tracing::warn!(challenge = %c.challenge_id, error = %e, "stored challenge unreadable")
+            }
+        }
+    }
+    let ended = record.ended_at.is_some();
+    if ended {
+        events.push(Event::Summary(persist::stored_summary(session_id, &record)));
+    }
+    Ok((events, ended))
+}
