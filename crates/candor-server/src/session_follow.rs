@@ -19,8 +19,8 @@ use crate::convert;
 use crate::error::ServiceError;
 use crate::persist;
 use crate::proto::{self, AnalyzeResponse, analyze_response::Event};
-use crate::session_watch::EventStream;
 use crate::state::Elsewhere;
+use crate::values::EventStream;
 
 /// How often a follower reads the store.
 pub const POLL_EVERY: Duration = Duration::from_millis(200);

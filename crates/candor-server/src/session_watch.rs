@@ -2,17 +2,13 @@
 //! summary. A session no longer in memory is replayed from the store; one another node
 //! runs is followed through the store (`session_follow`).
 
-use std::pin::Pin;
-
 use tokio::sync::{broadcast, mpsc};
-use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use crate::proto::{AnalyzeResponse, analyze_response::Event};
 use crate::state::Found;
-
-pub type EventStream = Pin<Box<dyn Stream<Item = Result<AnalyzeResponse, Status>> + Send>>;
+use crate::values::EventStream;
 
 /// The events a watcher of `found` receives.
 pub fn events(found: Found) -> EventStream {

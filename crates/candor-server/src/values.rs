@@ -1,9 +1,16 @@
 //! Plain values the server's modules hand each other. A leaf: it uses no other module
 //! of the crate but the generated protocol types, so every module can depend on it.
 
+use std::pin::Pin;
+
 use candor_core::challenge::ChallengeKind;
+use tokio_stream::Stream;
 
 use crate::proto;
+
+/// The events a session's watcher receives (WatchSession, the badge page).
+pub type EventStream =
+    Pin<Box<dyn Stream<Item = Result<proto::AnalyzeResponse, tonic::Status>> + Send>>;
 
 /// Who and what a session is about.
 #[derive(Debug, Clone)]
