@@ -4,7 +4,8 @@
 //! on the disk; each write is its own transaction, so a crash loses at most the write
 //! in flight. A segment is sent to the client only once its write is committed (or
 //! has failed), so a `kill -9` never loses a result the client has seen. Sessions a
-//! crash left open are closed as `interrupted` when the next server starts. Reads for
+//! crash left open are closed as `interrupted` when the next server starts (on a
+//! shared store, by any node once the dead node's lease runs out: `nodes`). Reads for
 //! GetSession run through `spawn_blocking`.
 
 use std::collections::HashSet;
