@@ -481,6 +481,14 @@ async fn any_node_answers_for_any_session() {
     ));
     a.kill();
     let killed_at = Instant::now();
+    // Before its lease runs out the session is still A's, and A does not answer.
+    let unanswered = challenge(b.grpc, id, KEY_A).await.unwrap_err();
+    assert_eq!(unanswered.code(), Code::Unavailable, "{unanswered:?}");
+    assert!(
+        unanswered.message().contains("node-a"),
+        "{}",
+        unanswered.message()
+    );
     let _ = reader_a.await;
     sender.abort();
     let seen_by_client = segments(&on_a.lock().unwrap()).len();
@@ -489,12 +497,13 @@ async fn any_node_answers_for_any_session() {
         .expect("B's watcher ends once the session is closed")
         .unwrap()
         .expect("B's watcher ends OK");
-    eprintln!(
-        "the killed node's session closed on B {:.1} s after the kill (lease {LEASE_S} s)",
-        killed_at.elapsed().as_secs_f64()
-    );
     let b_events = on_b.lock().unwrap().clone();
     assert_eq!(summary_of(&b_events).unwrap().ended_by, "interrupted");
+    let (closed_at, _) = b_events.last().unwrap();
+    eprintln!(
+        "the killed node's session closed on B's watcher {:.1} s after the kill (lease {LEASE_S} s)",
+        closed_at.duration_since(killed_at).as_secs_f64()
+    );
     let closed = get(b.grpc, id, KEY_A)
         .await
         .expect("read on B after the kill");

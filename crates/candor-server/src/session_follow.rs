@@ -179,3 +179,156 @@ fn news(
     }
     Ok((events, ended))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use candor_core::challenge::{ChallengeKind, ChallengeOutcome};
+    use candor_core::segment::{FrameCounts, Segment};
+    use candor_core::{AnalysisConfig, Fusion, RiskState, Summary};
+    use candor_store::{NewSession, SqliteStore};
+
+    use super::*;
+    use crate::persist::StoredSummary;
+
+    fn report(index: u32) -> SegmentReport {
+        let segment = Segment {
+            index,
+            start_us: i64::from(index) * 2_000_000,
+            end_us: i64::from(index + 1) * 2_000_000,
+            counts: FrameCounts {
+                decoded: 50,
+                ..FrameCounts::default()
+            },
+            main_track: None,
+            other_tracks: 0,
+            signals: vec![],
+            quality: vec![],
+            unusable: BTreeMap::new(),
+        };
+        let assessment = Fusion::from_config(&AnalysisConfig::default()).assess(&segment);
+        SegmentReport {
+            segment,
+            assessment,
+        }
+    }
+
+    /// What each read shows, as (kind, segment index) pairs.
+    fn read(store: &SqliteStore, seen: &mut Seen) -> (Vec<(&'static str, u32)>, bool) {
+        let (events, ended) = news(store, "acme", "s", seen).unwrap();
+        let shown = events
+            .iter()
+            .map(|e| match e {
+                Event::Segment(s) => ("segment", s.index),
+                Event::StateChange(c) => ("state_change", c.segment_index),
+                Event::Challenge(_) => ("challenge", 0),
+                Event::Summary(_) => ("summary", 0),
+                Event::Accepted(_) => ("accepted", 0),
+            })
+            .collect();
+        (shown, ended)
+    }
+
+    /// A follower reads each segment once, every state change after its segment (one
+    /// committed first waits for it), challenge results, then the summary, which ends
+    /// it; one that joins late reads it all at once.
+    #[test]
+    fn a_follower_reads_each_event_once_in_order_until_the_summary() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store
+            .create_session(&NewSession {
+                tenant: "acme".into(),
+                session_id: "s".into(),
+                participant_id: "p".into(),
+                interview_ref: None,
+                candidate_ref: None,
+                source: "grpc".into(),
+                settings_json: "{}".into(),
+                models_json: "[]".into(),
+                started_at: 1,
+                node: Some("node-a".into()),
+            })
+            .unwrap();
+        let change = |index: u32, from: Option<RiskState>, to: RiskState| {
+            let at = i64::from(index) * 2_000_000;
+            store
+                .append_state_change("acme", "s", at, from, to, "why")
+                .unwrap();
+        };
+        let (s, a) = (RiskState::Suspicious, RiskState::Alert);
+        let mut seen = Seen::default();
+
+        store.append_report("acme", "s", &report(0)).unwrap();
+        change(0, None, s);
+        let expect = vec![("segment", 0), ("state_change", 0)];
+        assert_eq!(read(&store, &mut seen), (expect, false));
+        assert_eq!(read(&store, &mut seen), (vec![], false));
+
+        // The change of segment 1 is committed after it, on the next read.
+        store.append_report("acme", "s", &report(1)).unwrap();
+        assert_eq!(read(&store, &mut seen), (vec![("segment", 1)], false));
+        change(1, Some(s), a);
+        assert_eq!(read(&store, &mut seen), (vec![("state_change", 1)], false));
+
+        // A change ahead of its segment waits for it.
+        change(2, Some(a), s);
+        assert_eq!(read(&store, &mut seen), (vec![], false));
+        store.append_report("acme", "s", &report(2)).unwrap();
+        let expect = vec![("segment", 2), ("state_change", 2)];
+        assert_eq!(read(&store, &mut seen), (expect, false));
+
+        let result = ChallengeResult {
+            kind: ChallengeKind::TurnHead,
+            outcome: ChallengeOutcome::Pass,
+            start_us: 0,
+            end_us: 5_000_000,
+            measurements: vec![("yaw_change_deg".into(), 40.0)],
+            message: "turned".into(),
+        };
+        let json = serde_json::to_string(&result).unwrap();
+        store
+            .append_challenge("acme", "s", "c1", "turn_head", &json)
+            .unwrap();
+        assert_eq!(read(&store, &mut seen), (vec![("challenge", 0)], false));
+
+        let reports = [report(0), report(1), report(2)];
+        let stored = StoredSummary {
+            summary: Summary::from_reports(&reports),
+            ended_by: "finished".into(),
+        };
+        let json = serde_json::to_string(&stored).unwrap();
+        store.finish_session("acme", "s", &json, 2).unwrap();
+        assert_eq!(read(&store, &mut seen), (vec![("summary", 0)], true));
+
+        let (all, ended) = read(&store, &mut Seen::default());
+        assert!(ended);
+        assert_eq!(
+            all,
+            [
+                ("segment", 0),
+                ("segment", 1),
+                ("segment", 2),
+                ("state_change", 0),
+                ("state_change", 1),
+                ("state_change", 2),
+                ("challenge", 0),
+                ("summary", 0),
+            ]
+        );
+        let (events, _) = news(&store, "acme", "s", &mut Seen::default()).unwrap();
+        let Some(Event::Summary(summary)) = events.last() else {
+            panic!("{events:?}")
+        };
+        assert_eq!(
+            (summary.ended_by.as_str(), summary.session_id.as_str()),
+            ("finished", "s")
+        );
+
+        store.purge_session("acme", "s").unwrap();
+        assert!(matches!(
+            news(&store, "acme", "s", &mut Seen::default()),
+            Err(ServiceError::NotFound(_))
+        ));
+    }
+}
