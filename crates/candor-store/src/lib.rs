@@ -40,7 +40,7 @@ pub use error::{Result, StoreError};
 pub use location::{PostgresUrl, StoreLocation, open};
 pub use postgres::PostgresStore;
 pub use sqlite::{DB_FILE, DEFAULT_DATA_DIR, EVIDENCE_DIR, SqliteStore};
-pub use store::Store;
+pub use store::{ChangeFeed, Store};
 pub use types::*;
 
 /// The wall clock in unix milliseconds, as every `*_at` value is.

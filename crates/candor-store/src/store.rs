@@ -1,5 +1,7 @@
 //! The storage trait every backend implements.
 
+use std::time::Duration;
+
 use candor_core::{RiskState, SegmentReport};
 
 use crate::error::Result;
@@ -81,6 +83,13 @@ pub trait Store: Send + Sync {
         alive_since: i64,
         own_node: Option<&str>,
     ) -> Result<Vec<SessionRecord>>;
+
+    /// A feed of the [`Change`]s any process makes, as they commit, where the backend
+    /// pushes them (PostgreSQL: `LISTEN`/`NOTIFY` on a connection of the feed's own);
+    /// `None` where readers have to poll.
+    fn change_feed(&self) -> Result<Option<Box<dyn ChangeFeed>>> {
+        Ok(None)
+    }
 
     // ---- segments ----
 
@@ -298,4 +307,12 @@ pub trait Store: Send + Sync {
     fn append_report(&self, tenant: &str, session_id: &str, report: &SegmentReport) -> Result<()> {
         self.append_segment(tenant, session_id, &NewSegment::from_report(report)?)
     }
+}
+
+/// Changes as they commit, from every process on the store (see
+/// [`Store::change_feed`]). Blocking; keep it on a thread of its own.
+pub trait ChangeFeed: Send {
+    /// The next change, waiting at most `timeout`: `Ok(None)` when none came.
+    /// `Backend` when the feed's connection is lost: open another feed.
+    fn next(&mut self, timeout: Duration) -> Result<Option<Change>>;
 }

@@ -214,6 +214,21 @@ pub struct ChallengeRequest {
     pub answered_at: Option<i64>,
 }
 
+/// A write other nodes may be waiting for, as a [`ChangeFeed`](crate::store::ChangeFeed)
+/// reports it once committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Change {
+    /// A request for the challenge node `node` (made, or answered).
+    ChallengeRequest {
+        tenant: String,
+        request_id: String,
+        node: String,
+    },
+    /// A session's new segment, state change or challenge result, or its end.
+    Session { tenant: String, session_id: String },
+}
+
 /// An identity embedding of a candidate (biometric data). Only
 /// [`Store::enrolment`](crate::Store::enrolment) returns one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -262,3 +262,61 @@ fn a_store_can_be_dropped_on_an_async_runtime_thread() {
         .unwrap();
     runtime.block_on(async move { drop(store) });
 }
+
+/// What another node's feed reports, as each write commits: a session's segments,
+/// state changes, challenge results and end, and challenge requests and answers.
+#[test]
+fn a_change_feed_reports_each_write_other_nodes_wait_for() {
+    use std::time::Duration;
+    let Some(url) = fresh_url() else { return };
+    let writer = PostgresStore::open(&url).unwrap();
+    let reader = PostgresStore::open(&url).unwrap();
+    let mut feed = reader
+        .change_feed()
+        .unwrap()
+        .expect("PostgreSQL pushes changes");
+    let wait = Duration::from_secs(5);
+    assert_eq!(feed.next(Duration::from_millis(50)).unwrap(), None);
+    let session = Change::Session {
+        tenant: "acme".into(),
+        session_id: "s".into(),
+    };
+    writer
+        .create_session(&new_session("acme", "s", None, NOW))
+        .unwrap();
+    writer
+        .append_segment("acme", "s", &seg(0, RiskState::Clear))
+        .unwrap();
+    assert_eq!(feed.next(wait).unwrap(), Some(session.clone()));
+    writer
+        .append_state_change("acme", "s", 0, None, RiskState::Alert, "why")
+        .unwrap();
+    assert_eq!(feed.next(wait).unwrap(), Some(session.clone()));
+    writer
+        .append_challenge("acme", "s", "c1", "blink", "{}")
+        .unwrap();
+    assert_eq!(feed.next(wait).unwrap(), Some(session.clone()));
+    let request = NewChallengeRequest {
+        tenant: "acme".into(),
+        session_id: "s".into(),
+        request_id: "r1".into(),
+        node: "node-a".into(),
+        kind: "blink".into(),
+        window_ms: 5000,
+        requested_at: NOW,
+    };
+    let asked = Change::ChallengeRequest {
+        tenant: "acme".into(),
+        request_id: "r1".into(),
+        node: "node-a".into(),
+    };
+    writer.request_challenge(&request).unwrap();
+    assert_eq!(feed.next(wait).unwrap(), Some(asked.clone()));
+    writer
+        .answer_challenge_request("acme", "r1", "{}", NOW)
+        .unwrap();
+    assert_eq!(feed.next(wait).unwrap(), Some(asked));
+    writer.finish_session("acme", "s", "{}", NOW).unwrap();
+    assert_eq!(feed.next(wait).unwrap(), Some(session));
+    assert_eq!(feed.next(Duration::from_millis(50)).unwrap(), None);
+}

@@ -19,6 +19,7 @@
 mod audit;
 mod challenge_requests;
 mod challenges;
+mod changes;
 mod enrolments;
 mod evidence;
 mod identities;
@@ -43,7 +44,7 @@ use candor_core::RiskState;
 use postgres::{Config, IsolationLevel, Transaction};
 
 use crate::error::{Result, StoreError};
-use crate::store::Store;
+use crate::store::{ChangeFeed, Store};
 use crate::types::*;
 use pool::Pool;
 pub use retention::SWEEP_LOCK;
@@ -226,6 +227,10 @@ impl Store for PostgresStore {
 
     fn segments(&self, tenant: &str, session_id: &str) -> Result<Vec<SegmentRecord>> {
         segments::list_from(self, tenant, session_id, 0)
+    }
+
+    fn change_feed(&self) -> Result<Option<Box<dyn ChangeFeed>>> {
+        Ok(Some(Box::new(changes::Feed::listen(&self.pool)?)))
     }
 
     fn segments_from(

@@ -236,6 +236,38 @@ CREATE INDEX challenge_requests_pending ON challenge_requests (node, requested_a
     WHERE answered_at IS NULL;
 ",
     },
+    Migration {
+        version: 4,
+        name: "change_notifications",
+        sql: "
+-- Nodes following a session another node runs, and the challenge relay, learn of
+-- new rows as they commit (LISTEN candor_changes) rather than at their next poll.
+-- The payload is JSON: {tenant, session_id} or {tenant, request_id, node}.
+CREATE FUNCTION notify_session_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('candor_changes',
+        json_build_object('tenant', NEW.tenant, 'session_id', NEW.session_id)::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER segments_notify AFTER INSERT ON segments
+    FOR EACH ROW EXECUTE FUNCTION notify_session_change();
+CREATE TRIGGER state_changes_notify AFTER INSERT ON state_changes
+    FOR EACH ROW EXECUTE FUNCTION notify_session_change();
+CREATE TRIGGER challenges_notify AFTER INSERT ON challenges
+    FOR EACH ROW EXECUTE FUNCTION notify_session_change();
+CREATE TRIGGER sessions_end_notify AFTER UPDATE OF ended_at ON sessions
+    FOR EACH ROW EXECUTE FUNCTION notify_session_change();
+
+CREATE FUNCTION notify_challenge_request() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('candor_changes', json_build_object(
+        'tenant', NEW.tenant, 'request_id', NEW.request_id, 'node', NEW.node)::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER challenge_requests_notify AFTER INSERT OR UPDATE OF answer_json
+    ON challenge_requests FOR EACH ROW EXECUTE FUNCTION notify_challenge_request();
+",
+    },
 ];
 
 /// The version a freshly opened database ends up at.
