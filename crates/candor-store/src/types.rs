@@ -214,7 +214,7 @@ pub struct ChallengeRequest {
     pub answered_at: Option<i64>,
 }
 
-/// A write other nodes may be waiting for, as a [`ChangeFeed`](crate::store::ChangeFeed)
+/// A write other nodes may be waiting for, as a change feed (`Store::change_feed`)
 /// reports it once committed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
