@@ -1,28 +1,31 @@
 //! A `Challenge` call for a session another node runs: this node leaves a request in
-//! the shared store, the node that runs the session (which polls for its requests
-//! every [`ANSWER_POLL`]) starts the challenge exactly as a local call would and
-//! writes its answer, and this node returns that answer, or UNAVAILABLE when none
-//! comes within [`ANSWER_WAIT`].
+//! the shared store, the node that runs the session (which hears of it through the
+//! store's change feed, else polls every [`ANSWER_POLL`]) starts the challenge exactly
+//! as a local call would and writes its answer, and this node returns that answer
+//! (heard of the same way), or UNAVAILABLE when none comes within [`ANSWER_WAIT`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use candor_core::challenge::ChallengeKind;
-use candor_store::{ChallengeRequest, NewChallengeRequest, Store};
+use candor_store::{ChallengeRequest, Change, NewChallengeRequest, Store};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::error::ServiceError;
 use crate::persist::storage_id;
 use crate::proto;
-use crate::state::{Found, ServerState};
+use crate::state::{Elsewhere, Found, ServerState};
+use crate::store_changes::Waiter;
 
 /// How long the asking node waits for the answer.
 pub const ANSWER_WAIT: Duration = Duration::from_secs(3);
-/// How often a node looks for requests addressed to it.
+/// How often a node that hears of no changes looks for requests addressed to it.
 pub const ANSWER_POLL: Duration = Duration::from_millis(100);
-/// How often the asking node looks for the answer.
+/// How often the asking node that hears of no changes looks for the answer.
 const ASK_POLL: Duration = Duration::from_millis(50);
+/// How often either looks anyway when it hears of changes (one may go unheard).
+const FALLBACK_POLL: Duration = Duration::from_secs(1);
 
 /// What the node that runs the session answers, as stored with the request.
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,37 +58,32 @@ pub async fn start(
         return local;
     };
     match state.find_session(tenant.to_owned(), session_id).await {
-        Ok(Found::Elsewhere(remote)) => {
-            ask(
-                remote.store.clone(),
-                tenant,
-                session_id,
-                &remote.node,
-                kind,
-                window_ms,
-            )
-            .await
-        }
+        Ok(Found::Elsewhere(remote)) => ask(*remote, kind, window_ms).await,
         // Ended, or live nowhere: as a session not in memory always answered.
         Ok(_) => Err(ServiceError::NotFound(not_here)),
         Err(e) => Err(e),
     }
 }
 
-/// Leaves the request for `node` and waits for its answer.
+/// Leaves the request for the node that runs the session and waits for its answer.
 async fn ask(
-    store: Arc<dyn Store>,
-    tenant: &str,
-    session_id: &str,
-    node: &str,
+    remote: Elsewhere,
     kind: ChallengeKind,
     window_ms: u32,
 ) -> Result<proto::ChallengeResponse, ServiceError> {
+    let Elsewhere {
+        store,
+        tenant,
+        session_id,
+        node,
+        mut changes,
+        ..
+    } = remote;
     let request = NewChallengeRequest {
-        tenant: tenant.to_owned(),
-        session_id: storage_id(session_id),
+        tenant: tenant.clone(),
+        session_id: storage_id(&session_id),
         request_id: candor_store::new_id(),
-        node: node.to_owned(),
+        node: node.clone(),
         kind: kind.as_str().to_owned(),
         window_ms,
         requested_at: candor_store::now_ms(),
@@ -99,9 +97,22 @@ async fn ask(
         )
         .await?;
     }
+    let poll_every = if changes.hears() {
+        FALLBACK_POLL
+    } else {
+        ASK_POLL
+    };
+    let answered = |c: &Change| {
+        matches!(c, Change::ChallengeRequest { tenant: t, request_id: r, .. }
+            if *t == tenant && *r == request_id)
+    };
     let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
     while tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(ASK_POLL).await;
+        tokio::select! {
+            _ = tokio::time::sleep(poll_every) => {}
+            _ = changes.next(answered) => {}
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
         let (store, tenant, id) = (store.clone(), tenant.clone(), request_id.clone());
         let stored = crate::blocking::run("store read", move || {
             Ok(store.challenge_request(&tenant, &id)?)
@@ -134,13 +145,19 @@ pub async fn answer_requests(
     state: Arc<ServerState>,
     store: Arc<dyn Store>,
     node: String,
+    mut changes: Waiter,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut ticks = tokio::time::interval(ANSWER_POLL);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let poll_every = if changes.hears() {
+        FALLBACK_POLL
+    } else {
+        ANSWER_POLL
+    };
+    let for_me = |c: &Change| matches!(c, Change::ChallengeRequest { node: n, .. } if *n == node);
     loop {
         tokio::select! {
-            _ = ticks.tick() => {}
+            _ = tokio::time::sleep(poll_every) => {}
+            _ = changes.next(for_me) => {}
             _ = shutdown.wait_for(|s| *s) => return,
         }
         let (state, store, node) = (state.clone(), store.clone(), node.clone());

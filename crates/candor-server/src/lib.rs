@@ -33,6 +33,7 @@ pub mod session;
 pub mod session_follow;
 pub mod session_watch;
 pub mod state;
+pub mod store_changes;
 pub mod validate;
 pub mod values;
 pub mod view_link;

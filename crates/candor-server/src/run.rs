@@ -159,7 +159,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         (None, None) => None,
     };
     let persistence = match location {
-        Some(location) => Some(open_store(location, &settings).await?),
+        Some(location) => Some(open_store(location, &settings, shutdown_rx.clone()).await?),
         None => None,
     };
     let sweeper = persistence.as_ref().map(|p| {
@@ -198,6 +198,9 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
                 state.clone(),
                 p.store.clone(),
                 node.clone(),
+                p.changes
+                    .as_ref()
+                    .map_or_else(crate::store_changes::Waiter::deaf, |c| c.subscribe()),
                 shutdown_rx.clone(),
             )),
         ],
@@ -337,7 +340,11 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
 
 /// Opens the store (off the runtime) and starts its writer. Every tenant an API key
 /// names must be usable as a store id, so no session fails to persist later.
-async fn open_store(location: StoreLocation, settings: &ServerSettings) -> Result<Persistence> {
+async fn open_store(
+    location: StoreLocation,
+    settings: &ServerSettings,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Persistence> {
     let tenants: Vec<String> = match &settings.auth {
         AuthMode::Keys(keys) => keys.iter().map(|k| k.tenant.clone()).collect(),
         AuthMode::InsecureNoAuth => vec![crate::auth::INSECURE_TENANT.to_owned()],
@@ -389,11 +396,19 @@ async fn open_store(location: StoreLocation, settings: &ServerSettings) -> Resul
     let index = Arc::new(IdentityIndex::new(store.clone()));
     let writer = SessionWriter::spawn(store.clone(), index.clone(), writable, node)
         .context("starting the store writer")?;
+    let changes = match &shared_as {
+        Some(_) => Some(
+            crate::store_changes::StoreChanges::start(store.clone(), shutdown)
+                .context("listening for store changes")?,
+        ),
+        None => None,
+    };
     Ok(Persistence {
         store,
         writer,
         index,
         shared_as,
+        changes,
     })
 }
 

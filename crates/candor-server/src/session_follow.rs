@@ -1,16 +1,16 @@
 //! Following a session another node runs, through the shared store: its segments as
 //! that node commits them, with the state changes they made and challenge results,
 //! then its summary once it ends (or once it is closed as interrupted because its node
-//! died). The store is read every [`POLL_EVERY`]: polling works the same on every
-//! backend and needs no connection of its own, and a segment every two seconds makes
-//! a fifth of a second of added delay small.
+//! died). The store is read when the node hears that the session changed (the store's
+//! change feed: PostgreSQL `LISTEN`/`NOTIFY`), and at least every [`FALLBACK_POLL`]
+//! in case a change went unheard; where no changes are heard, every [`POLL_EVERY`].
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use candor_core::challenge::ChallengeResult;
 use candor_core::{SegmentReport, StateChange};
-use candor_store::Store;
+use candor_store::{Change, Store};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
@@ -22,8 +22,10 @@ use crate::proto::{self, AnalyzeResponse, analyze_response::Event};
 use crate::state::Elsewhere;
 use crate::values::EventStream;
 
-/// How often a follower reads the store.
+/// How often a follower that hears of no changes reads the store.
 pub const POLL_EVERY: Duration = Duration::from_millis(200);
+/// How often a follower that hears of changes reads the store anyway.
+pub const FALLBACK_POLL: Duration = Duration::from_secs(1);
 
 /// Recent reports kept to describe the state changes that follow them (a change is
 /// committed just after its segment).
@@ -42,8 +44,16 @@ async fn run(remote: Elsewhere, tx: mpsc::Sender<Result<AnalyzeResponse, Status>
         tenant,
         session_id,
         mut shutdown,
+        mut changes,
         ..
     } = remote;
+    let sid = persist::storage_id(&session_id);
+    let poll_every = if changes.hears() {
+        FALLBACK_POLL
+    } else {
+        POLL_EVERY
+    };
+    let this_session = |c: &Change| matches!(c, Change::Session { tenant: t, session_id: s } if *t == tenant && *s == sid);
     let mut seen = Seen::default();
     loop {
         let poll = {
@@ -77,7 +87,8 @@ async fn run(remote: Elsewhere, tx: mpsc::Sender<Result<AnalyzeResponse, Status>
             return;
         }
         let stopping = tokio::select! {
-            _ = tokio::time::sleep(POLL_EVERY) => false,
+            _ = tokio::time::sleep(poll_every) => false,
+            _ = changes.next(this_session) => false,
             _ = shutdown.wait_for(|s| *s) => true,
             _ = tx.closed() => return,
         };

@@ -18,6 +18,7 @@ use crate::persist::{self, SessionWriter};
 use crate::proto;
 use crate::registry::{Registry, SessionEntry};
 use crate::running_jobs::RunningJobs;
+use crate::store_changes::{StoreChanges, Waiter};
 use crate::values::ChallengeStart;
 
 /// Limits that protect the server and other sessions.
@@ -70,6 +71,8 @@ pub struct Persistence {
     /// This node's name when other nodes share the store (PostgreSQL): sessions open
     /// in the store under another node's name run there.
     pub shared_as: Option<String>,
+    /// What other nodes write, as it commits (shared stores only).
+    pub changes: Option<StoreChanges>,
 }
 
 pub struct ServerState {
@@ -201,6 +204,10 @@ impl ServerState {
                 .await?;
                 Ok(match stored.running_on {
                     Some(node) => Found::Elsewhere(Box::new(Elsewhere {
+                        changes: p
+                            .changes
+                            .as_ref()
+                            .map_or_else(Waiter::deaf, |c| c.subscribe()),
                         response: stored.response,
                         node,
                         store: p.store.clone(),
@@ -334,4 +341,6 @@ pub struct Elsewhere {
     /// The client's id.
     pub session_id: String,
     pub shutdown: watch::Receiver<bool>,
+    /// Changes from the moment it was found, so none falls before the first read.
+    pub changes: Waiter,
 }
