@@ -77,7 +77,66 @@ fn beat_once(store: &dyn Store, node: &str, lease: Duration) -> Result<usize, St
 
 #[cfg(test)]
 mod tests {
+    use candor_store::{NewSession, SqliteStore};
+
     use super::*;
+    use crate::persist::StoredSummary;
+
+    fn session_on(store: &SqliteStore, id: &str, node: &str) {
+        store
+            .create_session(&NewSession {
+                tenant: "acme".into(),
+                session_id: id.into(),
+                participant_id: "p".into(),
+                interview_ref: None,
+                candidate_ref: None,
+                source: "grpc".into(),
+                settings_json: "{}".into(),
+                models_json: "[]".into(),
+                started_at: 1,
+                node: Some(node.into()),
+            })
+            .unwrap();
+    }
+
+    fn ended_by(store: &SqliteStore, id: &str) -> Option<String> {
+        let record = store.get_session("acme", id).unwrap();
+        let json = record.summary_json?;
+        Some(
+            serde_json::from_str::<StoredSummary>(&json)
+                .unwrap()
+                .ended_by,
+        )
+    }
+
+    /// A beat closes the sessions of nodes that stopped beating, never a live node's
+    /// nor its own; at start a node closes its own leftovers too.
+    #[test]
+    fn dead_nodes_sessions_are_closed_as_interrupted_and_live_ones_kept() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let lease = Duration::from_secs(30);
+        store.heartbeat("alive", candor_store::now_ms()).unwrap();
+        store
+            .heartbeat("dead", candor_store::now_ms() - 60_000)
+            .unwrap();
+        for (id, node) in [
+            ("a", "alive"),
+            ("d", "dead"),
+            ("n", "never-beat"),
+            ("m", "me"),
+        ] {
+            session_on(&store, id, node);
+        }
+        assert_eq!(beat_once(&store, "me", lease).unwrap(), 2);
+        for (id, closed) in [("a", false), ("d", true), ("n", true), ("m", false)] {
+            let by = ended_by(&store, id);
+            assert_eq!(by.is_some(), closed, "{id}: {by:?}");
+        }
+        assert_eq!(ended_by(&store, "d").as_deref(), Some("interrupted"));
+        assert_eq!(start(&store, "me", lease).unwrap(), 1);
+        assert_eq!(ended_by(&store, "m").as_deref(), Some("interrupted"));
+        assert_eq!(ended_by(&store, "a"), None);
+    }
 
     #[test]
     fn beats_come_several_times_a_lease_within_bounds() {
