@@ -501,7 +501,8 @@ async fn any_node_answers_for_any_session() {
     assert_eq!(summary_of(&b_events).unwrap().ended_by, "interrupted");
     let (closed_at, _) = b_events.last().unwrap();
     eprintln!(
-        "the killed node's session closed on B's watcher {:.1} s after the kill (lease {LEASE_S} s)",
+        "the killed node's session closed on B's watcher {:.1} s after the kill \
+         (lease {LEASE_S} s)",
         closed_at.duration_since(killed_at).as_secs_f64()
     );
     let closed = get(b.grpc, id, KEY_A)

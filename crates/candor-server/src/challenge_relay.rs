@@ -102,9 +102,13 @@ async fn ask(
     } else {
         ASK_POLL
     };
-    let answered = |c: &Change| {
-        matches!(c, Change::ChallengeRequest { tenant: t, request_id: r, .. }
-            if *t == tenant && *r == request_id)
+    let answered = |c: &Change| match c {
+        Change::ChallengeRequest {
+            tenant: t,
+            request_id: r,
+            ..
+        } => *t == tenant && *r == request_id,
+        Change::Session { .. } => false,
     };
     let deadline = tokio::time::Instant::now() + ANSWER_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -153,7 +157,10 @@ pub async fn answer_requests(
     } else {
         ANSWER_POLL
     };
-    let for_me = |c: &Change| matches!(c, Change::ChallengeRequest { node: n, .. } if *n == node);
+    let for_me = |c: &Change| match c {
+        Change::ChallengeRequest { node: n, .. } => *n == node,
+        Change::Session { .. } => false,
+    };
     loop {
         tokio::select! {
             _ = tokio::time::sleep(poll_every) => {}

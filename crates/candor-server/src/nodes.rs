@@ -31,7 +31,8 @@ pub fn start(store: &dyn Store, node: &str, lease: Duration) -> Result<usize, St
     close_as_interrupted(
         store,
         &orphans,
-        "session whose node stopped (this one, before a restart, or another whose lease ran out) closed as interrupted",
+        "session of a stopped node (this one before a restart, or one past its lease) \
+         closed as interrupted",
     )
 }
 

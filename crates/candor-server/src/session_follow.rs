@@ -53,7 +53,13 @@ async fn run(remote: Elsewhere, tx: mpsc::Sender<Result<AnalyzeResponse, Status>
     } else {
         POLL_EVERY
     };
-    let this_session = |c: &Change| matches!(c, Change::Session { tenant: t, session_id: s } if *t == tenant && *s == sid);
+    let this_session = |c: &Change| match c {
+        Change::Session {
+            tenant: t,
+            session_id: s,
+        } => *t == tenant && *s == sid,
+        Change::ChallengeRequest { .. } => false,
+    };
     let mut seen = Seen::default();
     loop {
         let poll = {
@@ -180,7 +186,8 @@ fn news(
                 &r,
             ))),
             Err(e) => {
-                tracing::warn!(challenge = %c.challenge_id, error = %e, "stored challenge unreadable")
+                let id = &c.challenge_id;
+                tracing::warn!(challenge = %id, error = %e, "stored challenge unreadable")
             }
         }
     }
