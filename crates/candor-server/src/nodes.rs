@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use candor_store::{Store, StoreError};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::metrics::METRICS;
 use crate::persist::close_as_interrupted;
+use crate::state::ServerState;
+use crate::store_changes::Waiter;
 
 /// How long a node may go without a heartbeat before its sessions are closed.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
@@ -20,6 +23,36 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// so that a few missed beats (a slow database) do not make a live node look dead.
 pub fn beat_every(lease: Duration) -> Duration {
     (lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5))
+}
+
+/// What a node on a shared store runs beside its sessions, until shutdown: its
+/// heartbeat (which also closes dead nodes' sessions) and the answering of challenges
+/// other nodes relay to it. Nothing on a store of its own.
+pub fn spawn_tasks(
+    state: &Arc<ServerState>,
+    lease: Duration,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let Some(p) = &state.persistence else {
+        return Vec::new();
+    };
+    let Some(node) = &p.shared_as else {
+        return Vec::new();
+    };
+    let changes = p
+        .changes
+        .as_ref()
+        .map_or_else(Waiter::deaf, |c| c.subscribe());
+    vec![
+        tokio::spawn(beat(p.store.clone(), node.clone(), lease, shutdown.clone())),
+        tokio::spawn(crate::challenge_relay::answer_requests(
+            state.clone(),
+            p.store.clone(),
+            node.clone(),
+            changes,
+            shutdown.clone(),
+        )),
+    ]
 }
 
 /// At start, before this node opens sessions: beats, then closes the sessions it left

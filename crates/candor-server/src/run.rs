@@ -181,31 +181,7 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         )
         .with_badge(Badge::load(&settings.badge).map_err(anyhow::Error::msg)?),
     );
-    let node_tasks = match &state.persistence {
-        Some(
-            p @ Persistence {
-                shared_as: Some(node),
-                ..
-            },
-        ) => vec![
-            tokio::spawn(crate::nodes::beat(
-                p.store.clone(),
-                node.clone(),
-                settings.node_lease,
-                shutdown_rx.clone(),
-            )),
-            tokio::spawn(crate::challenge_relay::answer_requests(
-                state.clone(),
-                p.store.clone(),
-                node.clone(),
-                p.changes
-                    .as_ref()
-                    .map_or_else(crate::store_changes::Waiter::deaf, |c| c.subscribe()),
-                shutdown_rx.clone(),
-            )),
-        ],
-        _ => Vec::new(),
-    };
+    let node_tasks = crate::nodes::spawn_tasks(&state, settings.node_lease, &shutdown_rx);
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter);
     health.set(false).await;
