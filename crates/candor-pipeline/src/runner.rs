@@ -26,6 +26,9 @@ pub enum StreamInput {
     Glance(Frame),
     /// Picked for analysis.
     Analyse(Frame),
+    /// Damaged media skipped just before the frame with this info: a picture that
+    /// did not decode, or this many stream packets. Counted, nothing to analyse.
+    Undecodable(FrameInfo, u32),
 }
 
 impl From<DecodeEvent> for StreamInput {
@@ -47,6 +50,8 @@ pub enum FrameFate {
     Analysed,
     /// Picked for analysis, but a model failed on it: counted as dropped.
     Failed,
+    /// Damaged media: counted in the segment, never decoded.
+    Undecodable,
 }
 
 /// A judged segment with what its consumers need beside the report.
@@ -114,10 +119,15 @@ impl StreamRunner {
     /// Feeds one frame; segments and challenge results it completes are queued for
     /// [`Self::take_outputs`].
     pub fn push(&mut self, input: StreamInput) -> FrameFate {
-        self.frames += 1;
+        if !matches!(input, StreamInput::Undecodable(..)) {
+            self.frames += 1;
+        }
         let (fate, report) = match input {
             StreamInput::Skipped(info) => (FrameFate::Skipped, self.analyser.skipped(info)),
             StreamInput::Dropped(info) => (FrameFate::Dropped, self.analyser.dropped(info)),
+            StreamInput::Undecodable(info, n) => {
+                (FrameFate::Undecodable, self.analyser.undecodable(info, n))
+            }
             StreamInput::Glance(frame) => (FrameFate::Glanced, self.analyser.glance(frame)),
             StreamInput::Analyse(frame) => {
                 let info = frame.info.clone();

@@ -265,7 +265,7 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class FrameAccounting(_message.Message):
-    __slots__ = ("received", "decoded", "analysed", "dropped", "one_face", "no_face", "several_faces", "usable")
+    __slots__ = ("received", "decoded", "analysed", "dropped", "one_face", "no_face", "several_faces", "usable", "undecodable")
     RECEIVED_FIELD_NUMBER: _ClassVar[int]
     DECODED_FIELD_NUMBER: _ClassVar[int]
     ANALYSED_FIELD_NUMBER: _ClassVar[int]
@@ -274,6 +274,7 @@ class FrameAccounting(_message.Message):
     NO_FACE_FIELD_NUMBER: _ClassVar[int]
     SEVERAL_FACES_FIELD_NUMBER: _ClassVar[int]
     USABLE_FIELD_NUMBER: _ClassVar[int]
+    UNDECODABLE_FIELD_NUMBER: _ClassVar[int]
     received: int
     decoded: int
     analysed: int
@@ -282,7 +283,8 @@ class FrameAccounting(_message.Message):
     no_face: int
     several_faces: int
     usable: int
-    def __init__(self, received: _Optional[int] = ..., decoded: _Optional[int] = ..., analysed: _Optional[int] = ..., dropped: _Optional[int] = ..., one_face: _Optional[int] = ..., no_face: _Optional[int] = ..., several_faces: _Optional[int] = ..., usable: _Optional[int] = ...) -> None: ...
+    undecodable: int
+    def __init__(self, received: _Optional[int] = ..., decoded: _Optional[int] = ..., analysed: _Optional[int] = ..., dropped: _Optional[int] = ..., one_face: _Optional[int] = ..., no_face: _Optional[int] = ..., several_faces: _Optional[int] = ..., usable: _Optional[int] = ..., undecodable: _Optional[int] = ...) -> None: ...
 
 class SignalScore(_message.Message):
     __slots__ = ("name", "mean", "median", "min", "max", "frames", "model")
