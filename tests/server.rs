@@ -1780,6 +1780,34 @@ async fn a_burst_of_stream_damage_is_counted_in_its_segment_and_survived() {
     server.shutdown().await.unwrap();
 }
 
+/// A session that reaches the longest a session may run (its memory grows with its
+/// length) ends with its summary and OUT_OF_RANGE; the results before stand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_longer_than_the_limit_ends_with_its_summary() {
+    let limits = Limits {
+        max_session: Duration::from_secs(4),
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "c.h264");
+    // 3 s, three times: 9 s of media against a 4 s limit.
+    let bytes = [good.as_slice(), &good, &good].concat();
+    let mut c = client(server.grpc_addr).await;
+    let mut msgs = vec![start_msg("long", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&bytes, 4096));
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::OutOfRange, "{:?}", out.status);
+    let message = out.status.as_ref().unwrap_err().message().to_owned();
+    assert!(message.contains("open a new session"), "{message}");
+    let summary = out.summary().expect("the summary is sent");
+    assert_eq!(summary.ended_by, "max_length");
+    let last = out.segments().last().unwrap().end_us;
+    assert!((4_000_000..9_000_000).contains(&last), "{last}");
+    server.shutdown().await.unwrap();
+}
+
 /// A message over the transport's limit (not only over `max_message_bytes`) ends the
 /// call with INVALID_ARGUMENT naming the limit; the segments of the frames before it
 /// are sent, summarised and stored.

@@ -430,6 +430,15 @@ impl Running<'_> {
         for ev in events {
             self.emit(ev).await;
         }
+        let max = self.session.state.limits.max_session;
+        if self.input.is_some() && report.segment.end_us >= max.as_micros() as i64 {
+            self.pending_error = Some(ServiceError::TooLong(format!(
+                "the session reached the longest a session may run ({} min of media): \
+                 its results stand; open a new session to go on",
+                max.as_secs() / 60
+            )));
+            self.close_input("max_length");
+        }
     }
 
     /// A first round that ended normally enrols its identity; the summary waits for the
