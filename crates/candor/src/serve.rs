@@ -255,7 +255,7 @@ impl ServeArgs {
 
 /// The kernel's host name (a pod's name on Kubernetes), else `$HOSTNAME`, else
 /// `localhost`.
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
