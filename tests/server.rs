@@ -6,6 +6,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use candor_pipeline::Fault;
 use candor_server::Limits;
 use candor_server::proto::{self, MediaFormat, analyze_response::Event};
 use support::server::*;
@@ -115,8 +116,8 @@ async fn health_follows_the_model_workers() {
     };
     assert_eq!(status().await, ServingStatus::Serving as i32);
     let engine = server.engine().expect("models loaded");
-    assert!(!engine.stop_one_worker("no_such_model"));
-    assert!(engine.stop_one_worker("yunet_s"));
+    assert!(!engine.inject_fault("no_such_model", Fault::StopOneWorker));
+    assert!(engine.inject_fault("yunet_s", Fault::StopOneWorker));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while status().await != ServingStatus::NotServing as i32 {
         assert!(
@@ -139,6 +140,77 @@ async fn health_follows_the_model_workers() {
         .collect();
     assert_eq!(short.len(), 1, "{short:?}");
     assert_eq!((short[0].model.as_str(), short[0].alive), ("yunet_s", 0));
+    server.shutdown().await.unwrap();
+}
+
+/// Sums one field of the segments' frame accounting.
+fn frame_sum(out: &Outcome, field: fn(&proto::FrameAccounting) -> u32) -> u32 {
+    out.segments()
+        .iter()
+        .map(|s| field(s.frames.as_ref().unwrap()))
+        .sum()
+}
+
+/// A model that panics on one input loses that frame only: the worker rebuilds its
+/// model, the session goes on to its summary, the frame counts as dropped, the pool
+/// stays whole and health stays SERVING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_panic_loses_only_its_frame() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let jpegs = jpeg_frames(&data("talking-heads/grid_bbaf2n.mp4"), dir.path());
+    let mut c = client(server.grpc_addr).await;
+    let session = |id: &str| {
+        let mut msgs = vec![start_msg(id, MediaFormat::Jpeg)];
+        msgs.extend(frames_at_25fps(&jpegs));
+        msgs.push(finish());
+        msgs
+    };
+    let reference = analyze(&mut c, KEY_A, session("before-panic"), NO_GAP).await;
+    assert_eq!(reference.code(), Code::Ok, "{:?}", reference.status);
+    assert_eq!(frame_sum(&reference, |f| f.dropped), 0);
+
+    // Every analysed frame runs the detector: its next run panics.
+    let engine = server.engine().expect("models loaded");
+    assert!(engine.inject_fault("yunet_s", Fault::PanicOnNextRun));
+    let hit = analyze(&mut c, KEY_A, session("with-panic"), NO_GAP).await;
+    assert_eq!(hit.code(), Code::Ok, "{:?}", hit.status);
+    assert!(hit.summary().is_some(), "the session reached its summary");
+    assert_eq!(hit.segments().len(), reference.segments().len());
+    assert_eq!(
+        frame_sum(&hit, |f| f.dropped),
+        1,
+        "only the one frame is lost"
+    );
+    assert_eq!(
+        frame_sum(&hit, |f| f.analysed),
+        frame_sum(&reference, |f| f.analysed) - 1
+    );
+    let detector = engine
+        .pool_health()
+        .into_iter()
+        .find(|p| p.model == "yunet_s")
+        .unwrap();
+    assert_eq!((detector.alive, detector.panics), (detector.workers, 1));
+    // The health loop feeds the metric from the pools every second or so.
+    let line = "candor_model_panics_total{model=\"yunet_s\",node=\"test-node\"} 1";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = reqwest_like_get(server.metrics_addr.unwrap(), "/metrics").await;
+        if metrics.contains(line) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let healthz = reqwest_like_get(server.metrics_addr.unwrap(), "/healthz").await;
+    assert!(healthz.starts_with("HTTP/1.1 200"), "{healthz}");
+    // And the next session is whole again.
+    let after = analyze(&mut c, KEY_A, session("after-panic"), NO_GAP).await;
+    assert_eq!(
+        frame_sum(&after, |f| f.analysed),
+        frame_sum(&reference, |f| f.analysed)
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -1634,7 +1706,7 @@ async fn bad_timestamps_and_a_bad_picture_do_not_end_a_session() {
         assert!(s.index < 10 && s.end_us > s.start_us, "{s:?}");
     }
 
-    // The first frame (always analysed) does not decode: counted as dropped.
+    // The first frame (always analysed) does not decode: counted as undecodable.
     let mut msgs = vec![start_msg("one-bad", MediaFormat::Jpeg)];
     msgs.push(frame(0, vec![0xFF, 0xD8, 0xFF, 0, 1, 2], 0, 0));
     msgs.extend(
@@ -1644,10 +1716,12 @@ async fn bad_timestamps_and_a_bad_picture_do_not_end_a_session() {
     let one_bad = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
     assert_eq!(one_bad.code(), Code::Ok, "{:?}", one_bad.status);
     assert_eq!(one_bad.segments().len(), reference.segments().len());
-    let dropped: u32 = (one_bad.segments().iter())
-        .map(|s| s.frames.as_ref().unwrap().dropped)
-        .sum();
-    assert!(dropped >= 1, "the bad frame is counted");
+    assert_eq!(frame_sum(&one_bad, |f| f.undecodable), 1, "the bad frame");
+    assert_eq!(frame_sum(&one_bad, |f| f.dropped), 0);
+    assert_eq!(
+        frame_sum(&one_bad, |f| f.decoded),
+        frame_sum(&reference, |f| f.decoded) - 1
+    );
 
     // Nothing but bad pictures for longer than the bound: a clear error.
     let mut msgs = vec![start_msg("all-bad", MediaFormat::Jpeg)];
@@ -1662,6 +1736,75 @@ async fn bad_timestamps_and_a_bad_picture_do_not_end_a_session() {
     );
     let message = all_bad.status.unwrap_err().message().to_owned();
     assert!(message.contains("in a row failed to decode"), "{message}");
+    server.shutdown().await.unwrap();
+}
+
+/// A live H.264 stream hit by a burst of damage after good frames (40 coded slices of
+/// noise, more than the 8 failures tolerated before the first frame) goes on from its
+/// next good frame: the session ends with its summary, and the segment where the burst
+/// fell says how many packets it lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_stream_damage_is_counted_in_its_segment_and_survived() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "c.h264");
+    let mut bytes = good.clone();
+    let mut noise = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..40 {
+        bytes.extend_from_slice(&[0, 0, 0, 1, 0x65, 0x88]);
+        bytes.extend((0..400).map(|_| {
+            // xorshift: reproducible noise; odd bytes keep start codes out of it.
+            noise ^= noise << 13;
+            noise ^= noise >> 7;
+            noise ^= noise << 17;
+            (noise as u8) | 1
+        }));
+    }
+    bytes.extend_from_slice(&good);
+    let mut c = client(server.grpc_addr).await;
+    let mut msgs = vec![start_msg("damaged", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&bytes, 4096));
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    let summary = out.summary().expect("the session reached its summary");
+    let lost = frame_sum(&out, |f| f.undecodable);
+    assert!((9..=40).contains(&lost), "packets counted: {lost}");
+    assert_eq!(summary.frames.as_ref().unwrap().undecodable, lost);
+    // The clip is 75 frames (3 s) long: the burst falls at 3 s, in segment 1, and the
+    // second copy's frames are decoded after it.
+    let at_burst = out.segments().into_iter().find(|s| s.index == 1).unwrap();
+    assert_eq!(at_burst.frames.as_ref().unwrap().undecodable, lost);
+    assert!(frame_sum(&out, |f| f.decoded) > 140, "{:?}", out.segments());
+    assert!(out.segments().iter().any(|s| s.index == 2));
+    server.shutdown().await.unwrap();
+}
+
+/// A session that reaches the longest a session may run (its memory grows with its
+/// length) ends with its summary and OUT_OF_RANGE; the results before stand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_longer_than_the_limit_ends_with_its_summary() {
+    let limits = Limits {
+        max_session: Duration::from_secs(4),
+        ..limits()
+    };
+    let server = start(settings(limits)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = annexb(&data("talking-heads/grid_bbaf2n.mp4"), dir.path(), "c.h264");
+    // 3 s, three times: 9 s of media against a 4 s limit.
+    let bytes = [good.as_slice(), &good, &good].concat();
+    let mut c = client(server.grpc_addr).await;
+    let mut msgs = vec![start_msg("long", MediaFormat::H264Annexb)];
+    msgs.extend(chunks(&bytes, 4096));
+    msgs.push(finish());
+    let out = analyze(&mut c, KEY_A, msgs, NO_GAP).await;
+    assert_eq!(out.code(), Code::OutOfRange, "{:?}", out.status);
+    let message = out.status.as_ref().unwrap_err().message().to_owned();
+    assert!(message.contains("open a new session"), "{message}");
+    let summary = out.summary().expect("the summary is sent");
+    assert_eq!(summary.ended_by, "max_length");
+    let last = out.segments().last().unwrap().end_us;
+    assert!((4_000_000..9_000_000).contains(&last), "{last}");
     server.shutdown().await.unwrap();
 }
 

@@ -5,7 +5,6 @@ library only. Figures, never pass/fail: shared machines are too noisy for that.
 
 import argparse
 import json
-import math
 import os
 import platform
 import resource
@@ -17,6 +16,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+import soak
 
 
 def args_parser():
@@ -33,6 +34,7 @@ def args_parser():
     p.add_argument("--python", default="", help="venv python for the Python reference")
     p.add_argument("--soak-minutes", type=float, default=0.0)
     p.add_argument("--soak-sessions", type=int, default=2)
+    p.add_argument("--soak-session-s", type=int, default=120)
     p.add_argument("--work", required=True, help="scratch folder")
     return p
 
@@ -251,16 +253,15 @@ def main():
     report["clip_s"] = video_s
 
     if a.soak_minutes > 0:
-        repeat = max(1, math.ceil(a.soak_minutes * 60 / video_s))
-        print(f"soak: {a.soak_sessions} sessions for {repeat * video_s / 60:.1f} min,"
-              " server RSS every 10 s", flush=True)
-        r = load(a, a.soak_sessions, repeat=repeat, rss_every=10)
+        print(f"soak: {a.soak_minutes:g} min of rounds of {a.soak_sessions} sessions of"
+              f" about {a.soak_session_s} s, server RSS, fds and threads every 10 s", flush=True)
+        server = Server(a.candor, a.work, max(16, a.soak_sessions))
+        try:
+            r = soak.soak(a, server, video_s, a.soak_minutes, a.soak_sessions, a.soak_session_s)
+        finally:
+            server.stop()
         report["soak"] = r
-        print_live([r])
-        s = r["server"]["rss_samples"]
-        print(f"\nRSS {s[0][1]:.0f} -> {s[-1][1]:.0f} MiB over {s[-1][0] / 60:.1f} min;"
-              f" slope after the first minute: {fmt(r['server']['rss_slope_mib_per_hour'], '.1f')}"
-              " MiB/hour")
+        soak.print_soak(r)
     else:
         print("stage bounds ...", flush=True)
         report["stage_bounds"] = bounds = stage_bounds(a)

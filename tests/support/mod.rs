@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod process;
 pub mod server;
 
 use std::path::{Path, PathBuf};

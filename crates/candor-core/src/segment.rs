@@ -21,8 +21,14 @@ pub struct FrameCounts {
     pub decoded: u32,
     /// Frames picked by the sampling policy and analysed.
     pub analysed: u32,
-    /// Frames picked for analysis but dropped because analysis fell behind.
+    /// Frames picked for analysis but dropped because analysis fell behind (or a
+    /// model failed on that frame).
     pub dropped: u32,
+    /// Frames, or packets of a stream, that failed to decode and were skipped: damage
+    /// in the media, counted so that a segment says it saw less than was sent. Not
+    /// part of `decoded`.
+    #[serde(default)]
+    pub undecodable: u32,
     pub one_face: u32,
     pub no_face: u32,
     pub several_faces: u32,
@@ -178,12 +184,15 @@ pub enum FrameEvent {
     Dropped(FrameInfo),
     /// Picked and analysed.
     Analysed(FrameObservation),
+    /// Damaged media skipped just before the frame at this time: a picture that did
+    /// not decode, or the given number of stream packets.
+    Undecodable(FrameInfo, u32),
 }
 
 impl FrameEvent {
     pub fn info(&self) -> &FrameInfo {
         match self {
-            Self::Skipped(i) | Self::Dropped(i) => i,
+            Self::Skipped(i) | Self::Dropped(i) | Self::Undecodable(i, _) => i,
             Self::Analysed(o) => &o.info,
         }
     }
@@ -242,12 +251,16 @@ impl Segmenter {
             w.last_pts = pts;
         }
         w.first_pts = w.first_pts.min(pts);
-        w.counts.decoded += 1;
         match event {
+            FrameEvent::Undecodable(_, n) => {
+                w.counts.undecodable = w.counts.undecodable.saturating_add(n);
+                return finished;
+            }
             FrameEvent::Skipped(_) => {}
             FrameEvent::Dropped(_) => w.counts.dropped += 1,
             FrameEvent::Analysed(obs) => Self::add_observation(w, &obs, &self.quality),
         }
+        w.counts.decoded += 1;
         finished
     }
 
@@ -445,6 +458,33 @@ mod tests {
         let last = seg.finish().unwrap();
         assert_eq!(last.index, 3);
         assert_eq!((last.counts.decoded, last.counts.dropped), (2, 1));
+    }
+
+    #[test]
+    fn damaged_media_is_counted_in_its_window_and_not_as_decoded() {
+        let mut seg = Segmenter::new(&SegmentConfig::default(), &QualityThresholds::default());
+        assert!(seg.push(FrameEvent::Skipped(info(0, 0))).is_none());
+        // 12 stream packets lost just before the frame at 1 s, and one bad picture.
+        assert!(
+            seg.push(FrameEvent::Undecodable(info(1_000_000, 1), 12))
+                .is_none()
+        );
+        assert!(seg.push(FrameEvent::Skipped(info(1_000_000, 1))).is_none());
+        assert!(
+            seg.push(FrameEvent::Undecodable(info(1_040_000, 2), 1))
+                .is_none()
+        );
+        let first = seg.push(FrameEvent::Skipped(info(2_000_000, 3))).unwrap();
+        assert_eq!(
+            (
+                first.counts.decoded,
+                first.counts.undecodable,
+                first.counts.dropped
+            ),
+            (2, 13, 0)
+        );
+        let last = seg.finish().unwrap();
+        assert_eq!((last.counts.decoded, last.counts.undecodable), (1, 0));
     }
 
     #[test]

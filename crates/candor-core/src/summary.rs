@@ -133,6 +133,7 @@ impl SummaryBuilder {
         c.decoded += s.counts.decoded;
         c.analysed += s.counts.analysed;
         c.dropped += s.counts.dropped;
+        c.undecodable += s.counts.undecodable;
         c.one_face += s.counts.one_face;
         c.no_face += s.counts.no_face;
         c.several_faces += s.counts.several_faces;

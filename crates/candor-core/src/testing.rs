@@ -39,6 +39,7 @@ pub fn segment(analysed: u32, usable: u32, several: u32, live: Option<f32>) -> S
             one_face: usable.saturating_sub(several),
             no_face: analysed - usable,
             dropped: 0,
+            undecodable: 0,
         },
         main_track: Some(1),
         other_tracks: u32::from(several > 0),

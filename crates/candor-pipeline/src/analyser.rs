@@ -31,9 +31,9 @@ pub trait FaceAnalyser: Send + Sync {
     fn health(&self) -> Option<PoolHealth> {
         None
     }
-    /// Ends one of its model's workers (test builds only).
+    /// Injects a fault into its model's pool (test builds only).
     #[cfg(feature = "fault-injection")]
-    fn stop_one_worker(&self) {}
+    fn inject(&self, _fault: candor_vision::Fault) {}
     /// Signals for one face (in `frame.image` coordinates) on `frame`.
     fn analyse(
         &self,
@@ -108,8 +108,8 @@ where
     }
 
     #[cfg(feature = "fault-injection")]
-    fn stop_one_worker(&self) {
-        self.pool.stop_one_worker();
+    fn inject(&self, fault: candor_vision::Fault) {
+        self.pool.inject(fault);
     }
 
     fn analyse(

@@ -235,12 +235,12 @@ impl Engine {
             .collect()
     }
 
-    /// Ends one worker of the model named `model` (test builds only); false when no
-    /// pool runs that model.
+    /// Injects a fault into the pool of the model named `model` (test builds only);
+    /// false when no pool runs that model.
     #[cfg(feature = "fault-injection")]
-    pub fn stop_one_worker(&self, model: &str) -> bool {
+    pub fn inject_fault(&self, model: &str, fault: candor_vision::Fault) -> bool {
         if self.detector.name() == model {
-            self.detector.stop_one_worker();
+            self.detector.inject(fault);
             return true;
         }
         if let Some(a) = self
@@ -248,12 +248,12 @@ impl Engine {
             .iter()
             .find(|a| a.health().is_some_and(|h| h.model == model))
         {
-            a.stop_one_worker();
+            a.inject(fault);
             return true;
         }
         match (&self.mesh, &self.embedder) {
-            (Some(m), _) if m.pool.name() == model => m.pool.stop_one_worker(),
-            (_, Some((p, _))) if p.name() == model => p.stop_one_worker(),
+            (Some(m), _) if m.pool.name() == model => m.pool.inject(fault),
+            (_, Some((p, _))) if p.name() == model => p.inject(fault),
             _ => return false,
         }
         true

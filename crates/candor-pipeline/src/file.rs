@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use candor_core::{AnalysisConfig, SegmentReport, Summary};
+use candor_core::{AnalysisConfig, FrameInfo, SegmentReport, Summary};
 use candor_media::{DecodeEvent, DecodeOptions, GlanceRate, MediaError, StreamInfo};
 
 use crate::engine::Engine;
 use crate::error::PipelineError;
-use crate::runner::{StreamOutput, StreamRunner};
+use crate::runner::{StreamInput, StreamOutput, StreamRunner};
 use crate::stream::StreamAnalyser;
 
 /// Decoded frames waiting for analysis. Small: frames are big and decoding is not the
@@ -30,6 +30,8 @@ pub struct FileOutcome {
 enum FromDecoder {
     Opened(StreamInfo),
     Event(DecodeEvent),
+    /// Damaged packets the decoder skipped just before the next event's frame.
+    Undecodable(FrameInfo, u32),
     Failed(MediaError),
 }
 
@@ -49,7 +51,9 @@ pub fn analyse_file(
     let stream = match rx.recv() {
         Ok(FromDecoder::Opened(info)) => info,
         Ok(FromDecoder::Failed(e)) => return Err(e.into()),
-        Ok(FromDecoder::Event(_)) | Err(_) => return Err(PipelineError::DecoderGone),
+        Ok(FromDecoder::Event(_) | FromDecoder::Undecodable(..)) | Err(_) => {
+            return Err(PipelineError::DecoderGone);
+        }
     };
     let mut runner = StreamRunner::new(StreamAnalyser::new(engine.clone(), cfg));
     runner.adapt_glances(decode.glance.clone(), decode.glance_plan);
@@ -58,6 +62,9 @@ pub fn analyse_file(
         match msg {
             FromDecoder::Event(event) => {
                 runner.push(event.into());
+            }
+            FromDecoder::Undecodable(info, n) => {
+                runner.push(StreamInput::Undecodable(info, n));
             }
             FromDecoder::Failed(e) if runner.frames() > 0 => {
                 warning = Some(format!(
@@ -114,7 +121,22 @@ fn spawn_decoder(path: PathBuf, opts: DecodeOptions) -> Receiver<FromDecoder> {
             {
                 return;
             }
-            for event in decoder.by_ref() {
+            let mut undecodable = 0;
+            while let Some(event) = decoder.next() {
+                // Damage the decoder got past is counted in the next frame's segment.
+                let now_undecodable = decoder.undecodable();
+                if now_undecodable > undecodable
+                    && let Ok(next) = &event
+                {
+                    let n = u32::try_from(now_undecodable - undecodable).unwrap_or(u32::MAX);
+                    undecodable = now_undecodable;
+                    if tx
+                        .send(FromDecoder::Undecodable(next.info().clone(), n))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
                 let msg = match event {
                     Ok(ev) => FromDecoder::Event(ev),
                     Err(e) => FromDecoder::Failed(e),

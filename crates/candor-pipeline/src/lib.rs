@@ -27,3 +27,7 @@ pub use photo::{PhotoIdentity, photo_identity};
 pub use runner::{FrameFate, JudgedSegment, StreamInput, StreamOutput, StreamRunner};
 pub use stream::{FrameTimings, StreamAnalyser};
 pub use tracker::{Tracker, TrackerConfig};
+
+/// Faults a test build can inject into the model pools ([`Engine::inject_fault`]).
+#[cfg(feature = "fault-injection")]
+pub use candor_vision::Fault;

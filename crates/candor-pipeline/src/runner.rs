@@ -26,6 +26,9 @@ pub enum StreamInput {
     Glance(Frame),
     /// Picked for analysis.
     Analyse(Frame),
+    /// Damaged media skipped just before the frame with this info: a picture that
+    /// did not decode, or this many stream packets. Counted, nothing to analyse.
+    Undecodable(FrameInfo, u32),
 }
 
 impl From<DecodeEvent> for StreamInput {
@@ -47,6 +50,8 @@ pub enum FrameFate {
     Analysed,
     /// Picked for analysis, but a model failed on it: counted as dropped.
     Failed,
+    /// Damaged media: counted in the segment, never decoded.
+    Undecodable,
 }
 
 /// A judged segment with what its consumers need beside the report.
@@ -55,6 +60,8 @@ pub struct JudgedSegment {
     pub report: SegmentReport,
     /// Mean analysis time per analysed frame of the segment.
     pub analysis_time: Duration,
+    /// The same per model or measurement (detector first), for traces.
+    pub stage_times: Vec<(String, Duration)>,
     /// Set when this segment changed the stream's state (see [`StateTracker`]).
     pub state_change: Option<StateChange>,
     /// JPEG face key frames of an alerting segment, when evidence capture is on.
@@ -114,10 +121,15 @@ impl StreamRunner {
     /// Feeds one frame; segments and challenge results it completes are queued for
     /// [`Self::take_outputs`].
     pub fn push(&mut self, input: StreamInput) -> FrameFate {
-        self.frames += 1;
+        if !matches!(input, StreamInput::Undecodable(..)) {
+            self.frames += 1;
+        }
         let (fate, report) = match input {
             StreamInput::Skipped(info) => (FrameFate::Skipped, self.analyser.skipped(info)),
             StreamInput::Dropped(info) => (FrameFate::Dropped, self.analyser.dropped(info)),
+            StreamInput::Undecodable(info, n) => {
+                (FrameFate::Undecodable, self.analyser.undecodable(info, n))
+            }
             StreamInput::Glance(frame) => (FrameFate::Glanced, self.analyser.glance(frame)),
             StreamInput::Analyse(frame) => {
                 let info = frame.info.clone();
@@ -188,8 +200,10 @@ impl StreamRunner {
         if let Some(g) = &mut self.glances {
             g.judged(report.assessment.state);
         }
+        let (analysis_time, stage_times) = self.timer.take_means();
         let segment = JudgedSegment {
-            analysis_time: self.timer.take_mean(),
+            analysis_time,
+            stage_times,
             state_change: self.states.observe(&report),
             report,
             evidence,
@@ -210,10 +224,12 @@ impl StreamRunner {
     }
 }
 
-/// Accumulates analysis time between segment results.
+/// Accumulates analysis time between segment results, in all and per stage.
 #[derive(Default)]
 struct AnalysisTimer {
     total: Duration,
+    /// Per stage, in the order stages first ran.
+    stages: Vec<(String, Duration)>,
     frames: u32,
 }
 
@@ -221,16 +237,24 @@ impl AnalysisTimer {
     fn add(&mut self, t: &FrameTimings) {
         self.total += t.total;
         self.frames += 1;
+        for (name, d) in &t.stages {
+            match self.stages.iter_mut().find(|(n, _)| n == name) {
+                Some((_, sum)) => *sum += *d,
+                None => self.stages.push((name.clone(), *d)),
+            }
+        }
     }
 
-    fn take_mean(&mut self) -> Duration {
-        let mean = if self.frames == 0 {
-            Duration::ZERO
-        } else {
-            self.total / self.frames
-        };
-        *self = Self::default();
-        mean
+    /// Mean time per analysed frame since the last call, in all and per stage.
+    fn take_means(&mut self) -> (Duration, Vec<(String, Duration)>) {
+        let taken = std::mem::take(self);
+        if taken.frames == 0 {
+            return (Duration::ZERO, Vec::new());
+        }
+        let stages = (taken.stages.into_iter())
+            .map(|(name, sum)| (name, sum / taken.frames))
+            .collect();
+        (taken.total / taken.frames, stages)
     }
 }
 
@@ -350,14 +374,20 @@ mod tests {
     #[test]
     fn analysis_time_is_the_mean_per_analysed_frame_since_the_last_segment() {
         let mut t = AnalysisTimer::default();
-        assert_eq!(t.take_mean(), Duration::ZERO);
-        for ms in [10, 30] {
+        assert_eq!(t.take_means(), (Duration::ZERO, Vec::new()));
+        let ms = Duration::from_millis;
+        for (total, detector) in [(10, 4), (30, 8)] {
             t.add(&FrameTimings {
-                total: Duration::from_millis(ms),
-                stages: Vec::new(),
+                total: ms(total),
+                stages: vec![("yunet".into(), ms(detector)), ("sface".into(), ms(2))],
             });
         }
-        assert_eq!(t.take_mean(), Duration::from_millis(20));
-        assert_eq!(t.take_mean(), Duration::ZERO);
+        let (mean, stages) = t.take_means();
+        assert_eq!(mean, ms(20));
+        assert_eq!(
+            stages,
+            vec![("yunet".to_owned(), ms(6)), ("sface".to_owned(), ms(2))]
+        );
+        assert_eq!(t.take_means(), (Duration::ZERO, Vec::new()));
     }
 }

@@ -305,6 +305,12 @@ impl StreamAnalyser {
         self.push(FrameEvent::Dropped(info))
     }
 
+    /// Damaged media skipped just before the frame with this info (a picture, or `n`
+    /// stream packets): counted in the segment, nothing to look at.
+    pub fn undecodable(&mut self, info: FrameInfo, n: u32) -> Option<SegmentReport> {
+        self.push(FrameEvent::Undecodable(info, n))
+    }
+
     /// A frame picked between analyses for a quick look at the eyes (blinks): the face
     /// mesh runs on the main face where the last analysed frame found it, nothing else.
     /// A failed look is no reading, never an error: the frame still counts as decoded.

@@ -180,9 +180,13 @@ impl AnalysisThread {
 
 /// Counts a frame's fate, and the models' time on an analysed one.
 fn count(fate: FrameFate, runner: &StreamRunner) {
+    // Damaged media is counted by the ingest, where it is found.
+    if fate == FrameFate::Undecodable {
+        return;
+    }
     METRICS.frames("decoded", 1);
     match fate {
-        FrameFate::Skipped => {}
+        FrameFate::Skipped | FrameFate::Undecodable => {}
         FrameFate::Glanced => METRICS.frames("glanced", 1),
         FrameFate::Dropped | FrameFate::Failed => METRICS.frames("dropped", 1),
         FrameFate::Analysed => {

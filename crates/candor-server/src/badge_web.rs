@@ -318,7 +318,7 @@ fn http_status(e: &ServiceError) -> StatusCode {
         ServiceError::Unavailable(_) | ServiceError::IdleTimeout(_) => {
             StatusCode::SERVICE_UNAVAILABLE
         }
-        ServiceError::AlreadyExists(_) => StatusCode::CONFLICT,
+        ServiceError::AlreadyExists(_) | ServiceError::TooLong(_) => StatusCode::CONFLICT,
         ServiceError::NotEnabled(_) | ServiceError::Backend(_) | ServiceError::Internal(_) => {
             StatusCode::INTERNAL_SERVER_ERROR
         }

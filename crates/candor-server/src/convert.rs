@@ -84,6 +84,7 @@ pub fn frames(c: &FrameCounts, received: u32) -> proto::FrameAccounting {
         no_face: c.no_face,
         several_faces: c.several_faces,
         usable: c.usable,
+        undecodable: c.undecodable,
     }
 }
 

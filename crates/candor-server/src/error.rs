@@ -24,6 +24,9 @@ pub enum ServiceError {
     /// The client stopped sending media for longer than the idle timeout.
     #[error("{0}")]
     IdleTimeout(String),
+    /// The session reached the longest a session may run.
+    #[error("{0}")]
+    TooLong(String),
     /// Models are not loaded yet, or the server is shutting down.
     #[error("{0}")]
     Unavailable(String),
@@ -51,6 +54,7 @@ impl ServiceError {
             Self::AlreadyExists(_) => Code::AlreadyExists,
             Self::Overloaded(_) => Code::ResourceExhausted,
             Self::IdleTimeout(_) => Code::DeadlineExceeded,
+            Self::TooLong(_) => Code::OutOfRange,
             Self::Unavailable(_) => Code::Unavailable,
             Self::Backend(_) | Self::NotEnabled(_) | Self::NotRunning(_) => {
                 Code::FailedPrecondition

@@ -4,6 +4,7 @@
 //! rebuilt at once; one that cannot be rebuilt leaves its pool short, and then the
 //! node stops taking traffic, says why in the log, and counts it in the metrics.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -59,6 +60,9 @@ impl Health {
     /// workers, SERVING again if it recovers.
     pub async fn follow(&self, engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
         let mut serving = true;
+        // Panics counted so far per model: the pools keep totals, the metric is fed
+        // the increase.
+        let mut panics_seen: HashMap<String, u64> = HashMap::new();
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(CHECK_EVERY) => {}
@@ -70,6 +74,14 @@ impl Health {
                     .model_workers_alive
                     .with_label_values(&[pool.model.as_str()])
                     .set(pool.alive as i64);
+                let seen = panics_seen.entry(pool.model.clone()).or_default();
+                if pool.panics > *seen {
+                    METRICS
+                        .model_panics
+                        .with_label_values(&[pool.model.as_str()])
+                        .inc_by(pool.panics - *seen);
+                    *seen = pool.panics;
+                }
             }
             let short: Vec<_> = pools.iter().filter(|p| !p.serving()).collect();
             let now = short.is_empty();

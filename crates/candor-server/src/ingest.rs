@@ -150,17 +150,26 @@ pub fn run_stream(
     let mut undecodable = 0;
     while let Some(event) = decoder.next_event() {
         let at = Instant::now();
-        // Corruption the decoder got past: counted, and logged when a burst begins.
+        // Corruption the decoder got past: counted in the segment of the frame that
+        // follows it and in the metrics, and logged when a burst begins.
         let now_undecodable = decoder.undecodable();
         if now_undecodable > undecodable {
-            if undecodable == 0 || now_undecodable - undecodable > 1 {
-                tracing::info!(
-                    packets = now_undecodable - undecodable,
-                    "stream packets failed to decode and were skipped"
-                );
+            let packets = now_undecodable - undecodable;
+            if undecodable == 0 || packets > 1 {
+                tracing::info!(packets, "stream packets failed to decode and were skipped");
             }
-            METRICS.frames("undecodable", now_undecodable - undecodable);
+            METRICS.frames("undecodable", packets);
             undecodable = now_undecodable;
+            if let Ok(next) = &event {
+                let info = next.info().clone();
+                let n = u32::try_from(packets).unwrap_or(u32::MAX);
+                if work
+                    .send(Work::Frame(StreamInput::Undecodable(info, n), at))
+                    .is_err()
+                {
+                    return;
+                }
+            }
         }
         let sent = match event {
             Ok(DecodeEvent::Skipped(info)) => work
@@ -289,8 +298,8 @@ pub fn run_frames(
                 }
                 Err(e) if bad.tolerate(pts_us) => {
                     METRICS.frames("undecodable", 1);
-                    tracing::info!("frame at {pts_us} us not decoded, dropped: {e}");
-                    work.send(Work::Frame(StreamInput::Dropped(info), at))
+                    tracing::info!("frame at {pts_us} us not decoded, skipped: {e}");
+                    work.send(Work::Frame(StreamInput::Undecodable(info, 1), at))
                         .is_ok()
                 }
                 Err(e) => {

@@ -33,6 +33,7 @@ pub struct Metrics {
     pub identity_searches: IntCounterVec,
     pub models_serving: IntGauge,
     pub model_workers_alive: IntGaugeVec,
+    pub model_panics: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -127,6 +128,14 @@ impl Metrics {
             &["model"],
         )
         .expect("valid metric");
+        let model_panics = IntCounterVec::new(
+            Opts::new(
+                "candor_model_panics_total",
+                "Model runs that panicked, by model (only that frame was lost; the model was rebuilt)",
+            ),
+            &["model"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(sessions_open.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(frames.clone()),
@@ -140,6 +149,7 @@ impl Metrics {
             Box::new(identity_searches.clone()),
             Box::new(models_serving.clone()),
             Box::new(model_workers_alive.clone()),
+            Box::new(model_panics.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -158,6 +168,7 @@ impl Metrics {
             identity_searches,
             models_serving,
             model_workers_alive,
+            model_panics,
         }
     }
 

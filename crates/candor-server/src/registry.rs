@@ -122,24 +122,39 @@ impl SessionEntry {
 
 type Key = (String, String);
 
+/// Segment results of finished sessions held in memory, all sessions together: about
+/// 5 KB each, so about 30 MB, 3.3 hours of results. Beyond it the oldest finished
+/// sessions leave memory early; GetSession and WatchSession then read them from the
+/// store, which holds every segment.
+pub const FINISHED_SEGMENTS_HELD: usize = 6_000;
+
 pub struct Registry {
     inner: Mutex<Inner>,
     keep_finished: usize,
+    segments_held: usize,
 }
 
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<Key, Arc<SessionEntry>>,
-    finished: VecDeque<Key>,
+    /// Finished sessions, oldest first, with their segment counts.
+    finished: VecDeque<(Key, usize)>,
+    finished_segments: usize,
     opened: u64,
 }
 
 impl Registry {
-    /// Keeps up to `keep_finished` finished sessions readable (oldest evicted first).
+    /// Keeps up to `keep_finished` finished sessions readable, and their segments
+    /// within [`FINISHED_SEGMENTS_HELD`] (oldest evicted first).
     pub fn new(keep_finished: usize) -> Self {
+        Self::with_segment_budget(keep_finished, FINISHED_SEGMENTS_HELD)
+    }
+
+    fn with_segment_budget(keep_finished: usize, segments_held: usize) -> Self {
         Self {
             inner: Mutex::new(Inner::default()),
             keep_finished,
+            segments_held,
         }
     }
 
@@ -173,12 +188,18 @@ impl Registry {
     /// Marks a session finished; it stays readable until evicted.
     pub fn finished(&self, entry: &SessionEntry) {
         let key = (entry.meta.tenant.clone(), entry.meta.session_id.clone());
+        let segments = entry.lock().segments.len();
         let mut inner = self.lock();
-        inner.finished.push_back(key);
-        while inner.finished.len() > self.keep_finished {
-            if let Some(old) = inner.finished.pop_front() {
-                inner.sessions.remove(&old);
-            }
+        inner.finished.push_back((key, segments));
+        inner.finished_segments += segments;
+        while inner.finished.len() > self.keep_finished
+            || inner.finished_segments > self.segments_held
+        {
+            let Some((old, n)) = inner.finished.pop_front() else {
+                break;
+            };
+            inner.finished_segments -= n;
+            inner.sessions.remove(&old);
         }
     }
 
@@ -298,6 +319,32 @@ mod tests {
         }
         assert!(r.get("a", "s1").is_err());
         assert!(r.get("a", "s2").is_ok());
+    }
+
+    #[test]
+    fn finished_sessions_leave_memory_when_their_segments_exceed_the_budget() {
+        let r = Registry::with_segment_budget(100, 5);
+        for (id, segments) in [("s1", 2), ("s2", 2), ("s3", 2)] {
+            let e = r.open(meta("a", id)).unwrap();
+            for _ in 0..segments {
+                e.publish(proto::AnalyzeResponse {
+                    event: Some(Event::Segment(proto::SegmentResult::default())),
+                });
+            }
+            e.publish(summary(true));
+            r.finished(&e);
+        }
+        // 6 segments held > 5: the oldest session went, the others stay.
+        assert!(r.get("a", "s1").is_err());
+        assert!(r.get("a", "s2").is_ok() && r.get("a", "s3").is_ok());
+        // A live session is never evicted, however long.
+        let live = r.open(meta("a", "live")).unwrap();
+        for _ in 0..10 {
+            live.publish(proto::AnalyzeResponse {
+                event: Some(Event::Segment(proto::SegmentResult::default())),
+            });
+        }
+        assert!(r.get("a", "live").is_ok());
     }
 
     #[test]

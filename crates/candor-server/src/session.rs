@@ -380,11 +380,35 @@ impl Running<'_> {
     }
 
     /// Sends a judged segment (and the state change it made) to the client, watchers
-    /// and the store.
+    /// and the store, within a `segment` span that carries what a trace of the session
+    /// should show: its state, frame counts and where the analysis time went.
     async fn segment(&mut self, judged: JudgedSegment, latency: std::time::Duration) {
+        let seg = &judged.report.segment;
+        let span = tracing::info_span!(
+            "segment",
+            index = seg.index,
+            start_us = seg.start_us,
+            end_us = seg.end_us,
+            state = judged.report.assessment.state.as_str(),
+            attack_score = tracing::field::Empty,
+            analysed = seg.counts.analysed,
+            dropped = seg.counts.dropped,
+            undecodable = seg.counts.undecodable,
+            analysis_ms = judged.analysis_time.as_secs_f64() * 1e3,
+            result_latency_ms = latency.as_secs_f64() * 1e3,
+            stage_ms = %stage_list(&judged.stage_times),
+        );
+        if let Some(a) = judged.report.assessment.attack_score {
+            span.record("attack_score", a);
+        }
+        self.deliver_segment(judged, latency).instrument(span).await;
+    }
+
+    async fn deliver_segment(&mut self, judged: JudgedSegment, latency: std::time::Duration) {
         let JudgedSegment {
             report,
             analysis_time,
+            stage_times: _,
             state_change,
             evidence,
         } = judged;
@@ -429,6 +453,15 @@ impl Running<'_> {
         }
         for ev in events {
             self.emit(ev).await;
+        }
+        let max = self.session.state.limits.max_session;
+        if self.input.is_some() && report.segment.end_us >= max.as_micros() as i64 {
+            self.pending_error = Some(ServiceError::TooLong(format!(
+                "the session reached the longest a session may run ({} min of media): \
+                 its results stand; open a new session to go on",
+                max.as_secs() / 60
+            )));
+            self.close_input("max_length");
         }
     }
 
@@ -505,4 +538,13 @@ fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result
         .name(name.into())
         .spawn(f)
         .map(|_| ())
+}
+
+/// Mean time per analysed frame of each stage, as `name=ms` pairs: one trace field
+/// whatever models a node runs.
+fn stage_list(stages: &[(String, std::time::Duration)]) -> String {
+    let pairs: Vec<String> = (stages.iter())
+        .map(|(name, d)| format!("{name}={:.1}", d.as_secs_f64() * 1e3))
+        .collect();
+    pairs.join(" ")
 }

@@ -39,6 +39,10 @@ pub struct Limits {
     pub frames_in_flight: usize,
     /// Finished sessions kept readable by GetSession/WatchSession.
     pub keep_finished: usize,
+    /// Longest session, in media time: a session's results are held in memory while
+    /// it runs (about 5 KB per 2 s segment), so its length bounds its memory. A
+    /// session that reaches it ends with its summary and OUT_OF_RANGE.
+    pub max_session: Duration,
     /// Batch jobs scored at once; more are refused with RESOURCE_EXHAUSTED.
     pub max_jobs: usize,
     /// On shutdown, how long open sessions get to send their last segment and summary,
@@ -55,6 +59,7 @@ impl Default for Limits {
             max_frame_pixels: 4096 * 4096,
             frames_in_flight: 4,
             keep_finished: 1000,
+            max_session: Duration::from_secs(4 * 3600),
             max_jobs: 2,
             shutdown_grace: Duration::from_secs(10),
         }
@@ -318,6 +323,7 @@ impl ServerState {
             max_side: self.decode.max_side,
             max_frame_bytes: self.limits.max_message_bytes as u32,
             idle_timeout_s: self.limits.idle_timeout.as_secs() as u32,
+            max_session_s: u32::try_from(self.limits.max_session.as_secs()).unwrap_or(u32::MAX),
         }
     }
 }

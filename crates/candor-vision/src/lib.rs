@@ -42,5 +42,7 @@ pub use resize::PixelRect;
 pub use rigid::rigid_residual;
 pub use runtime::{ExecutionProvider, RuntimeOptions, init_runtime};
 pub use skin::skin_patches;
+#[cfg(feature = "fault-injection")]
+pub use worker::Fault;
 pub use worker::{PoolHealth, WorkerPool};
 pub use yunet::{DetectorOptions, FaceDetector};

@@ -26,11 +26,24 @@ enum Job<M: Model> {
     Stop,
 }
 
+/// Faults a test build can inject into a pool.
+#[cfg(feature = "fault-injection")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// One worker ends as if its model could not be rebuilt.
+    StopOneWorker,
+    /// The next model run panics (the worker rebuilds its model and goes on).
+    PanicOnNextRun,
+}
+
 /// State the pool and its threads share.
 struct Shared {
     workers: usize,
     alive: AtomicUsize,
     panics: AtomicU64,
+    /// Set by fault injection: the next model run panics.
+    #[cfg(feature = "fault-injection")]
+    panic_next: AtomicBool,
     /// Set when the pool is dropped: queued jobs are answered `WorkerGone`, not run.
     stopping: AtomicBool,
 }
@@ -110,6 +123,8 @@ impl<M: Model> WorkerPool<M> {
             workers,
             alive: AtomicUsize::new(0),
             panics: AtomicU64::new(0),
+            #[cfg(feature = "fault-injection")]
+            panic_next: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
         });
 
@@ -191,11 +206,17 @@ impl<M: Model> WorkerPool<M> {
         }
     }
 
-    /// Ends one worker as if its model could not be rebuilt (test builds only).
+    /// Injects a fault (test builds only): how tests check that health follows the
+    /// pools and that a panicking model loses only its own input.
     #[cfg(feature = "fault-injection")]
-    pub fn stop_one_worker(&self) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(Job::Stop);
+    pub fn inject(&self, fault: Fault) {
+        match fault {
+            Fault::StopOneWorker => {
+                if let Some(tx) = &self.tx {
+                    let _ = tx.send(Job::Stop);
+                }
+            }
+            Fault::PanicOnNextRun => self.shared.panic_next.store(true, Ordering::SeqCst),
         }
     }
 
@@ -274,7 +295,13 @@ fn worker_main<M, F>(
             continue;
         }
         // The caller may have given up; its result is then unwanted.
-        match catch_unwind(AssertUnwindSafe(|| model.run(input))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(feature = "fault-injection")]
+            if shared.panic_next.swap(false, Ordering::SeqCst) {
+                panic!("injected panic in a model run (fault injection)");
+            }
+            model.run(input)
+        })) {
             Ok(result) => {
                 let _ = reply.send(result);
             }
@@ -454,7 +481,7 @@ mod tests {
     #[test]
     fn a_stopped_worker_is_seen_by_health() {
         let (pool, _) = fake_pool(2, 2);
-        pool.stop_one_worker();
+        pool.inject(Fault::StopOneWorker);
         wait_until("one worker stops", || pool.health().alive == 1);
         assert!(!pool.healthy());
         assert_eq!(

@@ -17,10 +17,14 @@ mod proc_stats;
 mod serve;
 mod settings;
 mod stream;
+mod telemetry;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +47,12 @@ struct Cli {
         global = true
     )]
     log_format: LogFormat,
+
+    /// Send traces to this OpenTelemetry collector over OTLP/gRPC (e.g.
+    /// `http://otel-collector:4317`): a span per session and per segment (state, frame
+    /// counts, analysis time per model), per batch job and per file. Off when unset.
+    #[arg(long, env = "CANDOR_OTLP_ENDPOINT", global = true)]
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -101,14 +111,46 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CANDOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    let logs = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter);
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().with_span_list(true).init(),
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = match cli.log_format {
+        LogFormat::Text => logs.boxed(),
+        LogFormat::Json => logs.json().with_span_list(true).boxed(),
+    };
+    let (otlp, traces) = match cli.otlp_endpoint.as_deref().map(|endpoint| {
+        let node = match &cli.command {
+            Command::Serve(args) => args.node_name.clone(),
+            _ => None,
+        };
+        telemetry::otlp_layer(endpoint, &node.unwrap_or_else(serve::host_name))
+    }) {
+        Some(Ok((layer, traces))) => (Some(layer), Some(traces)),
+        Some(Err(e)) => {
+            eprintln!("candor: traces: {e:#}");
+            return ExitCode::from(2);
+        }
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(logs)
+        .with(otlp)
+        .init();
+    let result = run_command(cli.command);
+    // After the command's runtime is gone: the exporter flushes on its own.
+    if let Some(traces) = traces {
+        traces.shutdown();
     }
-    let result = match cli.command {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("candor: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_command(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Analyze(args) => analyze::run(args),
         Command::Batch(args) => batch::run(*args),
         Command::Admin(args) => admin::run(args).map(|()| ExitCode::SUCCESS),
@@ -121,13 +163,6 @@ fn main() -> ExitCode {
         Command::BenchModels(args) => bench_models::run(*args),
         Command::Fuzz(args) => fuzz::run(args),
         Command::HashKey { key } => hash_key(key).map(|()| ExitCode::SUCCESS),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("candor: {e:#}");
-            ExitCode::from(1)
-        }
     }
 }
 

@@ -58,6 +58,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDOR_IDLE_TIMEOUT_S", default_value_t = 30)]
     pub idle_timeout_s: u64,
 
+    /// Longest session in minutes of media: a session holds its results in memory
+    /// while it runs (about 5 KB per 2 s segment), so this bounds its memory. One that
+    /// reaches it ends with its summary and OUT_OF_RANGE.
+    #[arg(long, env = "CANDOR_MAX_SESSION_MINUTES", default_value_t = 240)]
+    pub max_session_minutes: u64,
+
     /// Largest gRPC message in MiB (a raw 1080p RGB24 frame is 5.9 MiB).
     #[arg(long, env = "CANDOR_MAX_MESSAGE_MIB", default_value_t = 16)]
     pub max_message_mib: usize,
@@ -230,6 +236,7 @@ impl ServeArgs {
             limits: Limits {
                 max_sessions: self.max_sessions.max(1),
                 idle_timeout: Duration::from_secs(self.idle_timeout_s.max(1)),
+                max_session: Duration::from_secs(self.max_session_minutes.max(1) * 60),
                 max_message_bytes: self.max_message_mib.max(1) * 1024 * 1024,
                 max_frame_pixels: self.max_frame_pixels,
                 frames_in_flight: self.frames_in_flight.max(1),
@@ -255,7 +262,7 @@ impl ServeArgs {
 
 /// The kernel's host name (a pod's name on Kubernetes), else `$HOSTNAME`, else
 /// `localhost`.
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())

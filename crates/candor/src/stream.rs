@@ -195,8 +195,14 @@ async fn stream(args: StreamArgs) -> Result<ExitCode> {
                         .map_or("-".into(), |l| format!("{:.2}", l.mean));
                     let attack = s.attack_score.map_or("-".into(), |c| format!("{c:.2}"));
                     let f = s.frames.unwrap_or_default();
+                    // Damaged media is rare: said only when there was some.
+                    let damaged = if f.undecodable > 0 {
+                        format!(" undecodable {}", f.undecodable)
+                    } else {
+                        String::new()
+                    };
                     println!(
-                        "seg {:>3} {:>6.2}-{:<6.2}s {:<12} live {live} attack {attack} frames {}/{}/{} dropped {}  {}",
+                        "seg {:>3} {:>6.2}-{:<6.2}s {:<12} live {live} attack {attack} frames {}/{}/{} dropped {}{damaged}  {}",
                         s.index,
                         s.start_us as f64 / 1e6,
                         s.end_us as f64 / 1e6,

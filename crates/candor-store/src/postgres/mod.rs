@@ -36,6 +36,7 @@ mod sessions;
 mod state_changes;
 pub mod temp_cluster;
 mod tenants;
+mod tls;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -76,8 +77,10 @@ impl PostgresStore {
     /// Connects to the database at `url` and applies pending migrations. Fails with
     /// `Backend` if it cannot connect, or if the database was written by a newer build.
     pub fn open(url: &str) -> Result<Self> {
-        let mut config = Config::from_str(url)
+        let (client_url, root_cert) = tls::take_root_cert(url);
+        let mut config = Config::from_str(&client_url)
             .map_err(|e| StoreError::Invalid(format!("bad PostgreSQL URL {}: {e}", redact(url))))?;
+        let connector = tls::Connector::for_config(&config, root_cert.as_deref())?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -85,7 +88,7 @@ impl PostgresStore {
             config.application_name("candor");
         }
         let store = Self {
-            pool: Pool::new(config),
+            pool: Pool::new(config, connector),
             shown: redact(url),
         };
         let mut client = store.pool.get().map_err(|e| match e {

@@ -6,8 +6,9 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, PoisonError};
 
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config};
 
+use super::tls::Connector;
 use crate::error::Result;
 
 /// Idle connections kept open.
@@ -15,13 +16,15 @@ const MAX_IDLE: usize = 8;
 
 pub(super) struct Pool {
     config: Config,
+    connector: Connector,
     idle: Mutex<Vec<Client>>,
 }
 
 impl Pool {
-    pub(super) fn new(config: Config) -> Self {
+    pub(super) fn new(config: Config, connector: Connector) -> Self {
         Self {
             config,
+            connector,
             idle: Mutex::new(Vec::new()),
         }
     }
@@ -29,9 +32,7 @@ impl Pool {
     /// A fresh connection, not taken from nor returned to the pool (for session-level
     /// advisory locks, which must not outlive their holder).
     pub(super) fn connect(&self) -> Result<Client> {
-        // TLS is not wired in yet: the URL's host must be trusted (loopback, a private
-        // network or a socket).
-        Ok(self.config.connect(NoTls)?)
+        self.connector.connect(&self.config)
     }
 
     pub(super) fn get(&self) -> Result<Pooled<'_>> {

@@ -47,6 +47,15 @@ impl TempCluster {
     /// Starts a server. Errors say what is missing or what failed (with the server's
     /// log).
     pub fn start() -> Result<Self, String> {
+        Self::start_with(None)
+    }
+
+    /// Starts a server that also accepts TLS, with this certificate and key (PEM).
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Result<Self, String> {
+        Self::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Result<Self, String> {
         let bin = bin_dir()?;
         let run_as = run_as_user()?;
         let dir = std::env::temp_dir().join(format!("candor-pg-{}", crate::new_id()));
@@ -68,13 +77,29 @@ impl TempCluster {
             .arg(&data)
             .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C"])
             .arg("--no-sync"))?;
+        let mut tls_options = String::new();
+        if let Some((cert, key)) = tls {
+            // The server reads its key only when the server's user owns it, mode 0600.
+            for (name, pem) in [("server.crt", cert), ("server.key", key)] {
+                let path = cluster.dir.join(name);
+                std::fs::write(&path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
+                run(Command::new("chmod").arg("600").arg(&path))?;
+                if let Some(user) = &run_as {
+                    run(Command::new("chown").arg(format!("{user}:")).arg(&path))?;
+                }
+            }
+            tls_options = format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                cluster.dir.display()
+            );
+        }
         // A free port can be taken between asking and binding: try a few.
         let mut last = String::new();
         for _ in 0..3 {
             let port = free_port()?;
             let options = format!(
                 "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off \
-                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=200{tls_options}",
                 cluster.dir.display()
             );
             let started = run(as_user(run_as.as_deref(), &bin.join("pg_ctl"))

@@ -243,18 +243,20 @@ class SessionAccepted(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., settings: _Optional[_Union[EffectiveSettings, _Mapping]] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., execution_provider: _Optional[str] = ...) -> None: ...
 
 class EffectiveSettings(_message.Message):
-    __slots__ = ("sample_fps", "segment_ms", "max_side", "max_frame_bytes", "idle_timeout_s")
+    __slots__ = ("sample_fps", "segment_ms", "max_side", "max_frame_bytes", "idle_timeout_s", "max_session_s")
     SAMPLE_FPS_FIELD_NUMBER: _ClassVar[int]
     SEGMENT_MS_FIELD_NUMBER: _ClassVar[int]
     MAX_SIDE_FIELD_NUMBER: _ClassVar[int]
     MAX_FRAME_BYTES_FIELD_NUMBER: _ClassVar[int]
     IDLE_TIMEOUT_S_FIELD_NUMBER: _ClassVar[int]
+    MAX_SESSION_S_FIELD_NUMBER: _ClassVar[int]
     sample_fps: float
     segment_ms: int
     max_side: int
     max_frame_bytes: int
     idle_timeout_s: int
-    def __init__(self, sample_fps: _Optional[float] = ..., segment_ms: _Optional[int] = ..., max_side: _Optional[int] = ..., max_frame_bytes: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ...) -> None: ...
+    max_session_s: int
+    def __init__(self, sample_fps: _Optional[float] = ..., segment_ms: _Optional[int] = ..., max_side: _Optional[int] = ..., max_frame_bytes: _Optional[int] = ..., idle_timeout_s: _Optional[int] = ..., max_session_s: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
     __slots__ = ("name", "version")
@@ -265,7 +267,7 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class FrameAccounting(_message.Message):
-    __slots__ = ("received", "decoded", "analysed", "dropped", "one_face", "no_face", "several_faces", "usable")
+    __slots__ = ("received", "decoded", "analysed", "dropped", "one_face", "no_face", "several_faces", "usable", "undecodable")
     RECEIVED_FIELD_NUMBER: _ClassVar[int]
     DECODED_FIELD_NUMBER: _ClassVar[int]
     ANALYSED_FIELD_NUMBER: _ClassVar[int]
@@ -274,6 +276,7 @@ class FrameAccounting(_message.Message):
     NO_FACE_FIELD_NUMBER: _ClassVar[int]
     SEVERAL_FACES_FIELD_NUMBER: _ClassVar[int]
     USABLE_FIELD_NUMBER: _ClassVar[int]
+    UNDECODABLE_FIELD_NUMBER: _ClassVar[int]
     received: int
     decoded: int
     analysed: int
@@ -282,7 +285,8 @@ class FrameAccounting(_message.Message):
     no_face: int
     several_faces: int
     usable: int
-    def __init__(self, received: _Optional[int] = ..., decoded: _Optional[int] = ..., analysed: _Optional[int] = ..., dropped: _Optional[int] = ..., one_face: _Optional[int] = ..., no_face: _Optional[int] = ..., several_faces: _Optional[int] = ..., usable: _Optional[int] = ...) -> None: ...
+    undecodable: int
+    def __init__(self, received: _Optional[int] = ..., decoded: _Optional[int] = ..., analysed: _Optional[int] = ..., dropped: _Optional[int] = ..., one_face: _Optional[int] = ..., no_face: _Optional[int] = ..., several_faces: _Optional[int] = ..., usable: _Optional[int] = ..., undecodable: _Optional[int] = ...) -> None: ...
 
 class SignalScore(_message.Message):
     __slots__ = ("name", "mean", "median", "min", "max", "frames", "model")

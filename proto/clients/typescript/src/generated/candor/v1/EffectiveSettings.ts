@@ -7,6 +7,7 @@ export interface EffectiveSettings {
   'maxSide'?: (number);
   'maxFrameBytes'?: (number);
   'idleTimeoutS'?: (number);
+  'maxSessionS'?: (number);
 }
 
 export interface EffectiveSettings__Output {
@@ -15,4 +16,5 @@ export interface EffectiveSettings__Output {
   'maxSide': (number);
   'maxFrameBytes': (number);
   'idleTimeoutS': (number);
+  'maxSessionS': (number);
 }

@@ -10,6 +10,7 @@ export interface FrameAccounting {
   'noFace'?: (number);
   'severalFaces'?: (number);
   'usable'?: (number);
+  'undecodable'?: (number);
 }
 
 export interface FrameAccounting__Output {
@@ -21,4 +22,5 @@ export interface FrameAccounting__Output {
   'noFace': (number);
   'severalFaces': (number);
   'usable': (number);
+  'undecodable': (number);
 }
