@@ -51,6 +51,9 @@ pub struct ServerSettings {
     /// A PostgreSQL database for the result store instead of `data_dir`, which
     /// several server nodes may share.
     pub store_url: Option<candor_store::PostgresUrl>,
+    /// An object store for evidence bytes (`s3://bucket/prefix`, `file:///dir`)
+    /// instead of the data directory or the database.
+    pub evidence_store: Option<String>,
     /// How often expired sessions and jobs are deleted (each tenant's retention).
     pub retention_sweep_every: Duration,
     /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
@@ -149,7 +152,9 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         (None, None) => None,
     };
     let persistence = match location {
-        Some(location) => Some(open_store(location, &settings.auth).await?),
+        Some(location) => {
+            Some(open_store(location, settings.evidence_store.clone(), &settings.auth).await?)
+        }
         None => None,
     };
     let sweeper = persistence.as_ref().map(|p| {
@@ -304,7 +309,11 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
 
 /// Opens the store (off the runtime) and starts its writer. Every tenant an API key
 /// names must be usable as a store id, so no session fails to persist later.
-async fn open_store(location: StoreLocation, auth: &AuthMode) -> Result<Persistence> {
+async fn open_store(
+    location: StoreLocation,
+    evidence_store: Option<String>,
+    auth: &AuthMode,
+) -> Result<Persistence> {
     let tenants: Vec<String> = match auth {
         AuthMode::Keys(keys) => keys.iter().map(|k| k.tenant.clone()).collect(),
         AuthMode::InsecureNoAuth => vec![crate::auth::INSECURE_TENANT.to_owned()],
@@ -313,7 +322,7 @@ async fn open_store(location: StoreLocation, auth: &AuthMode) -> Result<Persiste
         candor_store::validate::path_id("tenant", t).context("API key tenant")?;
     }
     let (store, writable) = tokio::task::spawn_blocking(move || {
-        let store = candor_store::open(&location)
+        let store = candor_store::open_with_evidence(&location, evidence_store.as_deref())
             .with_context(|| format!("opening the {}", location.shown()))?;
         let StoreLocation::Sqlite(dir) = &location else {
             // A shared database: the open sessions may be another node's, live, so
