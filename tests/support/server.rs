@@ -55,6 +55,7 @@ pub fn settings(limits: Limits) -> ServerSettings {
         decode: Default::default(),
         data_dir: Some(data_dir()),
         store_url: None,
+        evidence_store: None,
         retention_sweep_every: Duration::from_secs(3600),
         batch_root: None,
         badge: Default::default(),

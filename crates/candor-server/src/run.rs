@@ -51,6 +51,9 @@ pub struct ServerSettings {
     /// A PostgreSQL database for the result store instead of `data_dir`, which
     /// several server nodes may share.
     pub store_url: Option<candor_store::PostgresUrl>,
+    /// An object store for evidence bytes (`s3://bucket/prefix`, `file:///dir`)
+    /// instead of the data directory or the database.
+    pub evidence_store: Option<String>,
     /// How often expired sessions and jobs are deleted (each tenant's retention).
     pub retention_sweep_every: Duration,
     /// Folder that SubmitJob paths are relative to; `None` switches batch jobs off.
@@ -337,8 +340,9 @@ async fn open_store(
         (StoreLocation::Sqlite(_), _) => None,
     };
     let (node_name, lease) = (settings.node_name.clone(), settings.node_lease);
+    let evidence_store = settings.evidence_store.clone();
     let (store, writable) = tokio::task::spawn_blocking(move || {
-        let store = candor_store::open(&location)
+        let store = candor_store::open_with_evidence(&location, evidence_store.as_deref())
             .with_context(|| format!("opening the {}", location.shown()))?;
         let StoreLocation::Sqlite(dir) = &location else {
             // A shared database: the open sessions of live nodes are theirs; this

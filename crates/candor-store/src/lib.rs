@@ -25,6 +25,7 @@
 //! - **Privacy.** Embeddings are returned only by [`Store::enrolment`]; purges and the
 //!   retention sweep delete rows and evidence files and report what they deleted.
 
+mod blobs;
 mod codec;
 pub mod digest;
 pub mod error;
@@ -36,8 +37,9 @@ pub mod store;
 pub mod types;
 pub mod validate;
 
+pub use blobs::EvidenceBlobs;
 pub use error::{Result, StoreError};
-pub use location::{PostgresUrl, StoreLocation, open};
+pub use location::{PostgresUrl, StoreLocation, open, open_with_evidence};
 pub use postgres::PostgresStore;
 pub use sqlite::{DB_FILE, DEFAULT_DATA_DIR, EVIDENCE_DIR, SqliteStore};
 pub use store::{ChangeFeed, Store};

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::blobs::EvidenceBlobs;
 use crate::error::{Result, StoreError};
 use crate::postgres::{PostgresStore, is_postgres_url, redact};
 use crate::sqlite::SqliteStore;
@@ -88,8 +89,27 @@ impl std::fmt::Debug for StoreLocation {
 
 /// Opens (creating and migrating as needed) the store at `location`.
 pub fn open(location: &StoreLocation) -> Result<Arc<dyn Store>> {
-    Ok(match location {
-        StoreLocation::Sqlite(dir) => Arc::new(SqliteStore::open(dir)?),
-        StoreLocation::Postgres(url) => Arc::new(PostgresStore::open(url.as_str())?),
+    open_with_evidence(location, None)
+}
+
+/// As [`open`], with evidence bytes kept in the object store at `evidence_url` (see
+/// [`EvidenceBlobs::open`]) instead of the data directory or the database.
+pub fn open_with_evidence(
+    location: &StoreLocation,
+    evidence_url: Option<&str>,
+) -> Result<Arc<dyn Store>> {
+    let blobs = evidence_url
+        .map(EvidenceBlobs::open)
+        .transpose()?
+        .map(Arc::new);
+    Ok(match (location, blobs) {
+        (StoreLocation::Sqlite(dir), None) => Arc::new(SqliteStore::open(dir)?),
+        (StoreLocation::Sqlite(dir), Some(b)) => {
+            Arc::new(SqliteStore::open(dir)?.with_evidence_blobs(b))
+        }
+        (StoreLocation::Postgres(url), None) => Arc::new(PostgresStore::open(url.as_str())?),
+        (StoreLocation::Postgres(url), Some(b)) => {
+            Arc::new(PostgresStore::open(url.as_str())?.with_evidence_blobs(b))
+        }
     })
 }

@@ -251,6 +251,7 @@ impl ServeArgs {
             decode: self.analysis.decode_options(),
             data_dir: Some(self.store.data_dir.clone()),
             store_url: self.store.store_url.clone(),
+            evidence_store: self.store.evidence_store.clone(),
             retention_sweep_every: Duration::from_secs(self.retention_sweep_s.max(1)),
             batch_root: self.batch_root.clone(),
             badge: self.badge()?,

@@ -207,10 +207,17 @@ pub struct StoreArgs {
     pub data_dir: PathBuf,
 
     /// A PostgreSQL database for the result store instead of the data directory, e.g.
-    /// postgres://candor:PASSWORD@db:5432/candor (no TLS yet: a trusted network only).
-    /// Migrated at start; server nodes may share it.
+    /// postgres://candor:PASSWORD@db:5432/candor (add ?sslmode=require for TLS, and
+    /// &sslrootcert=/path/ca.pem for a private authority). Migrated at start; server
+    /// nodes may share it.
     #[arg(long = "store", env = "CANDOR_STORE_URL", global = true)]
     pub store_url: Option<candor_store::PostgresUrl>,
+
+    /// Keep evidence (face crops of alerting segments) in this object store instead of
+    /// the data directory or the database: s3://bucket/prefix (credentials, region and
+    /// endpoint from the AWS_* variables) or file:///shared/folder.
+    #[arg(long, env = "CANDOR_EVIDENCE_STORE", global = true)]
+    pub evidence_store: Option<String>,
 }
 
 impl StoreArgs {
@@ -220,6 +227,7 @@ impl StoreArgs {
 
     pub fn open(&self) -> Result<Arc<dyn candor_store::Store>> {
         let location = self.location();
-        candor_store::open(&location).with_context(|| format!("opening the {}", location.shown()))
+        candor_store::open_with_evidence(&location, self.evidence_store.as_deref())
+            .with_context(|| format!("opening the {}", location.shown()))
     }
 }

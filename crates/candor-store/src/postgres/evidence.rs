@@ -1,9 +1,11 @@
-//! Evidence media of a session's segments, bytes and all, in the `evidence` table.
+//! Evidence media of a session's segments, bytes and all, in the `evidence` table (or
+//! the bytes in the evidence store, and an empty `bytes`).
 
 use super::PostgresStore;
 use super::rows::{EVIDENCE_COLUMNS, all, evidence_row};
 use super::sessions::require_session;
 use super::tenants::settings_tx;
+use crate::blobs::{EvidenceBlobs, evidence_name, not_configured};
 use crate::digest::sha256_hex;
 use crate::error::{Result, StoreError};
 use crate::now_ms;
@@ -25,7 +27,7 @@ pub(super) fn add(
         return Err(StoreError::Invalid("evidence is empty".into()));
     }
     let id = crate::new_id();
-    let record = EvidenceRecord {
+    let mut record = EvidenceRecord {
         location: format!("postgres:evidence/{id}"),
         id,
         session_id: session_id.to_owned(),
@@ -42,6 +44,15 @@ pub(super) fn add(
             ));
         }
         require_session(tx, tenant, session_id)?;
+        // With an evidence store the object goes first, and the row keeps no bytes.
+        let kept: &[u8] = match &store.blobs {
+            Some(blobs) => {
+                let name = evidence_name(tenant, session_id, segment_index, kind, &record.id);
+                record.location = blobs.put(&name, bytes)?;
+                &[]
+            }
+            None => bytes,
+        };
         tx.execute(
             &format!(
                 "INSERT INTO evidence ({EVIDENCE_COLUMNS}, tenant, bytes)
@@ -57,7 +68,7 @@ pub(super) fn add(
                 &record.location,
                 &record.created_at,
                 &tenant,
-                &bytes,
+                &kept,
             ],
         )?;
         Ok(())
@@ -88,14 +99,21 @@ pub(super) fn list(
 pub(super) fn read(store: &PostgresStore, tenant: &str, evidence_id: &str) -> Result<Vec<u8>> {
     validate::path_id("tenant", tenant)?;
     validate::text("evidence id", evidence_id)?;
-    store
+    let (location, bytes): (String, Vec<u8>) = store
         .read(|tx| {
             Ok(tx.query_opt(
-                "SELECT bytes FROM evidence WHERE tenant = $1 AND id = $2",
+                "SELECT location, bytes FROM evidence WHERE tenant = $1 AND id = $2",
                 &[&tenant, &evidence_id],
             )?)
         })?
-        .map(|r| r.try_get::<_, Vec<u8>>(0))
+        .map(|r| Ok::<_, StoreError>((r.try_get(0)?, r.try_get(1)?)))
         .transpose()?
-        .ok_or_else(|| StoreError::not_found("evidence", evidence_id))
+        .ok_or_else(|| StoreError::not_found("evidence", evidence_id))?;
+    if !EvidenceBlobs::holds(&location) {
+        return Ok(bytes);
+    }
+    match &store.blobs {
+        Some(blobs) => blobs.get(&location),
+        None => Err(not_configured(&location)),
+    }
 }

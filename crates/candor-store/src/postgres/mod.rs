@@ -39,11 +39,13 @@ mod tenants;
 mod tls;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use candor_core::RiskState;
 use postgres::{Config, IsolationLevel, Transaction};
 
+use crate::blobs::EvidenceBlobs;
 use crate::error::{Result, StoreError};
 use crate::store::{ChangeFeed, Store};
 use crate::types::*;
@@ -63,6 +65,8 @@ pub struct PostgresStore {
     pool: Pool,
     /// The URL without its password, for messages.
     shown: String,
+    /// Where evidence bytes go when not into their rows (shared object storage).
+    blobs: Option<Arc<EvidenceBlobs>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -90,6 +94,7 @@ impl PostgresStore {
         let store = Self {
             pool: Pool::new(config, connector),
             shown: redact(url),
+            blobs: None,
         };
         let mut client = store.pool.get().map_err(|e| match e {
             StoreError::Backend(m) => {
@@ -100,6 +105,12 @@ impl PostgresStore {
         migrate::migrate(&mut client)?;
         drop(client);
         Ok(store)
+    }
+
+    /// Keeps evidence bytes in `blobs` instead of their rows.
+    pub fn with_evidence_blobs(mut self, blobs: Arc<EvidenceBlobs>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// The URL, without its password.

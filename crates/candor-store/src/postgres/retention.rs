@@ -14,8 +14,11 @@ const DAY_MS: i64 = 86_400_000;
 /// Advisory lock key of the retention sweep ("candor" + 2).
 pub const SWEEP_LOCK: i64 = 0x63_61_6e_64_6f_72_02;
 
-/// Deletes one session's rows, evidence bytes included (the session must exist).
+/// Deletes one session's rows, evidence bytes included (the session must exist), and
+/// its objects in the evidence store first, as a data directory's files go before the
+/// commit: if that fails the rows stay and the purge can be retried.
 fn purge_session_tx(
+    store: &PostgresStore,
     tx: &mut Transaction<'_>,
     tenant: &str,
     session_id: &str,
@@ -42,6 +45,9 @@ fn purge_session_tx(
         "DELETE FROM sessions WHERE tenant = $1 AND session_id = $2",
         &[&tenant, &session_id],
     )?;
+    if let Some(blobs) = &store.blobs {
+        r.evidence_files = blobs.delete_all(&format!("{tenant}/{session_id}"))?;
+    }
     Ok(r)
 }
 
@@ -54,7 +60,7 @@ pub(super) fn purge_session(
     validate::path_id("session id", session_id)?;
     store.write(|tx| {
         require_session(tx, tenant, session_id)?;
-        purge_session_tx(tx, tenant, session_id)
+        purge_session_tx(store, tx, tenant, session_id)
     })
 }
 
@@ -76,7 +82,7 @@ pub(super) fn purge_candidate(
             .collect::<Result<_, _>>()?;
         let mut report = PurgeReport::default();
         for id in ids {
-            report.add(&purge_session_tx(tx, tenant, &id)?);
+            report.add(&purge_session_tx(store, tx, tenant, &id)?);
         }
         report.enrolments = tx.execute(
             "DELETE FROM enrolments WHERE tenant = $1 AND candidate_ref = $2",
@@ -130,7 +136,7 @@ fn sweep_locked(store: &PostgresStore, now_ms: i64) -> Result<SweepReport> {
     for (tenant, session_id) in expired {
         let r = store.write(|tx| {
             if session_exists(tx, &tenant, &session_id)? {
-                purge_session_tx(tx, &tenant, &session_id)
+                purge_session_tx(store, tx, &tenant, &session_id)
             } else {
                 Ok(PurgeReport::default())
             }

@@ -1,5 +1,5 @@
 //! Evidence media of a session's segments: the file in the session's evidence
-//! directory, and its row.
+//! directory (or the object in the evidence store), and its row.
 
 use std::fs;
 
@@ -10,11 +10,18 @@ use super::rows::{EVIDENCE_COLUMNS, evidence_row};
 use super::sessions::require_session;
 use super::tenants::settings_tx;
 use super::{EVIDENCE_DIR, SqliteStore};
+use crate::blobs::{EvidenceBlobs, evidence_name, not_configured};
 use crate::digest::sha256_hex;
 use crate::error::{Result, StoreError};
 use crate::now_ms;
 use crate::types::EvidenceRecord;
 use crate::validate;
+
+/// Where a piece of evidence's bytes were written: its `location` (and file).
+enum Written {
+    File(String, std::path::PathBuf),
+    Object(String),
+}
 
 pub(super) fn add(
     store: &SqliteStore,
@@ -38,27 +45,39 @@ pub(super) fn add(
         ));
     }
     require_session(&tx, tenant, session_id)?;
-    let Some(data_dir) = &store.data_dir else {
-        return Err(StoreError::Invalid(
-            "an in-memory store keeps no evidence".into(),
-        ));
-    };
     let id = uuid::Uuid::new_v4().to_string();
-    let location =
-        format!("{EVIDENCE_DIR}/{tenant}/{session_id}/{segment_index:08}-{kind}-{id}.bin");
-    let path = data_dir.join(&location);
-    let record = EvidenceRecord {
+    let name = evidence_name(tenant, session_id, segment_index, kind, &id);
+    let mut record = EvidenceRecord {
         id,
         session_id: session_id.to_owned(),
         segment_index,
         kind: kind.to_owned(),
         size_bytes: bytes.len() as u64,
         sha256: sha256_hex(bytes),
-        location,
+        location: String::new(),
         created_at: now_ms(),
     };
-    write_file_durably(&path, bytes)
-        .map_err(|e| StoreError::Backend(format!("cannot write {}: {e}", path.display())))?;
+    // The bytes first (a file, or an object), then the row: a crash between leaves
+    // bytes no row names, never a row without its bytes.
+    let written = match &store.blobs {
+        Some(blobs) => Written::Object(blobs.put(&name, bytes)?),
+        None => {
+            let Some(data_dir) = &store.data_dir else {
+                return Err(StoreError::Invalid(
+                    "an in-memory store keeps no evidence".into(),
+                ));
+            };
+            let location = format!("{EVIDENCE_DIR}/{name}");
+            let path = data_dir.join(&location);
+            write_file_durably(&path, bytes).map_err(|e| {
+                StoreError::Backend(format!("cannot write {}: {e}", path.display()))
+            })?;
+            Written::File(location, path)
+        }
+    };
+    record.location = match &written {
+        Written::Object(location) | Written::File(location, _) => location.clone(),
+    };
     let committed = tx
         .execute(
             &format!(
@@ -78,7 +97,15 @@ pub(super) fn add(
         )
         .and_then(|_| tx.commit());
     if let Err(e) = committed {
-        let _ = fs::remove_file(&path);
+        match (&written, &store.blobs) {
+            (Written::File(_, path), _) => {
+                let _ = fs::remove_file(path);
+            }
+            (Written::Object(location), Some(blobs)) => {
+                let _ = blobs.delete(location);
+            }
+            (Written::Object(_), None) => {}
+        }
         return Err(e.into());
     }
     Ok(record)
@@ -116,6 +143,12 @@ pub(super) fn read(store: &SqliteStore, tenant: &str, evidence_id: &str) -> Resu
                 .optional()?)
         })?
         .ok_or_else(|| StoreError::not_found("evidence", evidence_id))?;
+    if EvidenceBlobs::holds(&location) {
+        return match &store.blobs {
+            Some(blobs) => blobs.get(&location),
+            None => Err(not_configured(&location)),
+        };
+    }
     let data_dir = store
         .data_dir
         .as_ref()

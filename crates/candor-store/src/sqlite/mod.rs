@@ -45,12 +45,13 @@ mod tenants;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use candor_core::RiskState;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+use crate::blobs::EvidenceBlobs;
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::types::*;
@@ -76,6 +77,8 @@ pub struct SqliteStore {
     readers: Option<Mutex<Vec<Connection>>>,
     db_path: Option<PathBuf>,
     data_dir: Option<PathBuf>,
+    /// Where evidence bytes go when not into `data_dir` (shared object storage).
+    blobs: Option<Arc<EvidenceBlobs>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -115,6 +118,7 @@ impl SqliteStore {
             readers: Some(Mutex::new(Vec::new())),
             db_path: Some(db_path),
             data_dir: Some(data_dir),
+            blobs: None,
         })
     }
 
@@ -129,6 +133,7 @@ impl SqliteStore {
             readers: None,
             db_path: None,
             data_dir: None,
+            blobs: None,
         })
     }
 
@@ -186,6 +191,12 @@ impl SqliteStore {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Keeps evidence bytes in `blobs` instead of the data directory.
+    pub fn with_evidence_blobs(mut self, blobs: Arc<EvidenceBlobs>) -> Self {
+        self.blobs = Some(blobs);
+        self
     }
 
     fn session_dir(&self, tenant: &str, session_id: &str) -> Option<PathBuf> {

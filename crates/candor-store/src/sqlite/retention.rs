@@ -42,8 +42,11 @@ pub(super) fn purge_session_tx(
     )?;
     r.session_identities = del("session_identities")?;
     r.sessions = del("sessions")?;
+    if let Some(blobs) = &store.blobs {
+        r.evidence_files += blobs.delete_all(&format!("{tenant}/{session_id}"))?;
+    }
     if let Some(dir) = store.session_dir(tenant, session_id) {
-        r.evidence_files = remove_dir_counting(&dir)?;
+        r.evidence_files += remove_dir_counting(&dir)?;
         // Tidy the tenant folder if that was its last session (fails if not empty).
         if let Some(parent) = dir.parent() {
             let _ = fs::remove_dir(parent);
