@@ -151,6 +151,8 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         (None, Some(dir)) => Some(StoreLocation::Sqlite(dir.clone())),
         (None, None) => None,
     };
+    // A PostgreSQL store may be shared: its jobs are every node's to score.
+    let shared_store = matches!(location, Some(StoreLocation::Postgres(_)));
     let persistence = match location {
         Some(location) => {
             Some(open_store(location, settings.evidence_store.clone(), &settings.auth).await?)
@@ -174,8 +176,12 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
             persistence,
             settings.batch_root.clone(),
         )
-        .with_badge(Badge::load(&settings.badge).map_err(anyhow::Error::msg)?),
+        .with_badge(Badge::load(&settings.badge).map_err(anyhow::Error::msg)?)
+        .with_node_name(&settings.node_name),
     );
+    if shared_store && state.batch_root.is_some() {
+        tokio::spawn(crate::job_run::share_out(state.clone()));
+    }
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter);
     health.set(false).await;
@@ -314,6 +320,7 @@ async fn open_store(
     evidence_store: Option<String>,
     auth: &AuthMode,
 ) -> Result<Persistence> {
+    let shared = matches!(location, StoreLocation::Postgres(_));
     let tenants: Vec<String> = match auth {
         AuthMode::Keys(keys) => keys.iter().map(|k| k.tenant.clone()).collect(),
         AuthMode::InsecureNoAuth => vec![crate::auth::INSECURE_TENANT.to_owned()],
@@ -352,6 +359,7 @@ async fn open_store(
         store,
         writer,
         index,
+        shared,
     })
 }
 

@@ -44,6 +44,9 @@ pub struct Limits {
     pub max_session: Duration,
     /// Batch jobs scored at once; more are refused with RESOURCE_EXHAUSTED.
     pub max_jobs: usize,
+    /// How long a batch job's file stays one node's without renewal: after a node dies
+    /// mid-file, others take the file up this long after.
+    pub job_file_lease: Duration,
     /// On shutdown, how long open sessions get to send their last segment and summary,
     /// and clients to read them, before the remaining connections are closed.
     pub shutdown_grace: Duration,
@@ -60,6 +63,7 @@ impl Default for Limits {
             keep_finished: 1000,
             max_session: Duration::from_secs(4 * 3600),
             max_jobs: 2,
+            job_file_lease: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -72,6 +76,8 @@ pub struct Persistence {
     pub store: Arc<dyn Store>,
     pub writer: SessionWriter,
     pub index: Arc<IdentityIndex>,
+    /// Whether other nodes may share the store (PostgreSQL): their jobs are ours too.
+    pub shared: bool,
 }
 
 pub struct ServerState {
@@ -90,6 +96,9 @@ pub struct ServerState {
     pub jobs: RunningJobs,
     /// The recruiter's badge page: view link keys and embedding rules.
     pub badge: Badge,
+    /// Who this process is when it claims a batch job's files: the node name and a
+    /// random part, so a restarted node does not take its dead self's claims for its own.
+    pub worker_id: String,
 }
 
 impl ServerState {
@@ -115,12 +124,19 @@ impl ServerState {
             persistence,
             batch_root,
             badge: Badge::off(),
+            worker_id: candor_store::new_id(),
         }
     }
 
     /// The badge page's keys and embedding rules (off until given).
     pub fn with_badge(mut self, badge: Badge) -> Self {
         self.badge = badge;
+        self
+    }
+
+    /// Names this node in its claims of batch job files.
+    pub fn with_node_name(mut self, node: &str) -> Self {
+        self.worker_id = format!("{node}/{}", &candor_store::new_id()[..8]);
         self
     }
 

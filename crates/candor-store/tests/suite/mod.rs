@@ -65,6 +65,7 @@ macro_rules! store_suite {
             blocklist_entries_and_audit_lines_expire_with_the_tenant_retention,
             unfinished_sessions_are_those_of_every_tenant_without_an_end,
             a_job_file_is_one_workers_until_its_lease_ends_or_it_is_done,
+            open_jobs_are_those_of_every_tenant_with_pending_files,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {
@@ -1366,4 +1367,47 @@ pub fn a_job_file_is_one_workers_until_its_lease_ends_or_it_is_done(backend: &dy
         store.claim_job_file("acme", "job", "key-b", "", NOW, LEASE),
         Err(StoreError::Invalid(_))
     ));
+}
+
+/// The work nodes share out: jobs of any tenant with a pending file, oldest first; a
+/// job whose files are all done or failed is not open.
+pub fn open_jobs_are_those_of_every_tenant_with_pending_files(backend: &dyn Backend) {
+    let store = backend.open();
+    assert!(store.open_jobs().unwrap().is_empty());
+    store
+        .create_job("t2", "later", r#"{"n":2}"#, NOW + 10)
+        .unwrap();
+    store.create_job("t1", "first", r#"{"n":1}"#, NOW).unwrap();
+    store.create_job("t1", "empty", "{}", NOW + 5).unwrap();
+    store.create_job("t1", "finished", "{}", NOW + 1).unwrap();
+    for (tenant, job) in [("t2", "later"), ("t1", "first"), ("t1", "finished")] {
+        store
+            .add_job_file(tenant, job, "a.mp4", "ha", "key-a")
+            .unwrap();
+    }
+    store
+        .add_job_file("t1", "finished", "b.mp4", "hb", "key-b")
+        .unwrap();
+    let done = FileOutcome::Done {
+        result_json: "{}".into(),
+    };
+    let failed = FileOutcome::Failed {
+        error: "truncated".into(),
+    };
+    store
+        .complete_job_file("t1", "finished", "key-a", &done)
+        .unwrap();
+    store
+        .complete_job_file("t1", "finished", "key-b", &failed)
+        .unwrap();
+    let open: Vec<(String, String, String)> = (store.open_jobs().unwrap().into_iter())
+        .map(|j| (j.tenant, j.job_id, j.settings_json))
+        .collect();
+    assert_eq!(
+        open,
+        vec![
+            ("t1".into(), "first".into(), r#"{"n":1}"#.into()),
+            ("t2".into(), "later".into(), r#"{"n":2}"#.into()),
+        ]
+    );
 }
