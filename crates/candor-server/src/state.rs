@@ -208,6 +208,12 @@ impl ServerState {
 
     pub async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
         match (self.registry.get(&tenant, id), &self.persistence) {
+            // A finished session whose results left memory: the store has them all.
+            (Ok(entry), Some(p)) if entry.in_store() => {
+                persist::get_session(p.store.clone(), tenant, id.to_owned())
+                    .await
+                    .map(|s| Found::Stored(Box::new(s)))
+            }
             (Ok(entry), _) => Ok(Found::Live(entry)),
             (Err(ServiceError::NotFound(_)), Some(p)) => {
                 persist::get_session(p.store.clone(), tenant, id.to_owned())
