@@ -83,10 +83,14 @@ async fn session_of(state: &ServerState, grant: &Grant) -> Option<(String, Found
             .await
             .ok()
             .map(|f| (id.clone(), f)),
-        Scope::Interview(r) => state
-            .registry
-            .latest_of_interview(&grant.tenant, r)
-            .map(|e| (e.meta.session_id.clone(), Found::Live(e))),
+        Scope::Interview(r) => {
+            let id = (state.registry.latest_of_interview(&grant.tenant, r))?
+                .meta
+                .session_id
+                .clone();
+            let found = state.find_session(grant.tenant.clone(), &id).await.ok()?;
+            Some((id, found))
+        }
     }
 }
 

@@ -1,19 +1,22 @@
 //! Batch jobs over gRPC: SubmitJob checks the paths (they must stay inside the batch
-//! root), records the job and its files, and scores them on a dedicated thread;
-//! GetJob and WatchJob read the store, scoped to the caller's tenant. Store calls run
+//! root), records the job and its files, and scores them on a dedicated thread (with
+//! other nodes, on a shared store: see `job_run`); GetJob and WatchJob read the store,
+//! scoped to the caller's tenant. Store calls run
 //! through `spawn_blocking`, scoring on its own OS thread.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::sync::OwnedSemaphorePermit;
-
 use crate::blocking;
 use crate::convert;
 use crate::error::ServiceError;
+use crate::job_run::JobRun;
 use crate::proto;
-use crate::scoring::{FileScorer, Prepared, Scored, media_in};
+use crate::scoring::{FileScorer, Prepared, media_in};
 use crate::state::ServerState;
+
+/// How often WatchJob reads a job that other nodes are scoring.
+const OTHER_NODES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `SubmitJob` (validated): records the job and its files and starts scoring them.
 pub async fn submit(
@@ -75,12 +78,9 @@ pub async fn submit(
         job_id: job_id.clone(),
         files,
         force: req.force,
-        _permit: permit,
+        permit,
     };
-    if let Err(e) = std::thread::Builder::new()
-        .name("candor-job".into())
-        .spawn(move || run.run())
-    {
+    if let Err(e) = run.spawn() {
         state.jobs.remove(tenant, &job_id);
         return Err(ServiceError::Internal(format!(
             "cannot start the job thread: {e}"
@@ -109,7 +109,9 @@ pub async fn get(
         })
     })
     .await?;
-    let running = state.jobs.progress(tenant, job_id).is_some();
+    // On a shared store another node may be scoring it: pending files mean running.
+    let running = state.jobs.progress(tenant, job_id).is_some()
+        || (p.shared_as.is_some() && record.info.progress.pending > 0);
     Ok(convert::job_status(&record, running))
 }
 
@@ -137,7 +139,8 @@ pub async fn watch(
                     progress = None;
                 }
             }
-            None => return,
+            // Running on other nodes (a shared store): read it again shortly.
+            None => tokio::time::sleep(OTHER_NODES_EVERY).await,
         }
     }
 }
@@ -186,45 +189,4 @@ fn resolve(root: &Path, paths: &[String]) -> Result<Vec<(PathBuf, String)>, Serv
         ));
     }
     Ok(files)
-}
-
-/// One job being scored, file after file, on its own thread.
-struct JobRun {
-    state: Arc<ServerState>,
-    scorer: Arc<FileScorer>,
-    tenant: String,
-    job_id: String,
-    files: Vec<Prepared>,
-    force: bool,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl JobRun {
-    fn run(self) {
-        let span = tracing::info_span!("job", tenant = %self.tenant, job = %self.job_id);
-        let _enter = span.enter();
-        tracing::info!(files = self.files.len(), "job started");
-        for (i, f) in self.files.iter().enumerate() {
-            // Stop between files on shutdown; resubmitting the job finishes it.
-            if *self.state.shutdown.borrow() {
-                tracing::info!(left = self.files.len() - i, "job paused by shutdown");
-                break;
-            }
-            match self
-                .scorer
-                .score(&self.tenant, &self.job_id, f, self.force, |_| {})
-            {
-                Ok(Scored::Failed(error)) => tracing::warn!(file = %f.name, %error, "file failed"),
-                Ok(_) => {}
-                Err(e) => {
-                    crate::metrics::METRICS.record_store_error(&e);
-                    tracing::error!(error = %e, "job stopped: the store failed");
-                    break;
-                }
-            }
-            self.state.jobs.advanced(&self.tenant, &self.job_id);
-        }
-        self.state.jobs.remove(&self.tenant, &self.job_id);
-        tracing::info!("job finished");
-    }
 }

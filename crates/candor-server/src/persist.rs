@@ -9,8 +9,8 @@
 //! GetSession run through `spawn_blocking`.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use candor_core::{RiskState, SegmentReport, Summary};
@@ -130,6 +130,8 @@ pub struct SessionWriter {
     writable: Arc<AtomicBool>,
     /// This server's node name, recorded with every session it opens.
     node: Option<String>,
+    /// Sessions (tenant, id) one of whose writes failed: the store holds them in part.
+    partial: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
 impl SessionWriter {
@@ -154,11 +156,28 @@ impl SessionWriter {
             );
         }
         let writable = Arc::new(AtomicBool::new(writable));
-        let flag = writable.clone();
+        let partial = Arc::new(Mutex::new(HashSet::new()));
+        let (flag, failed) = (writable.clone(), partial.clone());
         std::thread::Builder::new()
             .name("candor-store-writer".into())
-            .spawn(move || write_loop(store.as_ref(), &index, &flag, rx))?;
-        Ok(Self { tx, writable, node })
+            .spawn(move || write_loop(store.as_ref(), &index, &flag, &failed, rx))?;
+        Ok(Self {
+            tx,
+            writable,
+            node,
+            partial,
+        })
+    }
+
+    /// Whether every write of the session so far reached the store (ask once they are
+    /// committed). Answering forgets the session's failures: it is asked once, at the
+    /// session's end.
+    pub fn stored_whole(&self, meta: &SessionMeta) -> bool {
+        let key = (meta.tenant.clone(), storage_id(&meta.session_id));
+        let failed = (self.partial.lock())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key);
+        self.writable() && !failed
     }
 
     /// Whether the last write that reached the disk succeeded.
@@ -324,6 +343,7 @@ fn write_loop(
     store: &dyn Store,
     index: &IdentityIndex,
     writable: &AtomicBool,
+    partial: &Mutex<HashSet<(String, String)>>,
     rx: Receiver<Write>,
 ) {
     // Sessions whose record could not be created (e.g. an id reused while the old
@@ -433,6 +453,9 @@ fn write_loop(
         if let Err((tenant, session, error)) = result {
             crate::metrics::METRICS.record_store_error(&error);
             tracing::warn!(%tenant, %session, %error, "session result not persisted");
+            (partial.lock())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert((tenant, session));
         }
     }
 }

@@ -16,6 +16,8 @@ struct Snapshot {
     segments: Vec<proto::SegmentResult>,
     summary: Option<proto::SessionSummary>,
     complete: bool,
+    /// The segments were let go once the store had them all: read the store.
+    in_store: bool,
 }
 
 pub struct SessionEntry {
@@ -118,6 +120,11 @@ impl SessionEntry {
     pub fn is_complete(&self) -> bool {
         self.lock().complete
     }
+
+    /// Whether its results are to be read from the store (they left memory).
+    pub fn in_store(&self) -> bool {
+        self.lock().in_store
+    }
 }
 
 type Key = (String, String);
@@ -185,10 +192,20 @@ impl Registry {
         Ok(entry)
     }
 
-    /// Marks a session finished; it stays readable until evicted.
-    pub fn finished(&self, entry: &SessionEntry) {
+    /// Marks a session finished; it stays readable until evicted. When the store holds
+    /// every result of it (`stored_whole`), its segments leave memory at once and
+    /// readers go to the store: finished sessions then cost memory only for their ids
+    /// and summaries.
+    pub fn finished(&self, entry: &SessionEntry, stored_whole: bool) {
         let key = (entry.meta.tenant.clone(), entry.meta.session_id.clone());
-        let segments = entry.lock().segments.len();
+        let segments = {
+            let mut snap = entry.lock();
+            if stored_whole && snap.complete {
+                snap.segments = Vec::new();
+                snap.in_store = true;
+            }
+            snap.segments.len()
+        };
         let mut inner = self.lock();
         inner.finished.push_back((key, segments));
         inner.finished_segments += segments;
@@ -285,7 +302,7 @@ mod tests {
         assert!(r.open(meta("b", "s1")).is_ok(), "same id, other tenant");
         assert!(matches!(r.get("c", "s1"), Err(ServiceError::NotFound(_))));
         a.publish(summary(true));
-        r.finished(&a);
+        r.finished(&a, false);
         assert!(
             matches!(r.open(meta("a", "s1")), Err(ServiceError::AlreadyExists(_))),
             "finished ids are not reused"
@@ -315,7 +332,7 @@ mod tests {
         for id in ["s1", "s2"] {
             let e = r.open(meta("a", id)).unwrap();
             e.publish(summary(true));
-            r.finished(&e);
+            r.finished(&e, false);
         }
         assert!(r.get("a", "s1").is_err());
         assert!(r.get("a", "s2").is_ok());
@@ -332,11 +349,20 @@ mod tests {
                 });
             }
             e.publish(summary(true));
-            r.finished(&e);
+            r.finished(&e, false);
         }
         // 6 segments held > 5: the oldest session went, the others stay.
         assert!(r.get("a", "s1").is_err());
         assert!(r.get("a", "s2").is_ok() && r.get("a", "s3").is_ok());
+        // A session the store holds whole keeps no segments in memory.
+        let stored = r.open(meta("a", "stored")).unwrap();
+        stored.publish(proto::AnalyzeResponse {
+            event: Some(Event::Segment(proto::SegmentResult::default())),
+        });
+        stored.publish(summary(true));
+        r.finished(&stored, true);
+        assert!(stored.in_store() && stored.snapshot().0.is_empty());
+        assert!(r.get("a", "s2").is_ok(), "it took none of the budget");
         // A live session is never evicted, however long.
         let live = r.open(meta("a", "live")).unwrap();
         for _ in 0..10 {

@@ -102,7 +102,15 @@ impl Session {
         }
         .instrument(span)
         .await;
-        self.state.registry.finished(&self.entry);
+        // Once the store has every result, readers go there and memory lets them go.
+        let stored_whole = match &self.state.persistence {
+            Some(p) => {
+                p.writer.committed().await;
+                p.writer.stored_whole(&self.entry.meta)
+            }
+            None => false,
+        };
+        self.state.registry.finished(&self.entry, stored_whole);
         METRICS.sessions_open.dec();
     }
 
@@ -454,13 +462,16 @@ impl Running<'_> {
         for ev in events {
             self.emit(ev).await;
         }
+        // Also when the client has already said `finish`: media past the limit may
+        // still be queued, and the verdict must not depend on how fast it was sent.
         let max = self.session.state.limits.max_session;
-        if self.input.is_some() && report.segment.end_us >= max.as_micros() as i64 {
-            self.pending_error = Some(ServiceError::TooLong(format!(
-                "the session reached the longest a session may run ({} min of media): \
+        if self.ended_by != "max_length" && report.segment.end_us >= max.as_micros() as i64 {
+            self.pending_error
+                .get_or_insert(ServiceError::TooLong(format!(
+                    "the session reached the longest a session may run ({} min of media): \
                  its results stand; open a new session to go on",
-                max.as_secs() / 60
-            )));
+                    max.as_secs() / 60
+                )));
             self.close_input("max_length");
         }
     }

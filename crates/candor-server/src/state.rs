@@ -45,6 +45,9 @@ pub struct Limits {
     pub max_session: Duration,
     /// Batch jobs scored at once; more are refused with RESOURCE_EXHAUSTED.
     pub max_jobs: usize,
+    /// How long a batch job's file stays one node's without renewal: after a node dies
+    /// mid-file, others take the file up this long after.
+    pub job_file_lease: Duration,
     /// On shutdown, how long open sessions get to send their last segment and summary,
     /// and clients to read them, before the remaining connections are closed.
     pub shutdown_grace: Duration,
@@ -61,6 +64,7 @@ impl Default for Limits {
             keep_finished: 1000,
             max_session: Duration::from_secs(4 * 3600),
             max_jobs: 2,
+            job_file_lease: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -74,7 +78,7 @@ pub struct Persistence {
     pub writer: SessionWriter,
     pub index: Arc<IdentityIndex>,
     /// This node's name when other nodes share the store (PostgreSQL): sessions open
-    /// in the store under another node's name run there.
+    /// in the store under another node's name run there, and their jobs are ours too.
     pub shared_as: Option<String>,
     /// What other nodes write, as it commits (shared stores only).
     pub changes: Option<StoreChanges>,
@@ -96,6 +100,9 @@ pub struct ServerState {
     pub jobs: RunningJobs,
     /// The recruiter's badge page: view link keys and embedding rules.
     pub badge: Badge,
+    /// Who this process is when it claims a batch job's files: the node name and a
+    /// random part, so a restarted node does not take its dead self's claims for its own.
+    pub worker_id: String,
 }
 
 impl ServerState {
@@ -121,12 +128,19 @@ impl ServerState {
             persistence,
             batch_root,
             badge: Badge::off(),
+            worker_id: candor_store::new_id(),
         }
     }
 
     /// The badge page's keys and embedding rules (off until given).
     pub fn with_badge(mut self, badge: Badge) -> Self {
         self.badge = badge;
+        self
+    }
+
+    /// Names this node in its claims of batch job files.
+    pub fn with_node_name(mut self, node: &str) -> Self {
+        self.worker_id = format!("{node}/{}", &candor_store::new_id()[..8]);
         self
     }
 
@@ -198,6 +212,12 @@ impl ServerState {
 
     pub async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
         match (self.registry.get(&tenant, id), &self.persistence) {
+            // A finished session whose results left memory: the store has them all.
+            (Ok(entry), Some(p)) if entry.in_store() => {
+                persist::get_session(p.store.clone(), tenant, id.to_owned(), p.shared_as.clone())
+                    .await
+                    .map(|s| Found::Stored(Box::new(s.response)))
+            }
             (Ok(entry), _) => Ok(Found::Live(entry)),
             (Err(ServiceError::NotFound(_)), Some(p)) => {
                 let stored = persist::get_session(

@@ -270,6 +270,9 @@ pub trait Store: Send + Sync {
     fn job(&self, tenant: &str, job_id: &str) -> Result<JobRecord>;
     /// Newest first.
     fn list_jobs(&self, tenant: &str) -> Result<Vec<JobInfo>>;
+    /// Jobs of every tenant with pending files, oldest first: what the nodes sharing
+    /// a store share out (each file through [`Store::claim_job_file`]).
+    fn open_jobs(&self) -> Result<Vec<OpenJob>>;
     /// Claims the job's file(s) with `key` for `worker` until `now_ms + lease_ms`, so
     /// that several workers on one job score each file once. `true` when claimed: the
     /// file is not done and unclaimed, its lease has ended, or it is already this

@@ -341,6 +341,14 @@ pub struct JobInfo {
     pub progress: JobProgress,
 }
 
+/// A job, of any tenant, with files still pending: work any node may take up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenJob {
+    pub tenant: String,
+    pub job_id: String,
+    pub settings_json: String,
+}
+
 /// A batch job with its files, in the order they were added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRecord {

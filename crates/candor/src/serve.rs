@@ -58,6 +58,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CANDOR_IDLE_TIMEOUT_S", default_value_t = 30)]
     pub idle_timeout_s: u64,
 
+    /// Seconds a batch job's file stays one node's without renewal (renewed every third
+    /// of it while scored): on a shared store, after a node dies mid-file, another
+    /// takes the file up this long after.
+    #[arg(long, env = "CANDOR_JOB_FILE_LEASE_S", default_value_t = 60)]
+    pub job_file_lease_s: u64,
+
     /// Longest session in minutes of media: a session holds its results in memory
     /// while it runs (about 5 KB per 2 s segment), so this bounds its memory. One that
     /// reaches it ends with its summary and OUT_OF_RANGE.
@@ -242,6 +248,7 @@ impl ServeArgs {
                 frames_in_flight: self.frames_in_flight.max(1),
                 shutdown_grace: Duration::from_secs(self.shutdown_grace_s),
                 max_jobs: self.max_jobs.max(1),
+                job_file_lease: Duration::from_secs(self.job_file_lease_s.max(3)),
                 ..Limits::default()
             },
             engine: self

@@ -6,7 +6,9 @@ use super::PostgresStore;
 use super::rows::{all, u32_col};
 use crate::error::{Result, StoreError};
 use crate::now_ms;
-use crate::types::{FileOutcome, JobFileRecord, JobFileStatus, JobInfo, JobProgress, JobRecord};
+use crate::types::{
+    FileOutcome, JobFileRecord, JobFileStatus, JobInfo, JobProgress, JobRecord, OpenJob,
+};
 use crate::validate::{self, long_text};
 
 fn require_job(tx: &mut Transaction<'_>, tenant: &str, job_id: &str) -> Result<()> {
@@ -255,6 +257,25 @@ pub(super) fn list(store: &PostgresStore, tenant: &str) -> Result<Vec<JobInfo>> 
                     done: u32_col(r, 5)?,
                     failed: u32_col(r, 6)?,
                 },
+            })
+        })
+    })
+}
+
+pub(super) fn open(store: &PostgresStore) -> Result<Vec<OpenJob>> {
+    store.read(|tx| {
+        let rows = tx.query(
+            "SELECT j.tenant, j.job_id, j.settings_json FROM jobs j
+             WHERE EXISTS (SELECT 1 FROM job_files f WHERE f.tenant = j.tenant
+                           AND f.job_id = j.job_id AND f.status = 'pending')
+             ORDER BY j.created_at, j.tenant, j.job_id",
+            &[],
+        )?;
+        all(rows, |r| {
+            Ok(OpenJob {
+                tenant: r.try_get(0)?,
+                job_id: r.try_get(1)?,
+                settings_json: r.try_get(2)?,
             })
         })
     })

@@ -449,6 +449,10 @@ impl Store for PostgresStore {
         jobs::list(self, tenant)
     }
 
+    fn open_jobs(&self) -> Result<Vec<OpenJob>> {
+        jobs::open(self)
+    }
+
     fn claim_job_file(
         &self,
         tenant: &str,

@@ -5,7 +5,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::now_ms;
-use crate::types::{FileOutcome, JobFileRecord, JobFileStatus, JobInfo, JobProgress, JobRecord};
+use crate::types::{
+    FileOutcome, JobFileRecord, JobFileStatus, JobInfo, JobProgress, JobRecord, OpenJob,
+};
 use crate::validate::{self, long_text};
 
 fn require_job(tx: &Transaction<'_>, tenant: &str, job_id: &str) -> Result<()> {
@@ -268,6 +270,25 @@ pub(super) fn list(store: &SqliteStore, tenant: &str) -> Result<Vec<JobInfo>> {
                     done: r.get(5)?,
                     failed: r.get(6)?,
                 },
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    })
+}
+
+pub(super) fn open(store: &SqliteStore) -> Result<Vec<OpenJob>> {
+    store.read(|tx| {
+        let mut stmt = tx.prepare_cached(
+            "SELECT j.tenant, j.job_id, j.settings_json FROM jobs j
+             WHERE EXISTS (SELECT 1 FROM job_files f WHERE f.tenant = j.tenant
+                           AND f.job_id = j.job_id AND f.status = 'pending')
+             ORDER BY j.created_at, j.tenant, j.job_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OpenJob {
+                tenant: r.get(0)?,
+                job_id: r.get(1)?,
+                settings_json: r.get(2)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -471,6 +471,10 @@ impl Store for SqliteStore {
         jobs::list(self, tenant)
     }
 
+    fn open_jobs(&self) -> Result<Vec<OpenJob>> {
+        jobs::open(self)
+    }
+
     fn claim_job_file(
         &self,
         tenant: &str,

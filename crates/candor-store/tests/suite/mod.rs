@@ -68,6 +68,7 @@ macro_rules! store_suite {
             orphaned_sessions_are_the_open_ones_of_silent_nodes,
             segments_from_an_index_are_the_tail_in_order,
             challenge_requests_wait_for_their_node_and_keep_the_first_answer,
+            open_jobs_are_those_of_every_tenant_with_pending_files,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {
@@ -1552,4 +1553,47 @@ pub fn challenge_requests_wait_for_their_node_and_keep_the_first_answer(backend:
     assert_eq!(backend.count("challenge_requests", "acme", "s"), 1);
     store.purge_session("acme", "s").unwrap();
     assert_eq!(backend.count("challenge_requests", "acme", "s"), 0);
+}
+
+/// The work nodes share out: jobs of any tenant with a pending file, oldest first; a
+/// job whose files are all done or failed is not open.
+pub fn open_jobs_are_those_of_every_tenant_with_pending_files(backend: &dyn Backend) {
+    let store = backend.open();
+    assert!(store.open_jobs().unwrap().is_empty());
+    store
+        .create_job("t2", "later", r#"{"n":2}"#, NOW + 10)
+        .unwrap();
+    store.create_job("t1", "first", r#"{"n":1}"#, NOW).unwrap();
+    store.create_job("t1", "empty", "{}", NOW + 5).unwrap();
+    store.create_job("t1", "finished", "{}", NOW + 1).unwrap();
+    for (tenant, job) in [("t2", "later"), ("t1", "first"), ("t1", "finished")] {
+        store
+            .add_job_file(tenant, job, "a.mp4", "ha", "key-a")
+            .unwrap();
+    }
+    store
+        .add_job_file("t1", "finished", "b.mp4", "hb", "key-b")
+        .unwrap();
+    let done = FileOutcome::Done {
+        result_json: "{}".into(),
+    };
+    let failed = FileOutcome::Failed {
+        error: "truncated".into(),
+    };
+    store
+        .complete_job_file("t1", "finished", "key-a", &done)
+        .unwrap();
+    store
+        .complete_job_file("t1", "finished", "key-b", &failed)
+        .unwrap();
+    let open: Vec<(String, String, String)> = (store.open_jobs().unwrap().into_iter())
+        .map(|j| (j.tenant, j.job_id, j.settings_json))
+        .collect();
+    assert_eq!(
+        open,
+        vec![
+            ("t1".into(), "first".into(), r#"{"n":1}"#.into()),
+            ("t2".into(), "later".into(), r#"{"n":2}"#.into()),
+        ]
+    );
 }
