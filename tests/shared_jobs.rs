@@ -113,6 +113,20 @@ async fn a_job_is_shared_by_two_nodes_and_survives_one_being_killed() {
         .expect("submitted")
         .into_inner();
     assert_eq!(submitted.total, CLIPS.len() as u32);
+    // Node B answers for it too, before it has scored anything.
+    let on_b = client(b.grpc)
+        .await
+        .get_job(authed(
+            proto::GetJobRequest {
+                job_id: "shared-1".into(),
+            },
+            KEY_A,
+        ))
+        .await
+        .expect("GetJob on node B")
+        .into_inner();
+    assert_eq!(on_b.total, CLIPS.len() as u32);
+    assert!(on_b.running, "{on_b:?}");
 
     // Node B takes the job up, scores a file, and is killed while it holds another.
     // The store is watched from a plain thread (the PostgreSQL client blocks).
