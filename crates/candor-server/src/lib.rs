@@ -18,7 +18,7 @@ pub mod frame_clock;
 pub mod health;
 pub mod identity_index;
 pub mod ingest;
-mod job_run;
+pub mod job_run;
 pub mod jobs;
 pub mod metrics;
 pub mod nodes;
