@@ -26,8 +26,9 @@ pub fn beat_every(lease: Duration) -> Duration {
 }
 
 /// What a node on a shared store runs beside its sessions, until shutdown: its
-/// heartbeat (which also closes dead nodes' sessions) and the answering of challenges
-/// other nodes relay to it. Nothing on a store of its own.
+/// heartbeat (which also closes dead nodes' sessions), the answering of challenges
+/// other nodes relay to it, and taking up shared batch jobs. Nothing on a store of its
+/// own.
 pub fn spawn_tasks(
     state: &Arc<ServerState>,
     lease: Duration,
@@ -43,7 +44,7 @@ pub fn spawn_tasks(
         .changes
         .as_ref()
         .map_or_else(Waiter::deaf, |c| c.subscribe());
-    vec![
+    let mut tasks = vec![
         tokio::spawn(beat(p.store.clone(), node.clone(), lease, shutdown.clone())),
         tokio::spawn(crate::challenge_relay::answer_requests(
             state.clone(),
@@ -52,7 +53,12 @@ pub fn spawn_tasks(
             changes,
             shutdown.clone(),
         )),
-    ]
+    ];
+    // Batch jobs submitted to any node are every node's to score.
+    if state.batch_root.is_some() {
+        tasks.push(tokio::spawn(crate::job_run::share_out(state.clone())));
+    }
+    tasks
 }
 
 /// At start, before this node opens sessions: beats, then closes the sessions it left

@@ -161,8 +161,6 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         (None, Some(dir)) => Some(StoreLocation::Sqlite(dir.clone())),
         (None, None) => None,
     };
-    // A PostgreSQL store may be shared: its jobs are every node's to score.
-    let shared_store = matches!(location, Some(StoreLocation::Postgres(_)));
     let persistence = match location {
         Some(location) => Some(open_store(location, &settings, shutdown_rx.clone()).await?),
         None => None,
@@ -188,9 +186,6 @@ pub async fn start(settings: ServerSettings) -> Result<RunningServer> {
         .with_node_name(&settings.node_name),
     );
     let node_tasks = crate::nodes::spawn_tasks(&state, settings.node_lease, &shutdown_rx);
-    if shared_store && state.batch_root.is_some() {
-        tokio::spawn(crate::job_run::share_out(state.clone()));
-    }
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter);
     health.set(false).await;
