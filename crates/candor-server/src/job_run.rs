@@ -110,8 +110,10 @@ impl JobRun {
         drop(self.permit);
     }
 
-    /// Claims `f` for this node. A file another node recorded as failed during this
-    /// run counts as done: it is not scored twice.
+    /// Claims `f` for this node. On a shared store, a file another node recorded as
+    /// failed during this run counts as done: it is not scored twice. (That check
+    /// reads the job's file list, a cost only nodes sharing a store pay; a file
+    /// takes seconds to score, a list of thousands milliseconds to read.)
     fn claim(&self, f: &Prepared, run_started_ms: i64) -> Result<Claim, StoreError> {
         let store = &self.scorer.store;
         let lease = self.state.limits.job_file_lease;
@@ -124,15 +126,17 @@ impl JobRun {
             now,
             lease.as_millis() as i64,
         )? {
-            let failed_meanwhile = store
-                .job(&self.tenant, &self.job_id)?
-                .files
-                .iter()
-                .any(|r| {
-                    r.key == f.key
-                        && r.status == JobFileStatus::Failed
-                        && r.completed_at.is_some_and(|t| t >= run_started_ms)
-                });
+            let shared = (self.state.persistence.as_ref()).is_some_and(|p| p.shared_as.is_some());
+            let failed_meanwhile = shared
+                && store
+                    .job(&self.tenant, &self.job_id)?
+                    .files
+                    .iter()
+                    .any(|r| {
+                        r.key == f.key
+                            && r.status == JobFileStatus::Failed
+                            && r.completed_at.is_some_and(|t| t >= run_started_ms)
+                    });
             return Ok(if failed_meanwhile && !self.force {
                 Claim::Done
             } else {
