@@ -1,6 +1,7 @@
-//! Batch jobs on two real `candor serve` processes sharing one PostgreSQL store: a job
-//! submitted to node A is scored by both, each file once, and when node B is killed
-//! (SIGKILL) while it scores a file, A takes that file up after B's lease and finishes.
+//! Real `candor serve` processes sharing one PostgreSQL store: a batch job submitted
+//! to node A is scored by both nodes, each file once, and when node B is killed
+//! (SIGKILL) while it scores a file, A takes that file up after B's lease and
+//! finishes; and a node cannot start under the name of a live one.
 
 mod support;
 
@@ -208,5 +209,47 @@ async fn a_job_is_shared_by_two_nodes_and_survives_one_being_killed() {
         "shared job: node A scored {}, node B {} before it was killed scoring {b_was_scoring}",
         scored_by(&a).len(),
         by_b_before_kill.len()
+    );
+}
+
+/// A second node started under a live node's name would close that node's sessions
+/// as its own leftovers: it refuses to start instead, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cannot_take_the_name_of_a_live_one() {
+    if TempCluster::skipped() {
+        eprintln!("PostgreSQL skipped ({SKIP_ENV}=1)");
+        return;
+    }
+    let (_cluster, url) = tokio::task::spawn_blocking(|| {
+        let cluster = TempCluster::start().expect("throwaway PostgreSQL");
+        let url = cluster.create_database("names").unwrap();
+        (cluster, url)
+    })
+    .await
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let live = node("twin", &url, &root, tmp.path()).await;
+    let ports = (support::process::free_port(), support::process::free_port());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_candor"))
+            .arg("serve")
+            .args(["--listen", &ports.0.to_string()])
+            .args(["--metrics-listen", &ports.1.to_string()])
+            .args(["--insecure-no-auth", "--store", &url, "--node-name", "twin"])
+            .current_dir(support::repo_root())
+            .env_remove("CANDOR_API_KEYS")
+            .output()
+            .expect("run candor serve")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("is in use by a live node"), "{stderr}");
+    assert!(
+        live.metrics().await.contains("candor_sessions_open"),
+        "the live node still serves"
     );
 }

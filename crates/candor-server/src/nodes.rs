@@ -61,6 +61,24 @@ pub fn spawn_tasks(
     tasks
 }
 
+/// Whether another live process beats under `node`. A start closes what its name left
+/// open, which would end a live namesake's sessions; so a heartbeat under this name
+/// younger than the lease is watched for two beats, and if it moves, the name is
+/// taken. (A predecessor of this node that died stops moving: its start goes on, at
+/// most two beats later.) Blocking.
+pub fn name_in_use(store: &dyn Store, node: &str, lease: Duration) -> Result<bool, StoreError> {
+    let Some(seen) = store.last_heartbeat(node)? else {
+        return Ok(false);
+    };
+    if candor_store::now_ms() - seen > lease.as_millis() as i64 {
+        return Ok(false);
+    }
+    std::thread::sleep(beat_every(lease) * 2 + Duration::from_millis(500));
+    Ok(store
+        .last_heartbeat(node)?
+        .is_some_and(|later| later > seen))
+}
+
 /// At start, before this node opens sessions: beats, then closes the sessions it left
 /// open itself and those of dead nodes. Returns how many were closed. Blocking.
 pub fn start(store: &dyn Store, node: &str, lease: Duration) -> Result<usize, StoreError> {

@@ -348,6 +348,14 @@ async fn open_store(
         let StoreLocation::Sqlite(dir) = &location else {
             // A shared database: the open sessions of live nodes are theirs; this
             // node's own (from before a restart) and dead nodes' are closed.
+            if crate::nodes::name_in_use(&*store, &node_name, lease)
+                .context("checking that the node name is free")?
+            {
+                anyhow::bail!(
+                    "node name {node_name:?} is in use by a live node of this store: give \
+                     each node its own --node-name (CANDOR_NODE_NAME)"
+                );
+            }
             match crate::nodes::start(&*store, &node_name, lease) {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(sessions = n, "closed sessions of nodes that stopped"),

@@ -74,6 +74,8 @@ pub trait Store: Send + Sync {
 
     /// Records that server node `node` is alive at `now_ms` (its heartbeat).
     fn heartbeat(&self, node: &str, now_ms: i64) -> Result<()>;
+    /// When `node` last beat (unix ms), if ever.
+    fn last_heartbeat(&self, node: &str) -> Result<Option<i64>>;
     /// Sessions of every tenant with no end whose node is gone: its last heartbeat is
     /// older than `alive_since` (unix ms), or it never sent one; with `own_node`, also
     /// that node's own (what it left open before it restarted). Sessions without a

@@ -20,6 +20,14 @@ pub(super) fn heartbeat(store: &PostgresStore, node: &str, now_ms: i64) -> Resul
     })
 }
 
+pub(super) fn last_heartbeat(store: &PostgresStore, node: &str) -> Result<Option<i64>> {
+    validate::text("node", node)?;
+    store.read(|tx| {
+        let row = tx.query_opt("SELECT seen_at FROM nodes WHERE node = $1", &[&node])?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    })
+}
+
 pub(super) fn orphaned_sessions(
     store: &PostgresStore,
     alive_since: i64,

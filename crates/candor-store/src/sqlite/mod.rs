@@ -244,6 +244,10 @@ impl Store for SqliteStore {
         nodes::heartbeat(self, node, now_ms)
     }
 
+    fn last_heartbeat(&self, node: &str) -> Result<Option<i64>> {
+        nodes::last_heartbeat(self, node)
+    }
+
     fn orphaned_sessions(
         &self,
         alive_since: i64,

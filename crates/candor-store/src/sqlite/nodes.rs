@@ -1,7 +1,7 @@
 //! Server nodes sharing the store: their heartbeats, and the open sessions of nodes
 //! that stopped beating.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
 use super::rows::{SESSION_COLUMNS, session_row};
@@ -19,6 +19,19 @@ pub(super) fn heartbeat(store: &SqliteStore, node: &str, now_ms: i64) -> Result<
             params![node, now_ms],
         )?;
         Ok(())
+    })
+}
+
+pub(super) fn last_heartbeat(store: &SqliteStore, node: &str) -> Result<Option<i64>> {
+    validate::text("node", node)?;
+    store.read(|tx| {
+        Ok(tx
+            .query_row(
+                "SELECT seen_at FROM nodes WHERE node = ?1",
+                params![node],
+                |r| r.get(0),
+            )
+            .optional()?)
     })
 }
 

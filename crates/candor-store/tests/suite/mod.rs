@@ -69,6 +69,7 @@ macro_rules! store_suite {
             segments_from_an_index_are_the_tail_in_order,
             challenge_requests_wait_for_their_node_and_keep_the_first_answer,
             open_jobs_are_those_of_every_tenant_with_pending_files,
+            a_nodes_last_heartbeat_is_its_latest,
         );
     };
     (@tests $fresh:expr; $($name:ident,)*) => {
@@ -1596,4 +1597,20 @@ pub fn open_jobs_are_those_of_every_tenant_with_pending_files(backend: &dyn Back
             ("t2".into(), "later".into(), r#"{"n":2}"#.into()),
         ]
     );
+}
+
+/// What a starting node reads to tell a live namesake from its own dead predecessor:
+/// the latest beat, never moved back by a late one.
+pub fn a_nodes_last_heartbeat_is_its_latest(backend: &dyn Backend) {
+    let store = backend.open();
+    assert_eq!(store.last_heartbeat("node-a").unwrap(), None);
+    store.heartbeat("node-a", NOW).unwrap();
+    store.heartbeat("node-a", NOW + 5_000).unwrap();
+    store.heartbeat("node-a", NOW + 1_000).unwrap();
+    store.heartbeat("node-b", NOW + 9_000).unwrap();
+    assert_eq!(store.last_heartbeat("node-a").unwrap(), Some(NOW + 5_000));
+    assert!(matches!(
+        store.last_heartbeat(""),
+        Err(StoreError::Invalid(_))
+    ));
 }
