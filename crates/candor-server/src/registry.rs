@@ -192,20 +192,11 @@ impl Registry {
         Ok(entry)
     }
 
-    /// Marks a session finished; it stays readable until evicted. When the store holds
-    /// every result of it (`stored_whole`), its segments leave memory at once and
-    /// readers go to the store: finished sessions then cost memory only for their ids
-    /// and summaries.
-    pub fn finished(&self, entry: &SessionEntry, stored_whole: bool) {
+    /// Marks a session finished; it stays readable until evicted (see [`Self::release`]
+    /// for when the store holds all of it).
+    pub fn finished(&self, entry: &SessionEntry) {
         let key = (entry.meta.tenant.clone(), entry.meta.session_id.clone());
-        let segments = {
-            let mut snap = entry.lock();
-            if stored_whole && snap.complete {
-                snap.segments = Vec::new();
-                snap.in_store = true;
-            }
-            snap.segments.len()
-        };
+        let segments = entry.lock().segments.len();
         let mut inner = self.lock();
         inner.finished.push_back((key, segments));
         inner.finished_segments += segments;
@@ -217,6 +208,30 @@ impl Registry {
             };
             inner.finished_segments -= n;
             inner.sessions.remove(&old);
+        }
+    }
+
+    /// Lets a finished session's segment results go once the store is known to hold
+    /// them all: readers go to the store from now on.
+    pub fn release(&self, entry: &SessionEntry) {
+        {
+            let mut snap = entry.lock();
+            if !snap.complete || snap.in_store {
+                return;
+            }
+            snap.segments = Vec::new();
+            snap.in_store = true;
+        }
+        let key = (entry.meta.tenant.clone(), entry.meta.session_id.clone());
+        let mut inner = self.lock();
+        let Inner {
+            finished,
+            finished_segments,
+            ..
+        } = &mut *inner;
+        if let Some((_, n)) = finished.iter_mut().find(|(k, _)| *k == key) {
+            *finished_segments -= *n;
+            *n = 0;
         }
     }
 
@@ -302,7 +317,7 @@ mod tests {
         assert!(r.open(meta("b", "s1")).is_ok(), "same id, other tenant");
         assert!(matches!(r.get("c", "s1"), Err(ServiceError::NotFound(_))));
         a.publish(summary(true));
-        r.finished(&a, false);
+        r.finished(&a);
         assert!(
             matches!(r.open(meta("a", "s1")), Err(ServiceError::AlreadyExists(_))),
             "finished ids are not reused"
@@ -332,7 +347,7 @@ mod tests {
         for id in ["s1", "s2"] {
             let e = r.open(meta("a", id)).unwrap();
             e.publish(summary(true));
-            r.finished(&e, false);
+            r.finished(&e);
         }
         assert!(r.get("a", "s1").is_err());
         assert!(r.get("a", "s2").is_ok());
@@ -349,7 +364,7 @@ mod tests {
                 });
             }
             e.publish(summary(true));
-            r.finished(&e, false);
+            r.finished(&e);
         }
         // 6 segments held > 5: the oldest session went, the others stay.
         assert!(r.get("a", "s1").is_err());
@@ -360,7 +375,8 @@ mod tests {
             event: Some(Event::Segment(proto::SegmentResult::default())),
         });
         stored.publish(summary(true));
-        r.finished(&stored, true);
+        r.finished(&stored);
+        r.release(&stored);
         assert!(stored.in_store() && stored.snapshot().0.is_empty());
         assert!(r.get("a", "s2").is_ok(), "it took none of the budget");
         // A live session is never evicted, however long.

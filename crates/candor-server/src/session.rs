@@ -102,16 +102,19 @@ impl Session {
         }
         .instrument(span)
         .await;
-        // Once the store has every result, readers go there and memory lets them go.
-        let stored_whole = match &self.state.persistence {
-            Some(p) => {
-                p.writer.committed().await;
-                p.writer.stored_whole(&self.entry.meta)
-            }
-            None => false,
-        };
-        self.state.registry.finished(&self.entry, stored_whole);
+        self.state.registry.finished(&self.entry);
         METRICS.sessions_open.dec();
+        // Once the store has every result, readers go there and memory lets them go;
+        // waiting for the disk must not hold the session's slot.
+        if let Some(p) = &self.state.persistence {
+            let (state, entry, writer) = (self.state.clone(), self.entry.clone(), p.writer.clone());
+            tokio::spawn(async move {
+                writer.committed().await;
+                if writer.stored_whole(&entry.meta) {
+                    state.registry.release(&entry);
+                }
+            });
+        }
     }
 
     async fn drive(&self, inbound: &mut Streaming<AnalyzeRequest>, tx: &ResponseTx) -> Ended {
