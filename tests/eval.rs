@@ -146,15 +146,21 @@ fn undecodable_file_is_reported_and_others_still_run() {
     )
     .unwrap();
     let out = dir.path().join("out");
+    let recording = dir.path().join("segments.jsonl");
     // No --media-dir: paths are relative to the manifest's folder.
-    let run = candor(&[
-        "eval",
-        list.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--bootstrap",
-        "0",
-    ]);
+    let run_eval = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            list.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--bootstrap",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        candor(&args)
+    };
+    let run = run_eval(&out, &["--save-segments", recording.to_str().unwrap()]);
     let (stdout, stderr) = (text(&run.stdout), text(&run.stderr));
     assert_eq!(
         run.status.code(),
@@ -190,6 +196,65 @@ fn undecodable_file_is_reported_and_others_still_run() {
     assert_eq!(r["false_alerts"]["alert"]["total"], 2);
     assert!(stdout.contains("line 3: garbage.mp4:"), "{stdout}");
     assert!(stderr.contains("1 of 3 files failed"), "{stderr}");
+
+    // Judged again from the recorded segments, without the models: the same report,
+    // the failed file still failed.
+    let rejudge = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["--segments", recording.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let run = run_eval(out, &args);
+        assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+        read_json(&out.join("eval.json"))
+    };
+    let again = rejudge(&dir.path().join("again"), &[]);
+    for key in ["files", "scores", "false_alerts", "confusion_files"] {
+        assert_eq!(again[key], r[key], "{key}");
+    }
+    // Under other thresholds the same segments are judged anew: with no live score low
+    // enough to alert, the screen still is no longer an alert.
+    let cfg = dir.path().join("lenient.toml");
+    std::fs::write(
+        &cfg,
+        "[liveness]\nalert_below = 0.0\nsuspicious_below = 0.0\nalert_alone_below = 0.0\n",
+    )
+    .unwrap();
+    let lenient = rejudge(
+        &dir.path().join("lenient"),
+        &["--config", cfg.to_str().unwrap()],
+    );
+    let screen = |r: &Value| {
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["file"] == "image_F2.jpg")
+            .unwrap()["aggregate"]["worst_state"]
+            .clone()
+    };
+    assert_eq!(screen(&r), "alert");
+    assert_eq!(screen(&lenient), "clear");
+    // A manifest file the recording does not hold is named.
+    std::fs::copy(
+        dir.path().join("image_F2.jpg"),
+        dir.path().join("other.jpg"),
+    )
+    .unwrap();
+    let other = dir.path().join("other.tsv");
+    std::fs::write(&other, "file\tlabel\nother.jpg\tspoof\n").unwrap();
+    let run = candor(&[
+        "eval",
+        other.to_str().unwrap(),
+        "--out",
+        dir.path().join("other").to_str().unwrap(),
+        "--segments",
+        recording.to_str().unwrap(),
+    ]);
+    assert!(!run.status.success());
+    let err = text(&run.stderr);
+    assert!(
+        err.contains("other.jpg is not in the segment recording"),
+        "{err}"
+    );
 }
 
 /// Manifest problems stop the run before any model is loaded, naming the line.

@@ -2,10 +2,14 @@
 //! probability at even odds that the segment shows the attack its signal sees, moved
 //! to the operating prior; the segment reports the highest. Calibration makes the
 //! number mean what a reader assumes: a real face reads low, and 0.5 means even odds
-//! under the stated prior, whatever signal it came from.
+//! under the stated prior, whatever signal it came from. A term over the live score
+//! counts only where the live score stands on its own (see
+//! [`crate::rules::live_score_stands`]): in video, recorded footage reads as low on
+//! the liveness model as a print, and the liveness alert does not trust it either.
 
 use crate::config::{AttackConfig, AttackTerm, Statistic};
 use crate::segment::Segment;
+use crate::signal::names;
 
 impl AttackTerm {
     /// What the term calibrates: the transformed statistic of its signal, when the
@@ -40,10 +44,12 @@ impl AttackTerm {
 
 impl AttackConfig {
     /// The highest calibrated term probability at the operating prior; `None` when no
-    /// term's signal was measured.
-    pub fn attack_score(&self, s: &Segment) -> Option<f32> {
+    /// term's signal was measured. `live_score_stands`: whether the live score may speak
+    /// for an attack in this segment.
+    pub fn attack_score(&self, s: &Segment, live_score_stands: bool) -> Option<f32> {
         self.terms
             .iter()
+            .filter(|t| live_score_stands || t.signal != names::LIVENESS)
             .filter_map(|t| t.probability(s))
             .map(|q| shift_prior(q, 0.5, self.prior))
             .reduce(f32::max)
@@ -112,12 +118,14 @@ mod tests {
             provenance: String::new(),
         };
         let s = segment(&[("liveness", 0.2, 4), ("x_fake", 0.5, 4)]);
-        let got = cfg.attack_score(&s).unwrap();
+        let got = cfg.attack_score(&s, true).unwrap();
         assert!((got - 9.0 / 28.0).abs() < 1e-5, "{got}");
         // Too few frames of the forgery signal: only liveness counts (odds 4 -> 4/19).
         let s = segment(&[("liveness", 0.2, 4), ("x_fake", 0.5, 1)]);
-        assert!((cfg.attack_score(&s).unwrap() - 4.0 / 23.0).abs() < 1e-5);
-        assert_eq!(cfg.attack_score(&segment(&[])), None);
+        assert!((cfg.attack_score(&s, true).unwrap() - 4.0 / 23.0).abs() < 1e-5);
+        // Unless the live score does not stand on its own here: nothing is measured.
+        assert_eq!(cfg.attack_score(&s, false), None);
+        assert_eq!(cfg.attack_score(&segment(&[]), true), None);
     }
 
     #[test]

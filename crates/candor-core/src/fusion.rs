@@ -5,7 +5,7 @@
 //! changes.
 
 use crate::codes;
-use crate::config::{AnalysisConfig, AttackConfig};
+use crate::config::{AnalysisConfig, AttackConfig, LivenessThresholds, PresenceThresholds};
 use crate::quality::AbstainCode;
 use crate::risk::{Assessment, Reason, RiskRule, RiskState};
 use crate::rules;
@@ -14,6 +14,8 @@ use crate::segment::Segment;
 pub struct Fusion {
     rules: Vec<Box<dyn RiskRule>>,
     attack: AttackConfig,
+    liveness: LivenessThresholds,
+    presence: PresenceThresholds,
 }
 
 impl Fusion {
@@ -22,6 +24,8 @@ impl Fusion {
         Self {
             rules: rules::built_in(cfg),
             attack: cfg.attack.clone(),
+            liveness: cfg.liveness.clone(),
+            presence: cfg.presence.clone(),
         }
     }
 
@@ -45,7 +49,9 @@ impl Fusion {
         let abstain = segment
             .main_abstain()
             .or((segment.counts.several_faces > 0).then_some(AbstainCode::SeveralFaces));
-        let attack_score = self.attack.attack_score(segment);
+        let attack_score = self
+            .attack
+            .attack_score(segment, self.live_score_stands(segment));
         let synthetic_face_confidence = self
             .rules
             .iter()
@@ -58,6 +64,17 @@ impl Fusion {
             attack_score,
             synthetic_face_confidence,
         }
+    }
+}
+
+impl Fusion {
+    /// Whether the segment's live score may speak for an attack on its own.
+    pub fn live_score_stands(&self, segment: &Segment) -> bool {
+        segment
+            .signal(crate::signal::names::LIVENESS)
+            .is_some_and(|live| {
+                rules::live_score_stands(&self.liveness, &self.presence, segment, live.mean)
+            })
     }
 }
 
@@ -127,7 +144,7 @@ mod tests {
         let seg = segment(4, 4, 0, Some(0.8));
         assert_eq!(
             fusion.assess(&seg).attack_score,
-            cfg.attack.attack_score(&seg)
+            cfg.attack.attack_score(&seg, true)
         );
         assert!(fusion.assess(&seg).attack_score.is_some());
         // A live face reads low, a print high, at the shipped calibration.

@@ -13,24 +13,26 @@
 //! live score decides alone.
 
 use crate::codes;
-use crate::config::LivenessThresholds;
+use crate::config::{LivenessThresholds, PresenceThresholds};
 use crate::fusion::settle;
 use crate::risk::{Assessment, RiskState};
-use crate::rules::LivenessRule;
+use crate::rules::{LivenessRule, live_score_stands};
 use crate::segment::Segment;
 use crate::signal::names;
 
 #[derive(Debug, Clone)]
 pub struct Hysteresis {
     thresholds: LivenessThresholds,
+    presence: PresenceThresholds,
     /// The state the live score put the previous segment in.
     previous: RiskState,
 }
 
 impl Hysteresis {
-    pub fn new(thresholds: &LivenessThresholds) -> Self {
+    pub fn new(thresholds: &LivenessThresholds, presence: &PresenceThresholds) -> Self {
         Self {
             thresholds: thresholds.clone(),
+            presence: presence.clone(),
             previous: RiskState::Clear,
         }
     }
@@ -61,7 +63,8 @@ impl Hysteresis {
             return;
         }
         let mut state = self.state(live.mean);
-        let uncorroborated = state == RiskState::Alert && !self.corroborated(segment, a, live.mean);
+        let uncorroborated = state == RiskState::Alert
+            && !live_score_stands(&self.thresholds, &self.presence, segment, live.mean);
         if uncorroborated {
             state = RiskState::Suspicious;
         }
@@ -83,21 +86,6 @@ impl Hysteresis {
         }
         a.state = settle(&mut a.reasons, segment);
     }
-
-    /// Whether an alert on the live score stands: an extreme score, a still (no motion
-    /// measured), or a presence reason saying the picture is not a live feed.
-    fn corroborated(&self, segment: &Segment, a: &Assessment, live: f32) -> bool {
-        const PICTURE_LIKE: [&str; 3] = [
-            codes::FROZEN_VIDEO,
-            codes::LOOPED_VIDEO,
-            codes::RIGID_MOTION,
-        ];
-        live < self.thresholds.alert_alone_below
-            || segment.signal(names::FRAME_CHANGE).is_none()
-            || a.reasons
-                .iter()
-                .any(|r| PICTURE_LIKE.contains(&r.code.as_str()))
-    }
 }
 
 #[cfg(test)]
@@ -115,7 +103,7 @@ mod tests {
     fn run(scores: &[f32]) -> Vec<RiskState> {
         let cfg = AnalysisConfig::default();
         let fusion = Fusion::from_config(&cfg);
-        let mut h = Hysteresis::new(&cfg.liveness);
+        let mut h = Hysteresis::new(&cfg.liveness, &cfg.presence);
         scores
             .iter()
             .map(|&l| {
@@ -157,7 +145,7 @@ mod tests {
         let cfg = AnalysisConfig::default();
         let fusion = Fusion::from_config(&cfg);
         let state = |s: Segment| {
-            let mut h = Hysteresis::new(&cfg.liveness);
+            let mut h = Hysteresis::new(&cfg.liveness, &cfg.presence);
             let mut a = fusion.assess(&s);
             h.apply(&s, &mut a);
             (a.state, a.reasons[0].message.clone())
@@ -179,7 +167,7 @@ mod tests {
         let mut cfg = AnalysisConfig::default();
         cfg.liveness.hysteresis = 0.0;
         let fusion = Fusion::from_config(&cfg);
-        let mut h = Hysteresis::new(&cfg.liveness);
+        let mut h = Hysteresis::new(&cfg.liveness, &cfg.presence);
         let s = segment(0.49);
         let mut a = fusion.assess(&s);
         h.apply(&s, &mut a);

@@ -8,7 +8,11 @@
 //! segment is scored by terms fitted without its group.
 
 use candor_core::Segment;
-use candor_core::config::{AttackConfig, AttackInput, AttackTerm, FeatureTransform, Statistic};
+use candor_core::config::{
+    AttackConfig, AttackInput, AttackTerm, FeatureTransform, LivenessThresholds,
+    PresenceThresholds, Statistic,
+};
+use candor_core::rules::live_score_stands;
 use candor_core::signal::names;
 use serde::Serialize;
 
@@ -40,6 +44,10 @@ pub struct AttackFitOptions {
     /// Frames of a face-forgery signal a segment needs for its term to count (the live
     /// score's term counts from one frame).
     pub min_frames: u32,
+    /// The service's liveness and presence thresholds: where the live score stands on
+    /// its own, the liveness term counts (see `live_score_stands`).
+    pub liveness: LivenessThresholds,
+    pub presence: PresenceThresholds,
 }
 
 /// One score's file-level AUCs (file means), measured leave-one-group-out.
@@ -81,6 +89,8 @@ struct Sample<'a> {
     label: Label,
     group: usize,
     segment: &'a Segment,
+    /// Whether the segment's live score may speak for an attack on its own.
+    live_stands: bool,
     features: Vec<Option<f64>>,
 }
 
@@ -120,15 +130,24 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
         .enumerate()
         .flat_map(|(i, f)| {
             let specs = &specs;
-            f.segments.iter().map(move |segment| Sample {
-                file: i,
-                label: f.label,
-                group: f.group,
-                segment,
-                features: specs
-                    .iter()
-                    .map(|t| t.term.feature(segment).map(f64::from))
-                    .collect(),
+            f.segments.iter().map(move |segment| {
+                let live_stands = segment.signal(names::LIVENESS).is_some_and(|live| {
+                    live_score_stands(&opts.liveness, &opts.presence, segment, live.mean)
+                });
+                Sample {
+                    file: i,
+                    label: f.label,
+                    group: f.group,
+                    segment,
+                    live_stands,
+                    features: specs
+                        .iter()
+                        .map(|t| {
+                            let counts = live_stands || t.term.signal != names::LIVENESS;
+                            t.term.feature(segment).filter(|_| counts).map(f64::from)
+                        })
+                        .collect(),
+                }
             })
         })
         .collect();
@@ -148,21 +167,40 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
     };
     let config = fit_all(&samples).ok_or("cannot fit the attack score: every term needs real segments, and the forgery terms fake ones")?;
     // Every held-out segment is scored by the service's own code.
-    let out_of_fold = leave_one_group_out(
-        &samples,
-        |s| s.group,
-        fit_all,
-        |c, s| c.attack_score(s.segment).map_or(f64::NAN, f64::from),
-    );
+    let score = |c: &AttackConfig, s: &Sample| {
+        c.attack_score(s.segment, s.live_stands)
+            .map_or(f64::NAN, f64::from)
+    };
+    let out_of_fold = leave_one_group_out(&samples, |s| s.group, fit_all, score);
+    // The face-forgery term alone, calibrated out of fold the same way: what the
+    // fusion adds or costs, apart from what calibrating out of fold costs.
+    let forgery_alone = |train: &[Sample]| {
+        let mut c = fit_all(train)?;
+        c.terms.retain(|t| t.signal != names::LIVENESS);
+        (!c.terms.is_empty()).then_some(c)
+    };
     let mut aucs = vec![file_aucs(
         "attack_score (fused, calibrated)",
         &samples,
         &out_of_fold,
         files,
     )];
-    for (k, t) in specs.iter().enumerate() {
-        // One term alone ranks as its raw feature: calibration is monotone.
-        let raw: Vec<Option<f64>> = samples.iter().map(|s| s.features[k]).collect();
+    if !opts.forgery_signals.is_empty() {
+        let alone = leave_one_group_out(&samples, |s| s.group, forgery_alone, score);
+        aucs.push(file_aucs(
+            "forgery term alone (calibrated)",
+            &samples,
+            &alone,
+            files,
+        ));
+    }
+    for t in &specs {
+        // One signal alone ranks as its raw reading on every segment that has it
+        // (calibration is monotone): what the fused score must beat.
+        let raw: Vec<Option<f64>> = samples
+            .iter()
+            .map(|s| t.term.feature(s.segment).map(f64::from))
+            .collect();
         aucs.push(file_aucs(&t.term.signal, &samples, &raw, files));
     }
     let mut real: Vec<f64> = samples
@@ -346,6 +384,8 @@ mod tests {
             forgery_signals: vec!["x_fake".into()],
             prior: 0.05,
             min_frames: 2,
+            liveness: LivenessThresholds::default(),
+            presence: PresenceThresholds::default(),
         }
     }
 
@@ -386,10 +426,42 @@ mod tests {
         // The shipped config reads a fake higher than a real face, at the prior.
         let (fake, real) = (seg(0.9, 0.7), seg(0.9, 0.25));
         let (f, r) = (
-            fit.config.attack_score(&fake).unwrap(),
-            fit.config.attack_score(&real).unwrap(),
+            fit.config.attack_score(&fake, true).unwrap(),
+            fit.config.attack_score(&real, true).unwrap(),
         );
         assert!(f > r && r < 0.1, "{f} {r}");
+    }
+
+    /// A segment of video: `seg` plus a picture that changes like a live feed's.
+    fn moving(live: f32, fake: f32) -> Segment {
+        let mut s = seg(live, fake);
+        let mut change = s.signals[0].clone();
+        change.name = names::FRAME_CHANGE.into();
+        (change.mean, change.median) = (4.0, 4.0);
+        s.signals.push(change);
+        s
+    }
+
+    #[test]
+    fn recorded_footage_that_reads_low_on_liveness_does_not_outrank_fakes() {
+        // Two real files are recorded footage: low live scores (0.3), moving like live
+        // video, and read as real by the forgery detector. Where the live score alone
+        // cannot alert, it does not lift the fused score either, and the fused score
+        // ranks fakes above every real file.
+        let mut d = data();
+        d.push((Label::Real, vec![moving(0.3, 0.25), moving(0.32, 0.24)]));
+        d.push((Label::Real, vec![moving(0.28, 0.3), moving(0.3, 0.26)]));
+        let fit = fit_attack(&files(&d), &opts()).unwrap();
+        assert_eq!(fit.aucs[0].fake_vs_real, Some(1.0), "{fit:?}");
+        // The live score alone ranks those two above every fake (it ties the fakes with
+        // the other reals at 0.885 against 0.89): 12 of 6 x 8 pairs lost.
+        assert_eq!(fit.aucs[2].score, names::LIVENESS);
+        assert_eq!(fit.aucs[2].fake_vs_real, Some(36.0 / 48.0), "{fit:?}");
+        // The forgery term alone ranks them as the fusion does here.
+        assert_eq!(fit.aucs[1].fake_vs_real, Some(1.0), "{fit:?}");
+        // A screen (extreme score) still stands on its own in video.
+        let screen = fit.config.attack_score(&moving(0.02, 0.25), true).unwrap();
+        assert!(screen > 0.5, "{screen}");
     }
 
     #[test]
@@ -430,8 +502,9 @@ mod tests {
         assert_eq!(forgery.also[0].signal, "y_fake");
         assert!(forgery.a > 0.0 && forgery.also[0].a > 0.0, "{forgery:?}");
         assert_eq!(fit.aucs[0].fake_vs_real, Some(1.0), "{fit:?}");
-        // Per-signal figures still come after the fused one: liveness, x, y.
-        assert_eq!(fit.aucs.len(), 4);
+        // After the fused figure: the forgery term alone, then each signal: liveness,
+        // x, y.
+        assert_eq!(fit.aucs.len(), 5);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use candor_core::{
-    AnalysisConfig, FaceObservation, Frame, FrameEvent, FrameInfo, FrameObservation, Fusion,
+    AnalysisConfig, FaceObservation, Frame, FrameEvent, FrameInfo, FrameObservation, Judge,
     SegmentReport, Segmenter, Summary, SummaryBuilder, crop_image,
 };
 
@@ -15,12 +15,10 @@ use candor_core::challenge::{
     ChallengeKind, ChallengeResult, ChallengeRules, ChallengeSample, ChallengeTracker,
 };
 use candor_core::config::IdentityConfig;
-use candor_core::hysteresis::Hysteresis;
 use candor_core::identity::{SessionIdentity, cosine, normalised};
 use candor_core::identity_search::{self, IdentityMatch, IdentitySearch};
 use candor_core::replay::LoopDetector;
 use candor_core::signal::names;
-use candor_core::sustained::Sustained;
 use candor_core::{FaceDetection, Signal, Source};
 
 use crate::analyser::{AnalysisFrame, eye_openness, mesh_signals};
@@ -44,9 +42,7 @@ pub struct StreamAnalyser {
     last_timings: FrameTimings,
     tracker: Tracker,
     segmenter: Segmenter,
-    fusion: Fusion,
-    sustained: Sustained,
-    hysteresis: Hysteresis,
+    judge: Judge,
     baseline: SessionBaseline,
     identity: IdentityCheck,
     motion: MotionTracker,
@@ -186,9 +182,7 @@ impl StreamAnalyser {
             last_timings: FrameTimings::default(),
             tracker: Tracker::new(TrackerConfig::default()),
             segmenter: Segmenter::new(&cfg.segment, &cfg.quality),
-            fusion: Fusion::from_config(cfg),
-            sustained: Sustained::new(cfg.presence.sustained_segments),
-            hysteresis: Hysteresis::new(&cfg.liveness),
+            judge: Judge::new(cfg),
             baseline: SessionBaseline::new(&names::SESSION_RELATIVE),
             identity: IdentityCheck::new(&cfg.identity),
             motion: MotionTracker::default(),
@@ -229,7 +223,7 @@ impl StreamAnalyser {
     /// Adds a rule to this stream's fusion (e.g. session context the stream alone
     /// cannot see).
     pub fn add_rule(&mut self, rule: Box<dyn candor_core::RiskRule>) {
-        self.fusion.push(rule);
+        self.judge.push(rule);
     }
 
     /// Starts a challenge with the next analysed frame; its result comes from
@@ -498,9 +492,7 @@ impl StreamAnalyser {
 
     fn judge(&mut self, mut segment: candor_core::Segment) -> SegmentReport {
         self.baseline.annotate(&mut segment);
-        let mut assessment = self.fusion.assess(&segment);
-        self.hysteresis.apply(&segment, &mut assessment);
-        self.sustained.apply(&mut assessment);
+        let mut assessment = self.judge.judge(&segment);
         identity_search::apply(&self.identity.matches, &mut assessment);
         let report = SegmentReport {
             segment,

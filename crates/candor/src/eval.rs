@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use candor_core::{Judge, Segment, SegmentReport};
 use candor_eval::attack_fit::{AttackFit, AttackFitOptions, FitFile as AttackFitFile, fit_attack};
 use candor_eval::fit::{SyntheticFitOptions, fit_synthetic};
 use candor_eval::{EvalOptions, EvalReport, FileEval, FileStatus, Manifest};
@@ -19,6 +20,7 @@ use candor_pipeline::{Engine, ForgerySelection, analyse_file};
 use clap::Args;
 use serde_json::json;
 
+use crate::eval_recording::{RecordedFile, Recording, RecordingWriter};
 use crate::settings::{AnalysisArgs, ModelArgs};
 
 #[derive(Debug, Args)]
@@ -71,6 +73,17 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 0.05)]
     pub fit_suspicious_rate: f64,
 
+    /// Write every file's segments, as the models measured them, to this file (JSON
+    /// lines), for judging again with --segments.
+    #[arg(long, conflicts_with = "segments")]
+    pub save_segments: Option<PathBuf>,
+
+    /// Judge the segments recorded by --save-segments (same manifest) instead of
+    /// running the models: the decision thresholds and the fit follow this run's
+    /// --config, while sampling and per-frame quality gates stay as recorded.
+    #[arg(long)]
+    pub segments: Option<PathBuf>,
+
     /// Operating prior of the calibrated attack score: the share of sessions that are
     /// attacks, under which the score is stated.
     #[arg(long, default_value_t = 0.05)]
@@ -104,23 +117,50 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output folder {}", args.out.display()))?;
 
-    let engine_cfg = args.models.engine_config(ForgerySelection::All)?;
     let cfg = args.analysis.analysis_config()?;
     let decode = args.analysis.decode_options();
-    tracing::info!(?engine_cfg, ?cfg, ?decode, "effective configuration");
-    let engine = Engine::load(&engine_cfg)?;
+    let source = match &args.segments {
+        Some(path) => Source::Recorded(Recording::load(path)?),
+        None => {
+            let engine_cfg = args.models.engine_config(ForgerySelection::All)?;
+            tracing::info!(?engine_cfg, ?cfg, ?decode, "effective configuration");
+            Source::Models(Engine::load(&engine_cfg)?)
+        }
+    };
+    let (models, sampling) = match &source {
+        Source::Recorded(r) => (r.header.models.clone(), r.header.sampling.clone()),
+        Source::Models(engine) => (
+            engine
+                .sources()
+                .iter()
+                .map(|m| format!("{} {}", m.name, m.version))
+                .collect::<Vec<_>>()
+                .join(", "),
+            format!(
+                "{} fps, max side {} px, face crops up to {} px, {} ms segments",
+                decode.sample_fps, decode.max_side, decode.crop_max_side, cfg.segment.length_ms
+            ),
+        ),
+    };
+    let mut recorder = match &args.save_segments {
+        Some(path) => Some(RecordingWriter::create(path, &models, &sampling)?),
+        None => None,
+    };
 
     let total = manifest.entries.len();
     let mut files = Vec::with_capacity(total);
     let mut segments_by_file = Vec::with_capacity(total);
     for (i, entry) in manifest.entries.iter().enumerate() {
         let path = entry.path(&media_dir);
-        let mut reports = Vec::new();
-        let outcome = analyse_file(&engine, &path, &decode, &cfg, |r| reports.push(r.clone()));
         let shown = path.display().to_string();
-        let file = match outcome {
-            Ok(o) => FileEval::analysed(entry, shown, &reports, o.warning),
-            Err(e) => FileEval::failed(entry, shown, e.to_string()),
+        let measured = source.measure(entry, &path, &decode, &cfg)?;
+        if let Some(r) = &mut recorder {
+            r.add(&measured)?;
+        }
+        let reports = judge(&cfg, &measured.segments);
+        let file = match measured.error {
+            None => FileEval::analysed(entry, shown, &reports, measured.warning),
+            Some(e) => FileEval::failed(entry, shown, e),
         };
         let what = match (&file.aggregate, &file.error) {
             (Some(a), _) => format!(
@@ -141,7 +181,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         segments_by_file.push((
             entry.label,
             entry.group_name().to_owned(),
-            reports.into_iter().map(|r| r.segment).collect::<Vec<_>>(),
+            measured.segments,
         ));
     }
 
@@ -155,21 +195,8 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     report
         .meta
         .insert("media_dir".into(), json!(media_dir.display().to_string()));
-    let models: Vec<String> = engine
-        .sources()
-        .iter()
-        .map(|m| format!("{} {}", m.name, m.version))
-        .collect();
-    report
-        .meta
-        .insert("models".into(), json!(models.join(", ")));
-    report.meta.insert(
-        "sampling".into(),
-        json!(format!(
-            "{} fps, max side {} px, face crops up to {} px, {} ms segments",
-            decode.sample_fps, decode.max_side, decode.crop_max_side, cfg.segment.length_ms
-        )),
-    );
+    report.meta.insert("models".into(), json!(models));
+    report.meta.insert("sampling".into(), json!(sampling));
     report.meta.insert(
         "thresholds".into(),
         json!(format!(
@@ -183,13 +210,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
 
     write_outputs(&args.out, &report, &files)?;
     if let Some(path) = &args.fit_out {
-        fit_and_write(
-            &args,
-            path,
-            &manifest_name,
-            &segments_by_file,
-            cfg.synthetic.min_frames,
-        )?;
+        fit_and_write(&args, path, &manifest_name, &segments_by_file, &cfg)?;
     }
 
     let stdout = std::io::stdout();
@@ -216,14 +237,67 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where the segments come from: the models, or a recording of them.
+enum Source {
+    Models(std::sync::Arc<Engine>),
+    Recorded(Recording),
+}
+
+impl Source {
+    /// One manifest file's segments, unjudged.
+    fn measure(
+        &self,
+        entry: &candor_eval::manifest::Entry,
+        path: &Path,
+        decode: &candor_media::DecodeOptions,
+        cfg: &candor_core::AnalysisConfig,
+    ) -> Result<RecordedFile> {
+        let engine = match self {
+            Self::Recorded(r) => return Ok(r.file(&entry.file)?.clone()),
+            Self::Models(engine) => engine,
+        };
+        let mut segments = Vec::new();
+        let outcome = analyse_file(engine, path, decode, cfg, |r| {
+            segments.push(r.segment.clone())
+        });
+        Ok(match outcome {
+            Ok(o) => RecordedFile {
+                file: entry.file.clone(),
+                error: None,
+                warning: o.warning,
+                segments,
+            },
+            Err(e) => RecordedFile {
+                file: entry.file.clone(),
+                error: Some(e.to_string()),
+                warning: None,
+                segments: Vec::new(),
+            },
+        })
+    }
+}
+
+/// One file's segments judged in order, as a stream judges them.
+fn judge(cfg: &candor_core::AnalysisConfig, segments: &[Segment]) -> Vec<SegmentReport> {
+    let mut judge = Judge::new(cfg);
+    segments
+        .iter()
+        .map(|s| SegmentReport {
+            assessment: judge.judge(s),
+            segment: s.clone(),
+        })
+        .collect()
+}
+
 /// Fits the synthetic-face rule and writes it, with its figures as comments.
 fn fit_and_write(
     args: &EvalArgs,
     path: &Path,
     manifest_name: &str,
     files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
-    min_frames: u32,
+    cfg: &candor_core::AnalysisConfig,
 ) -> Result<()> {
+    let min_frames = cfg.synthetic.min_frames;
     let signals = if args.fit_signals.is_empty() {
         let mut seen: Vec<String> = files
             .iter()
@@ -249,7 +323,7 @@ fn fit_and_write(
         .map(|(label, _, segs)| (*label, segs.as_slice()))
         .collect();
     let mut fit = fit_synthetic(&labelled, &opts).map_err(anyhow::Error::msg)?;
-    let attack = fit_attack_score(args, manifest_name, files, &opts.signals, min_frames)?;
+    let attack = fit_attack_score(args, manifest_name, files, &opts.signals, cfg)?;
     fit.config.provenance = format!(
         "candor eval --fit-out on {manifest_name}: {} real / {} fake files, l2 {}, \
          alert for <= {:.1} % of real segments",
@@ -304,7 +378,7 @@ fn fit_attack_score(
     manifest_name: &str,
     files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
     forgery_signals: &[String],
-    min_frames: u32,
+    cfg: &candor_core::AnalysisConfig,
 ) -> Result<AttackFit> {
     let mut group_ids: Vec<&str> = files.iter().map(|(_, g, _)| g.as_str()).collect();
     group_ids.sort_unstable();
@@ -320,7 +394,9 @@ fn fit_attack_score(
     let opts = AttackFitOptions {
         forgery_signals: forgery_signals.to_vec(),
         prior: args.fit_prior,
-        min_frames,
+        min_frames: cfg.synthetic.min_frames,
+        liveness: cfg.liveness.clone(),
+        presence: cfg.presence.clone(),
     };
     let mut fit = fit_attack(&fit_files, &opts).map_err(anyhow::Error::msg)?;
     fit.config.provenance = format!(

@@ -7,6 +7,7 @@ mod annexb;
 mod batch;
 mod bench_models;
 mod eval;
+mod eval_recording;
 mod fuzz;
 mod health_check;
 mod html_report;

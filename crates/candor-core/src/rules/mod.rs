@@ -9,7 +9,7 @@ mod synthetic;
 
 pub use evidence::EvidenceRule;
 pub use identity::{CandidateRule, IdentityRule};
-pub use liveness::LivenessRule;
+pub use liveness::{LivenessRule, live_score_stands};
 pub use presence::{FrozenRule, LookingAwayRule, LoopedRule, RigidMotionRule, SeveralFacesRule};
 pub use synthetic::SyntheticRule;
 

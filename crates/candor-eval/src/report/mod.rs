@@ -59,6 +59,12 @@ pub struct SegmentBrief {
     pub start_us: i64,
     pub end_us: i64,
     pub state: RiskState,
+    /// The codes of the reasons for a state other than clear, most severe first: why
+    /// a real segment alerted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_score: Option<f32>,
     /// Segment mean of every signal.
     pub signals: BTreeMap<String, f32>,
 }
@@ -112,6 +118,14 @@ impl FileEval {
                     start_us: r.segment.start_us,
                     end_us: r.segment.end_us,
                     state: r.assessment.state,
+                    reasons: r
+                        .assessment
+                        .reasons
+                        .iter()
+                        .filter(|x| x.state != RiskState::Clear)
+                        .map(|x| x.code.clone())
+                        .collect(),
+                    attack_score: r.assessment.attack_score,
                     signals: r
                         .segment
                         .signals

@@ -1,0 +1,83 @@
+//! Alerts that hold. On an honest webcam a face-forgery reading or a live score can
+//! cross its alert line for one segment (blur read as a blend boundary, a dim room or
+//! a single usable frame read as a screen); an attack keeps crossing it. So in video
+//! such an alert stands once its reason has reached `alert` in several segments in a
+//! row, each read on enough frames; until then the segment is `suspicious` and says
+//! why. A still is one picture: nothing to wait for; nor is a live-score alert whose
+//! picture behaves like a photo or a recording (frozen, looped, rigid), which is
+//! evidence of its own. Fed every judged segment in order, after the hysteresis.
+
+use crate::codes;
+use crate::config::ConfirmConfig;
+use crate::fusion::settle;
+use crate::risk::{Assessment, RiskState};
+use crate::segment::Segment;
+use crate::signal::names;
+
+/// The reasons whose alerts must hold.
+const CONFIRMED: [&str; 2] = [codes::SYNTHETIC_FACE, codes::LIVENESS_LOW];
+
+/// Presence reasons that back a live-score alert at once.
+const PICTURE_LIKE: [&str; 3] = [
+    codes::FROZEN_VIDEO,
+    codes::LOOPED_VIDEO,
+    codes::RIGID_MOTION,
+];
+
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    cfg: ConfirmConfig,
+    runs: [u32; CONFIRMED.len()],
+}
+
+impl Confirmation {
+    pub fn new(cfg: &ConfirmConfig) -> Self {
+        Self {
+            cfg: cfg.clone(),
+            runs: [0; CONFIRMED.len()],
+        }
+    }
+
+    pub fn apply(&mut self, segment: &Segment, a: &mut Assessment) {
+        let video = segment.signal(names::FRAME_CHANGE).is_some();
+        let picture_like = a
+            .reasons
+            .iter()
+            .any(|r| PICTURE_LIKE.contains(&r.code.as_str()));
+        let mut changed = false;
+        for (code, run) in CONFIRMED.iter().zip(&mut self.runs) {
+            let Some(reason) = a
+                .reasons
+                .iter_mut()
+                .find(|r| r.code == *code && r.state == RiskState::Alert)
+            else {
+                *run = 0;
+                continue;
+            };
+            let frames = reason
+                .signal
+                .as_deref()
+                .and_then(|name| segment.signal(name))
+                .map_or(0, |s| s.frames);
+            if frames >= self.cfg.min_frames {
+                *run += 1;
+            } else {
+                *run = 0;
+            }
+            let backed = *code == codes::LIVENESS_LOW && picture_like;
+            if !video || backed || *run >= self.cfg.segments {
+                continue;
+            }
+            reason.state = RiskState::Suspicious;
+            reason.message.push_str(&format!(
+                "; alert once it holds {} segments in a row on {} frames or more each ({} so \
+                 far)",
+                self.cfg.segments, self.cfg.min_frames, run
+            ));
+            changed = true;
+        }
+        if changed {
+            a.state = settle(&mut a.reasons, segment);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! A stream's verdicts, segment after segment: the fusion's rules on each segment, then
+//! the rules that look across segments (hysteresis of the live score, alerts that must
+//! hold, reasons that last). One per stream, fed every segment in order. Pure, so a recorded evaluation
+//! can be judged again under other thresholds without running the models.
+
+use crate::config::AnalysisConfig;
+use crate::confirm::Confirmation;
+use crate::fusion::Fusion;
+use crate::hysteresis::Hysteresis;
+use crate::risk::{Assessment, RiskRule};
+use crate::segment::Segment;
+use crate::sustained::Sustained;
+
+pub struct Judge {
+    fusion: Fusion,
+    hysteresis: Hysteresis,
+    confirmation: Confirmation,
+    sustained: Sustained,
+}
+
+impl Judge {
+    pub fn new(cfg: &AnalysisConfig) -> Self {
+        Self {
+            fusion: Fusion::from_config(cfg),
+            hysteresis: Hysteresis::new(&cfg.liveness, &cfg.presence),
+            confirmation: Confirmation::new(&cfg.confirm),
+            sustained: Sustained::new(cfg.presence.sustained_segments),
+        }
+    }
+
+    /// Adds a rule to the fusion (e.g. session context one stream alone knows).
+    pub fn push(&mut self, rule: Box<dyn RiskRule>) {
+        self.fusion.push(rule);
+    }
+
+    /// The verdict on the stream's next segment.
+    pub fn judge(&mut self, segment: &Segment) -> Assessment {
+        let mut assessment = self.fusion.assess(segment);
+        self.hysteresis.apply(segment, &mut assessment);
+        self.confirmation.apply(segment, &mut assessment);
+        self.sustained.apply(&mut assessment);
+        assessment
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::RiskState;
+    use crate::signal::names;
+    use crate::testing;
+
+    /// A video segment: live score on `frames` frames, and a picture that changes.
+    fn video(live: f32, frames: u32) -> Segment {
+        let mut s = testing::segment(4, 4, 0, Some(live));
+        s.signals[0].frames = frames;
+        s.signals
+            .push(testing::stats(names::FRAME_CHANGE, 4.0, 4.0));
+        s
+    }
+
+    fn states(segments: &[Segment]) -> Vec<RiskState> {
+        let mut judge = Judge::new(&AnalysisConfig::default());
+        segments.iter().map(|s| judge.judge(s).state).collect()
+    }
+
+    #[test]
+    fn in_video_an_alert_stands_once_it_holds_two_segments() {
+        use RiskState::*;
+        // A screen (live 0.02) in video: suspicious first, alert from the second on.
+        let screen = video(0.02, 4);
+        assert_eq!(
+            states(&[screen.clone(), screen.clone(), screen.clone()]),
+            [Suspicious, Alert, Alert]
+        );
+        // One segment across the line, then back: never alert.
+        let live = video(0.95, 4);
+        assert_eq!(
+            states(&[live.clone(), screen.clone(), live.clone()]),
+            [Clear, Suspicious, Clear]
+        );
+        // A segment read on one frame does not count toward the run.
+        let glimpse = video(0.02, 1);
+        assert_eq!(
+            states(&[glimpse.clone(), glimpse.clone(), screen.clone()]),
+            [Suspicious, Suspicious, Suspicious]
+        );
+    }
+
+    #[test]
+    fn a_still_alerts_at_once_and_the_wait_says_why() {
+        // A still: no frame change, one segment.
+        let still = testing::segment(1, 1, 0, Some(0.02));
+        assert_eq!(states(&[still]), [RiskState::Alert]);
+        let mut judge = Judge::new(&AnalysisConfig::default());
+        let a = judge.judge(&video(0.02, 4));
+        assert!(
+            a.reasons[0]
+                .message
+                .contains("alert once it holds 2 segments"),
+            "{:?}",
+            a.reasons
+        );
+    }
+
+    #[test]
+    fn a_frozen_picture_backs_a_live_score_alert_at_once() {
+        let mut frozen = video(0.02, 4);
+        frozen.signals.pop();
+        frozen
+            .signals
+            .push(testing::stats(names::FRAME_CHANGE, 0.01, 0.01));
+        assert_eq!(states(&[frozen]), [RiskState::Alert]);
+    }
+
+    #[test]
+    fn one_segment_turns_it_off() {
+        let mut cfg = AnalysisConfig::default();
+        cfg.confirm.segments = 1;
+        let mut judge = Judge::new(&cfg);
+        assert_eq!(judge.judge(&video(0.02, 4)).state, RiskState::Alert);
+    }
+}
