@@ -115,6 +115,17 @@ fn spoof_stills_are_separated_by_liveness() {
     assert!(stdout.contains("spoof vs real"), "{stdout}");
     assert!(stdout.contains("1.000 [1.000, 1.000] n=2/1"), "{stdout}");
     assert!(stdout.contains("n/a n=0/1"), "{stdout}");
+
+    // Every run also gives the attack score leave-one-group-out, first the fused one.
+    let held_out = &r["meta"]["attack_score_leave_one_group_out"]["aucs"][0];
+    assert_eq!(held_out["score"], "attack_score (fused, calibrated)");
+    assert_eq!(held_out["spoof_vs_real"], 1.0, "{held_out}");
+    assert!(held_out["fake_vs_real"].is_null(), "{held_out}");
+    assert!(
+        stdout.contains("leave-one-group-out, file means:")
+            && stdout.contains("attack_score (fused, calibrated)"),
+        "{stdout}"
+    );
 }
 
 /// Real studio clips next to a file that cannot be decoded: the bad file is reported as

@@ -208,6 +208,27 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         .meta
         .insert("analysis_config".into(), serde_json::to_value(&cfg)?);
 
+    // The honest figure with every run: the attack score's calibration refitted without
+    // each group, every held-out segment scored by it.
+    let held_out = fit_attack_score(
+        &args,
+        &manifest_name,
+        &segments_by_file,
+        &held_out_signals(&args, &cfg, &segments_by_file),
+        &cfg,
+    );
+    match &held_out {
+        Ok(fit) => {
+            report
+                .meta
+                .insert(HELD_OUT_KEY.into(), serde_json::to_value(fit)?);
+        }
+        Err(e) => {
+            report
+                .meta
+                .insert(HELD_OUT_KEY.into(), json!(format!("n/a: {e}")));
+        }
+    }
     write_outputs(&args.out, &report, &files)?;
     if let Some(path) = &args.fit_out {
         fit_and_write(&args, path, &manifest_name, &segments_by_file, &cfg)?;
@@ -222,7 +243,13 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         // The full config is in eval.json; the table keeps the short lines.
         let mut shown = report.clone();
         shown.meta.remove("analysis_config");
+        shown.meta.remove(HELD_OUT_KEY);
         write!(out, "{}", shown.render_table())?;
+        writeln!(out)?;
+        match &held_out {
+            Ok(fit) => write!(out, "{}", attack_header(fit, ""))?,
+            Err(e) => writeln!(out, "Attack score, leave-one-group-out: n/a ({e})")?,
+        }
         writeln!(out, "\nwritten to {}", args.out.display())?;
     }
     out.flush()?;
@@ -235,6 +262,35 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where eval.json keeps the leave-one-group-out figures of the attack score.
+const HELD_OUT_KEY: &str = "attack_score_leave_one_group_out";
+
+/// The face-forgery signals of the held-out figures: `--fit-signals`, else those the
+/// configured attack score reads; none when the manifest holds no analysed fake (the
+/// live score's term needs no fit).
+fn held_out_signals(
+    args: &EvalArgs,
+    cfg: &candor_core::AnalysisConfig,
+    files: &[(candor_eval::Label, String, Vec<Segment>)],
+) -> Vec<String> {
+    let fakes = files
+        .iter()
+        .any(|(label, _, segs)| *label == candor_eval::Label::Fake && !segs.is_empty());
+    if !fakes {
+        return Vec::new();
+    }
+    if !args.fit_signals.is_empty() {
+        return args.fit_signals.clone();
+    }
+    cfg.attack
+        .terms
+        .iter()
+        .flat_map(|t| std::iter::once(&t.signal).chain(t.also.iter().map(|i| &i.signal)))
+        .filter(|s| s.as_str() != candor_core::signal::names::LIVENESS)
+        .cloned()
+        .collect()
 }
 
 /// Where the segments come from: the models, or a recording of them.
@@ -352,7 +408,7 @@ fn fit_and_write(
         fit.out_of_fold_auc
             .map_or("n/a".to_string(), |a| format!("{a:.3}")),
     );
-    let header = format!("{header}{}", attack_header(&attack));
+    let header = format!("{header}{}", attack_header(&attack, "# "));
     #[derive(serde::Serialize)]
     struct FitFile<'a> {
         synthetic: &'a candor_core::config::SyntheticConfig,
@@ -409,16 +465,17 @@ fn fit_attack_score(
 }
 
 /// The calibration's figures, as comment lines of the fit file.
-fn attack_header(fit: &AttackFit) -> String {
+/// `prefix` starts every line (`# ` in a fit file).
+fn attack_header(fit: &AttackFit, prefix: &str) -> String {
     let auc = |v: Option<f64>| v.map_or("n/a".to_string(), |a| format!("{a:.3}"));
     let mut h = format!(
-        "# Attack score: the highest calibrated term at prior {}; leave-one-group-out, \
+        "{prefix}Attack score: the highest calibrated term at prior {}; leave-one-group-out, \
          file means:\n",
         fit.config.prior
     );
     for a in &fit.aucs {
         h.push_str(&format!(
-            "#   {:<34} fake-vs-real {}  spoof-vs-real {}  any-vs-real {}\n",
+            "{prefix}  {:<34} fake-vs-real {}  spoof-vs-real {}  any-vs-real {}\n",
             a.score,
             auc(a.fake_vs_real),
             auc(a.spoof_vs_real),
@@ -426,7 +483,7 @@ fn attack_header(fit: &AttackFit) -> String {
         ));
     }
     h.push_str(&format!(
-        "#   real segments ({}): median {}, 95th percentile {}{}\n",
+        "{prefix}  real segments ({}): median {}, 95th percentile {}{}\n",
         fit.real_segments,
         auc(fit.real_median),
         auc(fit.real_p95),
