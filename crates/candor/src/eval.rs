@@ -209,9 +209,9 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         .insert("analysis_config".into(), serde_json::to_value(&cfg)?);
 
     // The honest figure with every run: the attack score's calibration refitted without
-    // each group, every held-out segment scored by it.
+    // each group, every held-out segment scored by it, under the configured prior.
     let held_out = fit_attack_score(
-        &args,
+        f64::from(cfg.attack.prior),
         &manifest_name,
         &segments_by_file,
         &held_out_signals(&args, &cfg, &segments_by_file),
@@ -379,7 +379,7 @@ fn fit_and_write(
         .map(|(label, _, segs)| (*label, segs.as_slice()))
         .collect();
     let mut fit = fit_synthetic(&labelled, &opts).map_err(anyhow::Error::msg)?;
-    let attack = fit_attack_score(args, manifest_name, files, &opts.signals, cfg)?;
+    let attack = fit_attack_score(args.fit_prior, manifest_name, files, &opts.signals, cfg)?;
     fit.config.provenance = format!(
         "candor eval --fit-out on {manifest_name}: {} real / {} fake files, l2 {}, \
          alert for <= {:.1} % of real segments",
@@ -428,9 +428,10 @@ fn fit_and_write(
     Ok(())
 }
 
-/// The attack score's calibration, fitted on every file (groups kept whole).
+/// The attack score's calibration under `prior`, fitted on every file (groups kept
+/// whole).
 fn fit_attack_score(
-    args: &EvalArgs,
+    prior: f64,
     manifest_name: &str,
     files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
     forgery_signals: &[String],
@@ -449,7 +450,7 @@ fn fit_attack_score(
         .collect();
     let opts = AttackFitOptions {
         forgery_signals: forgery_signals.to_vec(),
-        prior: args.fit_prior,
+        prior,
         min_frames: cfg.synthetic.min_frames,
         liveness: cfg.liveness.clone(),
         presence: cfg.presence.clone(),
@@ -459,7 +460,7 @@ fn fit_attack_score(
         "candor eval --fit-out on {manifest_name}: {} files in {} groups, prior {}",
         files.len(),
         group_ids.len(),
-        args.fit_prior
+        prior
     );
     Ok(fit)
 }
