@@ -251,6 +251,25 @@ pub struct FalseAlerts {
     pub alert: Rate,
     /// Real segments in `suspicious` or `alert`.
     pub suspicious_or_worse: Rate,
+    /// Real segments in `alert`, by the code of their first reason: what to fix first.
+    #[serde(default)]
+    pub alert_by_reason: BTreeMap<String, usize>,
+    /// Real segments in `suspicious`, by the code of their first reason.
+    #[serde(default)]
+    pub suspicious_by_reason: BTreeMap<String, usize>,
+}
+
+impl FalseAlerts {
+    /// Real segments of `files` in `state`, by their first reason's code.
+    fn by_reason(files: &[FileEval], state: RiskState) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        let real = files.iter().filter(|f| f.label == Label::Real);
+        for s in real.flat_map(|f| &f.segments).filter(|s| s.state == state) {
+            let code = s.reasons.first().map_or("(none)", String::as_str);
+            *out.entry(code.to_owned()).or_insert(0) += 1;
+        }
+        out
+    }
 }
 
 /// How soon attack files of one label reach `alert`: from the file's first frame to
@@ -438,6 +457,8 @@ impl EvalReport {
         let false_alerts = FalseAlerts {
             alert: Rate::new(real_at_least(RiskState::Alert), real_segments),
             suspicious_or_worse: Rate::new(real_at_least(RiskState::Suspicious), real_segments),
+            alert_by_reason: FalseAlerts::by_reason(files, RiskState::Alert),
+            suspicious_by_reason: FalseAlerts::by_reason(files, RiskState::Suspicious),
         };
 
         let by_kind = kind_rows(files, &usable, &specs, opts);
@@ -622,6 +643,36 @@ mod tests {
         assert!(
             r.render_table()
                 .contains("spoof 2 of 3 files, median 4.0 s, max 6.0 s")
+        );
+    }
+
+    #[test]
+    fn false_alerts_are_counted_by_their_first_reason() {
+        let mut files = sample();
+        files[1].segments[1].reasons = vec!["liveness_low".into(), "several_faces".into()];
+        files.push(ok(10, Label::Real, "grid", &[(Alert, 0.9), (Alert, 0.9)]));
+        files.last_mut().unwrap().segments[0].reasons = vec!["identity_changed".into()];
+        let r = EvalReport::build(&files, &EvalOptions::default());
+        let fa = &r.false_alerts;
+        let counts = |m: &BTreeMap<String, usize>| -> Vec<(String, usize)> {
+            m.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        };
+        assert_eq!(
+            counts(&fa.alert_by_reason),
+            [
+                ("(none)".to_string(), 1),
+                ("identity_changed".to_string(), 1)
+            ]
+        );
+        assert_eq!(
+            counts(&fa.suspicious_by_reason),
+            [("liveness_low".to_string(), 1)]
+        );
+        assert!(
+            r.render_table()
+                .contains("alert by first reason: (none) 1, identity_changed 1"),
+            "{}",
+            r.render_table()
         );
     }
 

@@ -324,6 +324,19 @@ impl EvalReport {
             fa.suspicious_or_worse.errors,
             pct1(fa.suspicious_or_worse.rate)
         )?;
+        for (what, counts) in [
+            ("alert", &fa.alert_by_reason),
+            ("suspicious", &fa.suspicious_by_reason),
+        ] {
+            if counts.is_empty() {
+                continue;
+            }
+            // Most frequent first; ties in code order.
+            let mut sorted: Vec<(&String, &usize)> = counts.iter().collect();
+            sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<String> = sorted.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            writeln!(o, "  {what} by first reason: {}", list.join(", "))?;
+        }
 
         let alerts: Vec<String> = self
             .time_to_alert
@@ -512,6 +525,7 @@ Per kind (files flagged at alert / suspicious+; segments by state c/i/s/a; AUC o
   spoof  screen         1       1      0       0  0/0/0/0                  n/a                n/a               n/a            n/a           n/a
 
 False alerts on real clips: 0 of 4 real segments in alert (0.0%); 1 suspicious or worse (25.0%)
+  suspicious by first reason: (none) 1
 Time to the first alert (first frame to the end of the first alert segment): fake 1 of 1 files, median 2.0 s, max 2.0 s; spoof 1 of 1 files, median 4.0 s, max 4.0 s
 
 Failed files (1):
