@@ -43,6 +43,13 @@ impl AttackTerm {
 }
 
 impl AttackConfig {
+    /// Every signal the terms read, in term order (a signal may repeat).
+    pub fn signals(&self) -> impl Iterator<Item = &String> {
+        self.terms
+            .iter()
+            .flat_map(|t| std::iter::once(&t.signal).chain(t.also.iter().map(|i| &i.signal)))
+    }
+
     /// The highest calibrated term probability at the operating prior; `None` when no
     /// term's signal was measured. `live_score_stands`: whether the live score may speak
     /// for an attack in this segment.

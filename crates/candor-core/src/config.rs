@@ -24,12 +24,7 @@ impl AnalysisConfig {
     pub fn fused_signals(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         let named = self.synthetic.terms.iter().map(|t| &t.signal);
-        let attack = self
-            .attack
-            .terms
-            .iter()
-            .flat_map(|t| std::iter::once(&t.signal).chain(t.also.iter().map(|i| &i.signal)));
-        for signal in named.chain(attack) {
+        for signal in named.chain(self.attack.signals()) {
             if !out.contains(signal) {
                 out.push(signal.clone());
             }

@@ -8,42 +8,35 @@
 //! evidence of its own. Fed every judged segment in order, after the hysteresis.
 
 use crate::codes;
-use crate::config::ConfirmConfig;
+use crate::config::{ConfirmConfig, PresenceThresholds};
 use crate::fusion::settle;
 use crate::risk::{Assessment, RiskState};
+use crate::rules::picture_like;
 use crate::segment::Segment;
 use crate::signal::names;
 
 /// The reasons whose alerts must hold.
 const CONFIRMED: [&str; 2] = [codes::SYNTHETIC_FACE, codes::LIVENESS_LOW];
 
-/// Presence reasons that back a live-score alert at once.
-const PICTURE_LIKE: [&str; 3] = [
-    codes::FROZEN_VIDEO,
-    codes::LOOPED_VIDEO,
-    codes::RIGID_MOTION,
-];
-
 #[derive(Debug, Clone)]
 pub struct Confirmation {
     cfg: ConfirmConfig,
+    presence: PresenceThresholds,
     runs: [u32; CONFIRMED.len()],
 }
 
 impl Confirmation {
-    pub fn new(cfg: &ConfirmConfig) -> Self {
+    pub fn new(cfg: &ConfirmConfig, presence: &PresenceThresholds) -> Self {
         Self {
             cfg: cfg.clone(),
+            presence: presence.clone(),
             runs: [0; CONFIRMED.len()],
         }
     }
 
     pub fn apply(&mut self, segment: &Segment, a: &mut Assessment) {
         let video = segment.signal(names::FRAME_CHANGE).is_some();
-        let picture_like = a
-            .reasons
-            .iter()
-            .any(|r| PICTURE_LIKE.contains(&r.code.as_str()));
+        let picture = picture_like(&self.presence, segment);
         let mut changed = false;
         for (code, run) in CONFIRMED.iter().zip(&mut self.runs) {
             let Some(reason) = a
@@ -64,7 +57,7 @@ impl Confirmation {
             } else {
                 *run = 0;
             }
-            let backed = *code == codes::LIVENESS_LOW && picture_like;
+            let backed = *code == codes::LIVENESS_LOW && picture;
             if !video || backed || *run >= self.cfg.segments {
                 continue;
             }

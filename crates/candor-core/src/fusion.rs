@@ -49,9 +49,8 @@ impl Fusion {
         let abstain = segment
             .main_abstain()
             .or((segment.counts.several_faces > 0).then_some(AbstainCode::SeveralFaces));
-        let attack_score = self
-            .attack
-            .attack_score(segment, self.live_score_stands(segment));
+        let live_stands = rules::live_score_stands(&self.liveness, &self.presence, segment);
+        let attack_score = self.attack.attack_score(segment, live_stands);
         let synthetic_face_confidence = self
             .rules
             .iter()
@@ -64,17 +63,6 @@ impl Fusion {
             attack_score,
             synthetic_face_confidence,
         }
-    }
-}
-
-impl Fusion {
-    /// Whether the segment's live score may speak for an attack on its own.
-    pub fn live_score_stands(&self, segment: &Segment) -> bool {
-        segment
-            .signal(crate::signal::names::LIVENESS)
-            .is_some_and(|live| {
-                rules::live_score_stands(&self.liveness, &self.presence, segment, live.mean)
-            })
     }
 }
 

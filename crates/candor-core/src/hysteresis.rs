@@ -64,7 +64,7 @@ impl Hysteresis {
         }
         let mut state = self.state(live.mean);
         let uncorroborated = state == RiskState::Alert
-            && !live_score_stands(&self.thresholds, &self.presence, segment, live.mean);
+            && !live_score_stands(&self.thresholds, &self.presence, segment);
         if uncorroborated {
             state = RiskState::Suspicious;
         }

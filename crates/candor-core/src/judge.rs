@@ -23,7 +23,7 @@ impl Judge {
         Self {
             fusion: Fusion::from_config(cfg),
             hysteresis: Hysteresis::new(&cfg.liveness, &cfg.presence),
-            confirmation: Confirmation::new(&cfg.confirm),
+            confirmation: Confirmation::new(&cfg.confirm, &cfg.presence),
             sustained: Sustained::new(cfg.presence.sustained_segments),
         }
     }

@@ -131,9 +131,7 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
         .flat_map(|(i, f)| {
             let specs = &specs;
             f.segments.iter().map(move |segment| {
-                let live_stands = segment.signal(names::LIVENESS).is_some_and(|live| {
-                    live_score_stands(&opts.liveness, &opts.presence, segment, live.mean)
-                });
+                let live_stands = live_score_stands(&opts.liveness, &opts.presence, segment);
                 Sample {
                     file: i,
                     label: f.label,

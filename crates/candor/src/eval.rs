@@ -285,9 +285,7 @@ fn held_out_signals(
         return args.fit_signals.clone();
     }
     cfg.attack
-        .terms
-        .iter()
-        .flat_map(|t| std::iter::once(&t.signal).chain(t.also.iter().map(|i| &i.signal)))
+        .signals()
         .filter(|s| s.as_str() != candor_core::signal::names::LIVENESS)
         .cloned()
         .collect()

@@ -3,7 +3,7 @@
 use crate::codes;
 use crate::config::{LivenessThresholds, PresenceThresholds};
 use crate::risk::{Reason, RiskRule, RiskState};
-use crate::rules::{FrozenRule, LoopedRule, RigidMotionRule};
+use crate::rules::picture_like;
 use crate::segment::{Segment, SignalStats};
 use crate::signal::names;
 
@@ -55,21 +55,20 @@ impl LivenessRule {
     }
 }
 
-/// Whether a low live score speaks for a presentation attack on its own in this
-/// segment. In video, recorded film and TV footage reads as low on the liveness model as
-/// a print; so it speaks when the score is extreme (a screen), when the picture behaves
-/// like one (frozen, looped, moving as a rigid plane), or when there is no motion to
-/// judge (a still). Both the live-score alert and the attack score's liveness term
-/// follow it, so the number and the state tell the same story.
+/// Whether the segment's low live score speaks for a presentation attack on its own
+/// (false without a live score). In video, recorded film and TV footage reads as low on
+/// the liveness model as a print; so it speaks when the score is extreme (a screen),
+/// when the picture behaves like one (frozen, looped, moving as a rigid plane), or when
+/// there is no motion to judge (a still). Both the live-score alert and the attack
+/// score's liveness term follow it, so the number and the state tell the same story.
 pub fn live_score_stands(
     liveness: &LivenessThresholds,
     presence: &PresenceThresholds,
     s: &Segment,
-    live: f32,
 ) -> bool {
-    live < liveness.alert_alone_below
-        || s.signal(names::FRAME_CHANGE).is_none()
-        || !FrozenRule(presence.clone()).evaluate(s).is_empty()
-        || !LoopedRule(presence.clone()).evaluate(s).is_empty()
-        || !RigidMotionRule(presence.clone()).evaluate(s).is_empty()
+    s.signal(names::LIVENESS).is_some_and(|live| {
+        live.mean < liveness.alert_alone_below
+            || s.signal(names::FRAME_CHANGE).is_none()
+            || picture_like(presence, s)
+    })
 }

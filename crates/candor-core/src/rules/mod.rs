@@ -10,7 +10,9 @@ mod synthetic;
 pub use evidence::EvidenceRule;
 pub use identity::{CandidateRule, IdentityRule};
 pub use liveness::{LivenessRule, live_score_stands};
-pub use presence::{FrozenRule, LookingAwayRule, LoopedRule, RigidMotionRule, SeveralFacesRule};
+pub use presence::{
+    FrozenRule, LookingAwayRule, LoopedRule, RigidMotionRule, SeveralFacesRule, picture_like,
+};
 pub use synthetic::SyntheticRule;
 
 use crate::config::AnalysisConfig;

@@ -7,6 +7,14 @@ use crate::risk::{Reason, RiskRule, RiskState};
 use crate::segment::Segment;
 use crate::signal::names;
 
+/// Whether the picture behaves like a photo or a recording rather than a live feed:
+/// frozen, looped, or a face moving as a rigid plane.
+pub fn picture_like(presence: &PresenceThresholds, s: &Segment) -> bool {
+    !FrozenRule(presence.clone()).evaluate(s).is_empty()
+        || !LoopedRule(presence.clone()).evaluate(s).is_empty()
+        || !RigidMotionRule(presence.clone()).evaluate(s).is_empty()
+}
+
 /// A picture that does not change: a frozen feed, or a still sent as video.
 pub struct FrozenRule(pub PresenceThresholds);
 
