@@ -132,7 +132,7 @@ impl Default for LivenessThresholds {
 
 /// Alerts that must hold (see `confirm.rs`): in video, a face-forgery alert or a
 /// live-score alert stands once its reason has reached `alert` in several segments in a
-/// row. Measured on the real clips and their call-quality copies (`with-dev.tsv`, 619
+/// row, and an identity alert once `min_frames` checks in a row saw another person. Measured on the real clips and their call-quality copies (`with-dev.tsv`, 619
 /// real segments): single-segment crossings of the synthetic-face line on blurred
 /// copies, and of the live-score line on dim copies and on segments with one usable
 /// frame, were 10 of the 24 real alerts; fake files reaching `alert` fell from 6 to 3
@@ -144,7 +144,8 @@ pub struct ConfirmConfig {
     /// shows `alert`); 1 turns the confirmation off.
     pub segments: u32,
     /// Frames the alerting signal must be read on for a segment to count toward the
-    /// run. Default 2: one frame of a segment is a glimpse, not evidence.
+    /// run, and identity checks in a row an identity alert needs. Default 2: one frame
+    /// of a segment is a glimpse, not evidence.
     pub min_frames: u32,
 }
 

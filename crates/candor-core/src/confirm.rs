@@ -5,7 +5,10 @@
 //! row, each read on enough frames; until then the segment is `suspicious` and says
 //! why. A still is one picture: nothing to wait for; nor is a live-score alert whose
 //! picture behaves like a photo or a recording (frozen, looped, rigid), which is
-//! evidence of its own. Fed every judged segment in order, after the hysteresis.
+//! evidence of its own. An identity alert holds once two checks in a row have seen
+//! another person (in one segment or across segments): one check of a blurred or
+//! half-turned face, or a glimpse of someone else in view, is not a new person in the
+//! seat. Fed every judged segment in order, after the hysteresis.
 
 use crate::codes;
 use crate::config::{ConfirmConfig, PresenceThresholds};
@@ -15,8 +18,22 @@ use crate::rules::picture_like;
 use crate::segment::Segment;
 use crate::signal::names;
 
+/// What a reason's alert must hold for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// `segments` segments in a row, each read on `min_frames` frames or more.
+    Segments,
+    /// `min_frames` readings in a row, however the segments split them (identity checks
+    /// come about once a second).
+    Readings,
+}
+
 /// The reasons whose alerts must hold.
-const CONFIRMED: [&str; 2] = [codes::SYNTHETIC_FACE, codes::LIVENESS_LOW];
+const CONFIRMED: [(&str, Hold); 3] = [
+    (codes::SYNTHETIC_FACE, Hold::Segments),
+    (codes::LIVENESS_LOW, Hold::Segments),
+    (codes::IDENTITY_CHANGED, Hold::Readings),
+];
 
 #[derive(Debug, Clone)]
 pub struct Confirmation {
@@ -38,7 +55,7 @@ impl Confirmation {
         let video = segment.signal(names::FRAME_CHANGE).is_some();
         let picture = picture_like(&self.presence, segment);
         let mut changed = false;
-        for (code, run) in CONFIRMED.iter().zip(&mut self.runs) {
+        for ((code, hold), run) in CONFIRMED.iter().zip(&mut self.runs) {
             let Some(reason) = a
                 .reasons
                 .iter_mut()
@@ -52,21 +69,36 @@ impl Confirmation {
                 .as_deref()
                 .and_then(|name| segment.signal(name))
                 .map_or(0, |s| s.frames);
-            if frames >= self.cfg.min_frames {
-                *run += 1;
-            } else {
-                *run = 0;
-            }
+            let holds = match hold {
+                Hold::Segments => {
+                    *run = if frames >= self.cfg.min_frames {
+                        *run + 1
+                    } else {
+                        0
+                    };
+                    *run >= self.cfg.segments
+                }
+                Hold::Readings => {
+                    *run += frames;
+                    *run >= self.cfg.min_frames
+                }
+            };
             let backed = *code == codes::LIVENESS_LOW && picture;
-            if !video || backed || *run >= self.cfg.segments {
+            if !video || backed || holds || self.cfg.segments <= 1 {
                 continue;
             }
             reason.state = RiskState::Suspicious;
-            reason.message.push_str(&format!(
-                "; alert once it holds {} segments in a row on {} frames or more each ({} so \
-                 far)",
-                self.cfg.segments, self.cfg.min_frames, run
-            ));
+            reason.message.push_str(&match hold {
+                Hold::Segments => format!(
+                    "; alert once it holds {} segments in a row on {} frames or more each \
+                     ({} so far)",
+                    self.cfg.segments, self.cfg.min_frames, run
+                ),
+                Hold::Readings => format!(
+                    "; alert once {} checks in a row agree ({} so far)",
+                    self.cfg.min_frames, run
+                ),
+            });
             changed = true;
         }
         if changed {

@@ -113,11 +113,52 @@ mod tests {
         assert_eq!(states(&[frozen]), [RiskState::Alert]);
     }
 
+    /// A live face (0.95) whose identity checks read `similarity` on `checks` frames.
+    fn checked(similarity: f32, checks: u32) -> Segment {
+        let mut s = video(0.95, 4);
+        let mut id = testing::stats(names::IDENTITY_SIMILARITY, similarity, similarity);
+        id.frames = checks;
+        s.signals.push(id);
+        s
+    }
+
+    #[test]
+    fn an_identity_alert_stands_once_two_checks_in_a_row_see_another_person() {
+        use RiskState::*;
+        let (same, other) = (0.8, 0.1);
+        // Two checks in one segment: at once.
+        assert_eq!(
+            states(&[checked(same, 2), checked(other, 2)]),
+            [Clear, Alert]
+        );
+        // One check a segment: the second segment in a row makes two.
+        assert_eq!(
+            states(&[checked(other, 1), checked(other, 1), checked(other, 1)]),
+            [Suspicious, Alert, Alert]
+        );
+        // A glimpse between matching checks never alerts.
+        assert_eq!(
+            states(&[checked(other, 1), checked(same, 2), checked(other, 1)]),
+            [Suspicious, Clear, Suspicious]
+        );
+        let mut judge = Judge::new(&AnalysisConfig::default());
+        let a = judge.judge(&checked(other, 1));
+        assert!(
+            a.reasons[0]
+                .message
+                .contains("alert once 2 checks in a row agree (1 so far)"),
+            "{:?}",
+            a.reasons
+        );
+    }
+
     #[test]
     fn one_segment_turns_it_off() {
         let mut cfg = AnalysisConfig::default();
         cfg.confirm.segments = 1;
         let mut judge = Judge::new(&cfg);
         assert_eq!(judge.judge(&video(0.02, 4)).state, RiskState::Alert);
+        let mut judge = Judge::new(&cfg);
+        assert_eq!(judge.judge(&checked(0.1, 1)).state, RiskState::Alert);
     }
 }
