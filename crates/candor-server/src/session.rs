@@ -37,11 +37,17 @@ struct Ended {
     by: &'static str,
     /// The analysis' own summary; `None` when it did not get to finish.
     summary: Option<Summary>,
+    /// Why the session ended, for the client, once its slot is free.
+    error: Option<ServiceError>,
 }
 
 impl Ended {
     fn early(by: &'static str) -> Self {
-        Self { by, summary: None }
+        Self {
+            by,
+            summary: None,
+            error: None,
+        }
     }
 }
 
@@ -90,7 +96,7 @@ impl Session {
     pub async fn run(self, mut inbound: Streaming<AnalyzeRequest>, tx: ResponseTx) {
         METRICS.sessions_open.inc();
         let span = tracing::info_span!("session", tenant = %self.entry.meta.tenant, session = %self.entry.meta.session_id, participant = %self.entry.meta.participant_id);
-        async {
+        let error = async {
             tracing::info!(format = ?self.format, "session opened");
             let ended = self.drive(&mut inbound, &tx).await;
             tracing::info!(ended_by = ended.by, "session closed");
@@ -99,6 +105,7 @@ impl Session {
             if let Some(p) = &self.state.persistence {
                 p.writer.finish(&self.entry.meta, ended.summary, ended.by);
             }
+            ended.error
         }
         .instrument(span)
         .await;
@@ -114,6 +121,13 @@ impl Session {
                     state.registry.release(&entry);
                 }
             });
+        }
+        // The slot is free before the client hears that the session ended (the closing
+        // status, or the end of the stream when `tx` goes), so it can start the next
+        // one at once.
+        drop(self);
+        if let Some(e) = error {
+            let _ = tx.send(Err(e.into())).await;
         }
     }
 
@@ -528,12 +542,12 @@ impl Running<'_> {
             entry.publish(AnalyzeResponse {
                 event: Some(Event::Summary(s)),
             });
-        } else if let Some(e) = self.pending_error.take() {
-            let _ = self.tx.send(Err(e.into())).await;
         }
         Ended {
             by: self.ended_by,
             summary: self.summary,
+            // Sent by `Session::run` once the session's slot is free.
+            error: self.pending_error.take().filter(|_| !self.client_gone),
         }
     }
 }
