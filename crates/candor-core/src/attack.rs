@@ -7,7 +7,7 @@
 //! [`crate::rules::live_score_stands`]): in video, recorded footage reads as low on
 //! the liveness model as a print, and the liveness alert does not trust it either.
 
-use crate::config::{AttackConfig, AttackTerm, Statistic};
+use crate::config::{AttackConfig, AttackTerm};
 use crate::segment::Segment;
 use crate::signal::names;
 
@@ -24,11 +24,7 @@ impl AttackTerm {
         if stats.frames < self.min_frames.max(1) {
             return None;
         }
-        let value = match self.statistic {
-            Statistic::Mean => stats.mean,
-            Statistic::Median => stats.median,
-        };
-        Some(self.transform.apply(value))
+        Some(self.transform.apply(stats.get(self.statistic)))
     }
 
     /// The term's calibrated probability at even odds; `None` unless every input is
@@ -78,7 +74,7 @@ fn sigmoid(z: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FeatureTransform;
+    use crate::config::{FeatureTransform, Statistic};
     use crate::testing;
 
     fn term(signal: &str, transform: FeatureTransform, a: f32, b: f32) -> AttackTerm {
@@ -133,6 +129,23 @@ mod tests {
         // Unless the live score does not stand on its own here: nothing is measured.
         assert_eq!(cfg.attack_score(&s, false), None);
         assert_eq!(cfg.attack_score(&segment(&[]), true), None);
+    }
+
+    #[test]
+    fn a_term_reads_its_statistic() {
+        let mut s = segment(&[]);
+        let mut st = testing::stats("x_fake", 0.5, 0.2);
+        st.median = 0.6;
+        s.signals.push(st);
+        let t = |statistic| AttackTerm {
+            statistic,
+            ..term("x_fake", FeatureTransform::Identity, 1.0, 0.0)
+        };
+        assert_eq!(t(Statistic::Mean).feature(&s), Some(0.5));
+        assert_eq!(t(Statistic::Median).feature(&s), Some(0.6));
+        assert_eq!(t(Statistic::Min).feature(&s), Some(0.2));
+        assert_eq!("min".parse::<Statistic>(), Ok(Statistic::Min));
+        assert!("max".parse::<Statistic>().is_err());
     }
 
     #[test]

@@ -275,7 +275,7 @@ impl FeatureTransform {
     }
 }
 
-/// One term of the synthetic-face model: `weight × transform(segment median of signal)`.
+/// One term of the synthetic-face model: `weight × transform(statistic of signal)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyntheticTerm {
@@ -284,9 +284,9 @@ pub struct SyntheticTerm {
     pub weight: f32,
 }
 
-/// The synthetic-face (face swap, generated face) fusion: a logistic model over segment
-/// medians of the face-forgery signals, `confidence = sigmoid(bias + Σ terms)`.
-/// Decided on windows (segment medians), never single frames. `candor eval --fit`
+/// The synthetic-face (face swap, generated face) fusion: a logistic model over one
+/// statistic of each face-forgery signal in the segment, `confidence = sigmoid(bias +
+/// Σ terms)`. Decided on windows (segment statistics), never single frames. `candor eval --fit`
 /// fits `terms` and `bias` on labelled real and fake clips and sets the thresholds
 /// from the real segments' scores for a target false-alert rate.
 ///
@@ -298,6 +298,8 @@ pub struct SyntheticTerm {
 pub struct SyntheticConfig {
     /// Empty: the rule is off.
     pub terms: Vec<SyntheticTerm>,
+    /// Which statistic of each signal's readings in the segment the terms read.
+    pub statistic: Statistic,
     pub bias: f32,
     /// Usable frames a segment needs before the rule judges it.
     pub min_frames: u32,
@@ -315,6 +317,31 @@ pub struct SyntheticConfig {
 pub enum Statistic {
     Mean,
     Median,
+    /// The lowest reading: high only when every analysed frame of the segment reads
+    /// high. It depends on how many frames a segment holds, so a fit on it holds for
+    /// the sampling it was fitted at (2 a second, 2 s segments by default).
+    Min,
+}
+
+impl Statistic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::Median => "median",
+            Self::Min => "min",
+        }
+    }
+}
+
+impl std::str::FromStr for Statistic {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Self::Mean, Self::Median, Self::Min]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown statistic {s:?} (mean, median or min)"))
+    }
 }
 
 /// One calibrated attack term: `sigmoid(a × transform(statistic of signal) + Σ also

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::config::{AttackConfig, AttackTerm, SyntheticConfig, SyntheticTerm};
+use crate::config::{AttackConfig, AttackTerm, Statistic, SyntheticConfig, SyntheticTerm};
 
 const FITTED: &str = include_str!("../../../models/fusion_fit.toml");
 
@@ -14,6 +14,7 @@ const FITTED: &str = include_str!("../../../models/fusion_fit.toml");
 #[serde(deny_unknown_fields)]
 struct FittedSynthetic {
     terms: Vec<SyntheticTerm>,
+    statistic: Statistic,
     bias: f32,
     min_frames: u32,
     suspicious_at: f32,
@@ -72,6 +73,7 @@ fn synthetic_default() -> SyntheticConfig {
     let f = fit_file().synthetic;
     SyntheticConfig {
         terms: f.terms,
+        statistic: f.statistic,
         bias: f.bias,
         min_frames: f.min_frames,
         suspicious_at: f.suspicious_at,

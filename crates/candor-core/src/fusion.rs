@@ -216,6 +216,7 @@ mod tests {
                     weight: -2.0,
                 },
             ],
+            statistic: crate::config::Statistic::Median,
             bias: 0.5,
             min_frames: 2,
             suspicious_at: 0.6,
@@ -285,6 +286,36 @@ mod tests {
                 assert_eq!(a.reasons[0].signal.as_deref(), Some(driver));
             }
         }
+    }
+
+    #[test]
+    fn synthetic_rule_reads_its_statistic() {
+        // a_fake reads 0.9 at its median and 0.5 at its lowest frame; b 0.
+        let mut seg = with_signals(4, &[("a_fake", 0.9), ("b", 0.0)]);
+        seg.signals.last_mut().unwrap().min = 0.0;
+        seg.signals
+            .iter_mut()
+            .find(|s| s.name == "a_fake")
+            .unwrap()
+            .min = 0.5;
+        let rule = |statistic| {
+            SyntheticRule(SyntheticConfig {
+                statistic,
+                ..synthetic_cfg()
+            })
+        };
+        // z = 0.5 + ln 9 -> 0.93689; at the lowest frame z = 0.5 -> 0.62246.
+        let median = rule(crate::config::Statistic::Median)
+            .confidence(&seg)
+            .unwrap();
+        let min = rule(crate::config::Statistic::Min);
+        assert!((median - 0.93689).abs() < 1e-4, "{median}");
+        assert!((min.confidence(&seg).unwrap() - 0.62246).abs() < 1e-4);
+        let reasons = min.evaluate(&seg);
+        assert!(
+            reasons[0].message.ends_with("strongest: a_fake min 0.50"),
+            "{reasons:?}"
+        );
     }
 
     #[test]

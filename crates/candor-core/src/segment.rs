@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::FrameInfo;
-use crate::config::{QualityThresholds, SegmentConfig};
+use crate::config::{QualityThresholds, SegmentConfig, Statistic};
 use crate::observation::FrameObservation;
 use crate::quality::{AbstainCode, frame_usability};
 use crate::signal::{Signal, Source, names};
@@ -49,6 +49,15 @@ pub struct SignalStats {
 }
 
 impl SignalStats {
+    /// The reading a term of a fitted rule takes.
+    pub fn get(&self, statistic: Statistic) -> f32 {
+        match statistic {
+            Statistic::Mean => self.mean,
+            Statistic::Median => self.median,
+            Statistic::Min => self.min,
+        }
+    }
+
     fn from_values(name: &str, source: &Source, values: &mut [f32]) -> Option<Self> {
         if values.is_empty() {
             return None;

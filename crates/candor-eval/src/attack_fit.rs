@@ -37,8 +37,10 @@ pub struct FitFile<'a> {
 /// What `candor eval --fit-out` asks of the attack score.
 #[derive(Debug, Clone)]
 pub struct AttackFitOptions {
-    /// Face-forgery signals, one term each (segment medians, logit).
+    /// Face-forgery signals (logit), one term over them all.
     pub forgery_signals: Vec<String>,
+    /// Which statistic of a face-forgery signal in a segment the term reads.
+    pub statistic: Statistic,
     /// Share of sessions that are attacks, under which the score is stated.
     pub prior: f64,
     /// Frames of a face-forgery signal a segment needs for its term to count (the live
@@ -119,7 +121,7 @@ pub fn fit_attack(files: &[FitFile], opts: &AttackFitOptions) -> Result<AttackFi
     specs.extend(opts.forgery_signals.iter().map(|s| {
         spec(
             s,
-            Statistic::Median,
+            opts.statistic,
             FeatureTransform::Logit,
             Label::Fake,
             opts.min_frames,
@@ -380,6 +382,7 @@ mod tests {
     fn opts() -> AttackFitOptions {
         AttackFitOptions {
             forgery_signals: vec!["x_fake".into()],
+            statistic: Statistic::Median,
             prior: 0.05,
             min_frames: 2,
             liveness: LivenessThresholds::default(),

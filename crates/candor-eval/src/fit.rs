@@ -245,8 +245,10 @@ mod tests {
 /// What `candor eval --fit-out` asks for.
 #[derive(Debug, Clone)]
 pub struct SyntheticFitOptions {
-    /// Face-forgery signals to combine (segment medians, logit-transformed).
+    /// Face-forgery signals to combine (logit-transformed).
     pub signals: Vec<String>,
+    /// Which statistic of each signal in a segment the model reads.
+    pub statistic: candor_core::config::Statistic,
     pub l2: f64,
     /// Share of real segments allowed to reach `alert`.
     pub alert_rate: f64,
@@ -299,7 +301,7 @@ pub fn fit_synthetic(
                 .iter()
                 .map(|name| {
                     let s = seg.signal(name).filter(|s| s.frames >= opts.min_frames)?;
-                    Some(f64::from(transform.apply(s.median)))
+                    Some(f64::from(transform.apply(s.get(opts.statistic))))
                 })
                 .collect();
             if let Some(features) = features {
@@ -345,6 +347,7 @@ pub fn fit_synthetic(
                 weight: *w as f32,
             })
             .collect(),
+        statistic: opts.statistic,
         bias: model.bias as f32,
         min_frames: opts.min_frames,
         suspicious_at: suspicious_at as f32,

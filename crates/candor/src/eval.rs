@@ -61,6 +61,11 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',')]
     pub fit_signals: Vec<String>,
 
+    /// Which statistic of a face-forgery signal's readings in a segment the fit reads
+    /// (mean, median, min). Default: the one the configured synthetic-face rule reads.
+    #[arg(long)]
+    pub fit_statistic: Option<candor_core::config::Statistic>,
+
     /// L2 penalty of the fit's weights.
     #[arg(long, default_value_t = 1.0)]
     pub fit_l2: f64,
@@ -211,6 +216,7 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     // The honest figure with every run: the attack score's calibration refitted without
     // each group, every held-out segment scored by it, under the configured prior.
     let held_out = fit_attack_score(
+        &args,
         f64::from(cfg.attack.prior),
         &manifest_name,
         &segments_by_file,
@@ -367,6 +373,7 @@ fn fit_and_write(
     };
     let opts = SyntheticFitOptions {
         signals,
+        statistic: args.fit_statistic.unwrap_or(cfg.synthetic.statistic),
         l2: args.fit_l2,
         alert_rate: args.fit_alert_rate,
         suspicious_rate: args.fit_suspicious_rate,
@@ -377,7 +384,14 @@ fn fit_and_write(
         .map(|(label, _, segs)| (*label, segs.as_slice()))
         .collect();
     let mut fit = fit_synthetic(&labelled, &opts).map_err(anyhow::Error::msg)?;
-    let attack = fit_attack_score(args.fit_prior, manifest_name, files, &opts.signals, cfg)?;
+    let attack = fit_attack_score(
+        args,
+        args.fit_prior,
+        manifest_name,
+        files,
+        &opts.signals,
+        cfg,
+    )?;
     fit.config.provenance = format!(
         "candor eval --fit-out on {manifest_name}: {} real / {} fake files, l2 {}, \
          alert for <= {:.1} % of real segments",
@@ -390,7 +404,7 @@ fn fit_and_write(
     let header = format!(
         "# Synthetic-face fusion fitted by `candor eval --fit-out` (see README).\n\
          # Manifest: {manifest_name}\n\
-         # Segments: {} real ({} files), {} fake ({} files); signals: {}\n\
+         # Segments: {} real ({} files), {} fake ({} files); signals: {} (segment {})\n\
          # In sample: alert on {} of real and {} of fake segments; suspicious or worse \
          on {} of real and {} of fake.\n\
          # Leave-one-file-out fake-vs-real file AUC: {}\n",
@@ -399,6 +413,7 @@ fn fit_and_write(
         fit.fake_segments,
         fit.fake_files,
         opts.signals.join(", "),
+        opts.statistic.as_str(),
         pct(fit.real_alert_share),
         pct(fit.fake_alert_share),
         pct(fit.real_suspicious_share),
@@ -429,6 +444,7 @@ fn fit_and_write(
 /// The attack score's calibration under `prior`, fitted on every file (groups kept
 /// whole).
 fn fit_attack_score(
+    args: &EvalArgs,
     prior: f64,
     manifest_name: &str,
     files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
@@ -448,6 +464,7 @@ fn fit_attack_score(
         .collect();
     let opts = AttackFitOptions {
         forgery_signals: forgery_signals.to_vec(),
+        statistic: args.fit_statistic.unwrap_or(cfg.synthetic.statistic),
         prior,
         min_frames: cfg.synthetic.min_frames,
         liveness: cfg.liveness.clone(),

@@ -6,7 +6,7 @@ use crate::risk::{Reason, RiskRule, RiskState};
 use crate::segment::Segment;
 
 /// Synthetic faces (face swap, generated face): the logistic model of
-/// [`SyntheticConfig`] over segment medians of the face-forgery signals.
+/// [`SyntheticConfig`] over one statistic of each face-forgery signal in the segment.
 pub struct SyntheticRule(pub SyntheticConfig);
 
 impl SyntheticRule {
@@ -22,7 +22,7 @@ impl SyntheticRule {
             if stats.frames < cfg.min_frames.max(1) {
                 return None;
             }
-            z += t.weight * t.transform.apply(stats.median);
+            z += t.weight * t.transform.apply(stats.get(cfg.statistic));
         }
         Some(1.0 / (1.0 + (-z).exp()))
     }
@@ -54,12 +54,18 @@ impl RiskRule for SyntheticRule {
             .terms
             .iter()
             .filter_map(|t| {
-                let m = s.signal(&t.signal)?.median;
+                let m = s.signal(&t.signal)?.get(cfg.statistic);
                 Some((t, t.weight * t.transform.apply(m), m))
             })
             .max_by(|a, b| a.1.total_cmp(&b.1));
         let detail = driver
-            .map(|(t, _, m)| format!("; strongest: {} median {m:.2}", t.signal))
+            .map(|(t, _, m)| {
+                format!(
+                    "; strongest: {} {} {m:.2}",
+                    t.signal,
+                    cfg.statistic.as_str()
+                )
+            })
             .unwrap_or_default();
         vec![Reason::new(
             codes::SYNTHETIC_FACE,
