@@ -352,6 +352,22 @@ mod tests {
                 "{median} {min}"
             );
         }
+        // Another face in view on one frame of four: the change is suspicious.
+        let mut seg = segment(4, 4, 1, Some(0.95));
+        seg.signals
+            .push(stats(names::IDENTITY_SIMILARITY, 0.1, 0.05));
+        let a = fusion.assess(&seg);
+        let changed = a
+            .reasons
+            .iter()
+            .find(|r| r.code == "identity_changed")
+            .unwrap();
+        assert_eq!(changed.state, RiskState::Suspicious);
+        assert!(
+            changed.message.contains("someone else in the room"),
+            "{changed:?}"
+        );
+        assert_eq!(a.state, RiskState::Suspicious);
     }
 
     #[test]

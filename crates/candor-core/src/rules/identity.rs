@@ -6,7 +6,9 @@ use crate::risk::{Reason, RiskRule, RiskState};
 use crate::segment::Segment;
 use crate::signal::names;
 
-/// Another person on camera than the one the session started with.
+/// Another person on camera than the one the session started with. While another face
+/// is in view the main face may be someone else in the room rather than a new person in
+/// the seat, so the change is `suspicious` there (the presence rule names the faces).
 pub struct IdentityRule(pub IdentityConfig);
 
 impl RiskRule for IdentityRule {
@@ -20,14 +22,25 @@ impl RiskRule for IdentityRule {
         };
         let t = self.0.different_below;
         if sim.median < t {
+            let others = s.counts.several_faces > 0;
             vec![Reason::new(
                 codes::IDENTITY_CHANGED,
-                RiskState::Alert,
+                if others {
+                    RiskState::Suspicious
+                } else {
+                    RiskState::Alert
+                },
                 Some(names::IDENTITY_SIMILARITY),
                 format!(
                     "a different person is on camera: similarity to the session's face {:.2} \
-                     (median of {} checks; same person at {t:.2} or more)",
-                    sim.median, sim.frames
+                     (median of {} checks; same person at {t:.2} or more){}",
+                    sim.median,
+                    sim.frames,
+                    if others {
+                        "; another face is in view, so it may be someone else in the room"
+                    } else {
+                        ""
+                    }
                 ),
             )]
         } else if sim.min < t {
