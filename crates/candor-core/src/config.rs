@@ -286,12 +286,13 @@ pub struct SyntheticTerm {
 
 /// The synthetic-face (face swap, generated face) fusion: a logistic model over one
 /// statistic of each face-forgery signal in the segment, `confidence = sigmoid(bias +
-/// Σ terms)`. Decided on windows (segment statistics), never single frames. `candor eval --fit`
-/// fits `terms` and `bias` on labelled real and fake clips and sets the thresholds
-/// from the real segments' scores for a target false-alert rate.
+/// Σ terms)`. Decided on windows (segment statistics), never single frames. `candor
+/// eval --fit-out` fits `terms` and `bias` on labelled real and fake clips and sets the
+/// thresholds from the real segments' scores for a target false-alert rate.
 ///
-/// Defaults (fitted on the development manifest, see README "Synthetic-media
-/// confidence"): the Meso4 pair, alert at a score that at most 1 % of real segments
+/// Defaults: `models/fusion_fit.toml` (see README "Synthetic-media confidence"): the
+/// SBI and Meso4 DF detectors at the segment minimum, fitted on the development clips
+/// and their call-quality copies, alert at a score that at most 1 % of real segments
 /// reached there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
