@@ -514,7 +514,12 @@ async fn concurrent_sessions_all_complete_and_a_watcher_sees_the_same_segments()
             .map(|s| (s.index, s.state, s.frames.unwrap().analysed))
             .collect::<Vec<_>>()
     };
-    assert_eq!(idx(&watched), idx(&results[0]));
+    assert_eq!(
+        idx(&watched),
+        idx(&results[0]),
+        "watched: {:?}",
+        watched.events
+    );
     assert!(watched.summary().unwrap().complete);
     // GetSession after the end returns the same.
     let got = client(server.grpc_addr)

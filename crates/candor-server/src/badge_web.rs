@@ -249,7 +249,18 @@ async fn feed(state: Arc<ServerState>, grant: Grant, tx: mpsc::Sender<SseEvent>)
             _ = tx.closed() => return,
         }
     };
-    let view = view_of(id, &found);
+    let watch = |found: Found| {
+        let view = view_of(id.clone(), &found);
+        session_watch::events(found).map(|events| (view, events))
+    };
+    // Found in memory just as its results left for the store: read it there.
+    let watched = match watch(found) {
+        Some(w) => Some(w),
+        None => state.read_session(&grant.tenant, &id, watch).await.ok(),
+    };
+    let Some((view, mut events)) = watched else {
+        return;
+    };
     if tx
         .send(sse("session", &badge_feed::session(&view)))
         .await
@@ -257,7 +268,6 @@ async fn feed(state: Arc<ServerState>, grant: Grant, tx: mpsc::Sender<SseEvent>)
     {
         return;
     }
-    let mut events = session_watch::events(found);
     let mut ping = tokio::time::interval(PING_EVERY);
     loop {
         tokio::select! {

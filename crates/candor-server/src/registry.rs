@@ -20,6 +20,14 @@ struct Snapshot {
     in_store: bool,
 }
 
+/// A watcher's start: the session so far, and its events from then on.
+pub struct Watch {
+    pub segments: Vec<proto::SegmentResult>,
+    pub summary: Option<proto::SessionSummary>,
+    pub complete: bool,
+    pub events: broadcast::Receiver<proto::AnalyzeResponse>,
+}
+
 pub struct SessionEntry {
     pub meta: SessionMeta,
     /// Order of opening, so the latest session of an interview can be found.
@@ -80,22 +88,16 @@ impl SessionEntry {
     }
 
     /// Subscribes first, then copies the state, so no event falls between the two.
-    pub fn watch(
-        &self,
-    ) -> (
-        Vec<proto::SegmentResult>,
-        Option<proto::SessionSummary>,
-        bool,
-        broadcast::Receiver<proto::AnalyzeResponse>,
-    ) {
-        let rx = self.events.subscribe();
+    /// `None` once the results left memory for the store (read them there).
+    pub fn watch(&self) -> Option<Watch> {
+        let events = self.events.subscribe();
         let snap = self.lock();
-        (
-            snap.segments.clone(),
-            snap.summary.clone(),
-            snap.complete,
-            rx,
-        )
+        (!snap.in_store).then(|| Watch {
+            segments: snap.segments.clone(),
+            summary: snap.summary.clone(),
+            complete: snap.complete,
+            events,
+        })
     }
 
     pub fn snapshot(&self) -> (Vec<proto::SegmentResult>, Option<proto::SessionSummary>) {
@@ -103,18 +105,25 @@ impl SessionEntry {
         (snap.segments.clone(), snap.summary.clone())
     }
 
-    /// The session as GetSession answers for a session in memory.
-    pub fn as_response(&self) -> proto::GetSessionResponse {
-        let (segments, summary) = self.snapshot();
+    /// The session as GetSession answers for a session in memory; `None` once its
+    /// results left memory for the store (read them there).
+    pub fn as_response(&self) -> Option<proto::GetSessionResponse> {
+        let (segments, summary) = {
+            let snap = self.lock();
+            if snap.in_store {
+                return None;
+            }
+            (snap.segments.clone(), snap.summary.clone())
+        };
         let m = &self.meta;
-        proto::GetSessionResponse {
+        Some(proto::GetSessionResponse {
             summary,
             segments,
             participant_id: m.participant_id.clone(),
             interview_ref: m.interview_ref.clone(),
             candidate_ref: m.candidate_ref.clone(),
             capture: Some(m.capture.clone()),
-        }
+        })
     }
 
     pub fn is_complete(&self) -> bool {
@@ -378,6 +387,8 @@ mod tests {
         r.finished(&stored);
         r.release(&stored);
         assert!(stored.in_store() && stored.snapshot().0.is_empty());
+        // A reader that found it in memory just before is sent to the store.
+        assert!(stored.watch().is_none() && stored.as_response().is_none());
         assert!(r.get("a", "s2").is_ok(), "it took none of the budget");
         // A live session is never evicted, however long.
         let live = r.open(meta("a", "live")).unwrap();
@@ -396,8 +407,13 @@ mod tests {
         e.publish(proto::AnalyzeResponse {
             event: Some(Event::Segment(proto::SegmentResult::default())),
         });
-        let (segs, _, complete, mut rx) = e.watch();
-        assert_eq!((segs.len(), complete), (1, false));
+        let Watch {
+            segments,
+            complete,
+            events: mut rx,
+            ..
+        } = e.watch().unwrap();
+        assert_eq!((segments.len(), complete), (1, false));
         e.publish(summary(true));
         assert!(matches!(
             rx.try_recv().unwrap().event,

@@ -102,7 +102,14 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let id = &request.get_ref().session_id;
         validate::client_session_id(id)?;
-        let found = self.state.find_session(tenant.0.clone(), id).await?;
+        let response = self
+            .state
+            .read_session(&tenant.0, id, |found| match found {
+                Found::Live(entry) => entry.as_response(),
+                Found::Stored(stored) => Some(*stored),
+                Found::Elsewhere(remote) => Some(remote.response),
+            })
+            .await?;
         let caller = read_audit::caller(request.remote_addr());
         read_audit::record(
             &self.state,
@@ -112,11 +119,7 @@ impl Candor for CandorService {
             None,
             caller,
         );
-        Ok(Response::new(match found {
-            Found::Live(entry) => entry.as_response(),
-            Found::Stored(stored) => *stored,
-            Found::Elsewhere(remote) => remote.response,
-        }))
+        Ok(Response::new(response))
     }
 
     async fn watch_session(
@@ -126,7 +129,10 @@ impl Candor for CandorService {
         let tenant = tenant_of(&request)?;
         let id = &request.get_ref().session_id;
         validate::client_session_id(id)?;
-        let found = self.state.find_session(tenant.0.clone(), id).await?;
+        let events = self
+            .state
+            .read_session(&tenant.0, id, session_watch::events)
+            .await?;
         let caller = read_audit::caller(request.remote_addr());
         read_audit::record(
             &self.state,
@@ -136,7 +142,7 @@ impl Candor for CandorService {
             None,
             caller,
         );
-        Ok(Response::new(session_watch::events(found)))
+        Ok(Response::new(events))
     }
 
     async fn submit_job(

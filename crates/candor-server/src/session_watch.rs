@@ -10,8 +10,9 @@ use crate::proto::{AnalyzeResponse, analyze_response::Event};
 use crate::state::Found;
 use crate::values::EventStream;
 
-/// The events a watcher of `found` receives.
-pub fn events(found: Found) -> EventStream {
+/// The events a watcher of `found` receives; `None` when a session found in memory has
+/// since left it for the store (look it up again: the store has it whole).
+pub fn events(found: Found) -> Option<EventStream> {
     let entry = match found {
         Found::Live(entry) => entry,
         // A session that ended before this server started: its stored segments, then
@@ -24,11 +25,16 @@ pub fn events(found: Found) -> EventStream {
                 .chain(stored.summary.map(Event::Summary))
                 .map(|e| Ok(AnalyzeResponse { event: Some(e) }))
                 .collect();
-            return Box::pin(tokio_stream::iter(events));
+            return Some(Box::pin(tokio_stream::iter(events)));
         }
-        Found::Elsewhere(remote) => return crate::session_follow::follow(*remote),
+        Found::Elsewhere(remote) => return Some(crate::session_follow::follow(*remote)),
     };
-    let (segments, summary, complete, mut events) = entry.watch();
+    let crate::registry::Watch {
+        segments,
+        summary,
+        complete,
+        mut events,
+    } = entry.watch()?;
     let (tx, rx) = mpsc::channel(32);
     tokio::spawn(async move {
         let mut last_index = None;
@@ -73,5 +79,5 @@ pub fn events(found: Found) -> EventStream {
             }
         }
     });
-    Box::pin(ReceiverStream::new(rx))
+    Some(Box::pin(ReceiverStream::new(rx)))
 }

@@ -210,6 +210,24 @@ impl ServerState {
         }
     }
 
+    /// `read` of what `find_session` finds; once more when `read` says a session found
+    /// in memory left it for the store meanwhile (the second lookup reads the store).
+    pub async fn read_session<T>(
+        &self,
+        tenant: &str,
+        id: &str,
+        mut read: impl FnMut(Found) -> Option<T>,
+    ) -> Result<T, ServiceError> {
+        for _ in 0..2 {
+            if let Some(v) = read(self.find_session(tenant.to_owned(), id).await?) {
+                return Ok(v);
+            }
+        }
+        Err(ServiceError::Internal(format!(
+            "session {id:?} moved to the store twice while being read"
+        )))
+    }
+
     pub async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
         match (self.registry.get(&tenant, id), &self.persistence) {
             // A finished session whose results left memory: the store has them all.
