@@ -101,6 +101,17 @@ pub struct EvalArgs {
     pub analysis: AnalysisArgs,
 }
 
+impl EvalArgs {
+    /// `--fit-statistic`, else the statistic the configured synthetic-face rule reads:
+    /// the synthetic-face rule and the attack score's forgery term read the same one.
+    fn statistic_for_fit(
+        &self,
+        cfg: &candor_core::AnalysisConfig,
+    ) -> candor_core::config::Statistic {
+        self.fit_statistic.unwrap_or(cfg.synthetic.statistic)
+    }
+}
+
 pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let manifest_name = args.manifest.display().to_string();
     let manifest =
@@ -373,7 +384,7 @@ fn fit_and_write(
     };
     let opts = SyntheticFitOptions {
         signals,
-        statistic: args.fit_statistic.unwrap_or(cfg.synthetic.statistic),
+        statistic: args.statistic_for_fit(cfg),
         l2: args.fit_l2,
         alert_rate: args.fit_alert_rate,
         suspicious_rate: args.fit_suspicious_rate,
@@ -464,7 +475,7 @@ fn fit_attack_score(
         .collect();
     let opts = AttackFitOptions {
         forgery_signals: forgery_signals.to_vec(),
-        statistic: args.fit_statistic.unwrap_or(cfg.synthetic.statistic),
+        statistic: args.statistic_for_fit(cfg),
         prior,
         min_frames: cfg.synthetic.min_frames,
         liveness: cfg.liveness.clone(),

@@ -22,25 +22,22 @@ impl RiskRule for IdentityRule {
         };
         let t = self.0.different_below;
         if sim.median < t {
-            let others = s.counts.several_faces > 0;
+            let (state, others) = if s.counts.several_faces > 0 {
+                (
+                    RiskState::Suspicious,
+                    "; another face is in view, so it may be someone else in the room",
+                )
+            } else {
+                (RiskState::Alert, "")
+            };
             vec![Reason::new(
                 codes::IDENTITY_CHANGED,
-                if others {
-                    RiskState::Suspicious
-                } else {
-                    RiskState::Alert
-                },
+                state,
                 Some(names::IDENTITY_SIMILARITY),
                 format!(
                     "a different person is on camera: similarity to the session's face {:.2} \
-                     (median of {} checks; same person at {t:.2} or more){}",
-                    sim.median,
-                    sim.frames,
-                    if others {
-                        "; another face is in view, so it may be someone else in the room"
-                    } else {
-                        ""
-                    }
+                     (median of {} checks; same person at {t:.2} or more){others}",
+                    sim.median, sim.frames
                 ),
             )]
         } else if sim.min < t {
