@@ -130,9 +130,10 @@ impl Default for LivenessThresholds {
     }
 }
 
-/// Alerts that must hold (see `confirm.rs`): in video, a face-forgery alert or a
+/// Findings that must hold (see `confirm.rs`): in video, a face-forgery alert or a
 /// live-score alert stands once its reason has reached `alert` in several segments in a
-/// row, and an identity alert once `min_frames` checks in a row saw another person. Measured on the real clips and their call-quality copies (`with-dev.tsv`, 619
+/// row, a face-forgery finding is `suspicious` at all only once it has held as long,
+/// and an identity alert stands once `min_frames` checks in a row saw another person. Measured on the real clips and their call-quality copies (`with-dev.tsv`, 619
 /// real segments): single-segment crossings of the synthetic-face line on blurred
 /// copies, and of the live-score line on dim copies and on segments with one usable
 /// frame, were 10 of the 24 real alerts; fake files reaching `alert` fell from 6 to 3
@@ -140,8 +141,9 @@ impl Default for LivenessThresholds {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConfirmConfig {
-    /// Segments in a row the alert must hold. Default 2 (2 s more before a badge
-    /// shows `alert`); 1 turns the confirmation off.
+    /// Segments in a row the alert (and a face-forgery finding) must hold. Default 2
+    /// (2 s more before a badge shows it); 1 turns the confirmation off. The
+    /// synthetic-face lines are fitted for this many: refit after changing it.
     pub segments: u32,
     /// Frames the alerting signal must be read on for a segment to count toward the
     /// run, and identity checks in a row an identity alert needs. Default 2: one frame
@@ -288,12 +290,13 @@ pub struct SyntheticTerm {
 /// statistic of each face-forgery signal in the segment, `confidence = sigmoid(bias +
 /// Σ terms)`. Decided on windows (segment statistics), never single frames. `candor
 /// eval --fit-out` fits `terms` and `bias` on labelled real and fake clips and sets the
-/// thresholds from the real segments' scores for a target false-alert rate.
+/// thresholds from the real segments' scores as they stand once held (`[confirm]
+/// segments` in a row, the lowest of the run) for a target false-alert rate.
 ///
 /// Defaults: `models/fusion_fit.toml` (see README "Synthetic-media confidence"): the
 /// SBI and Meso4 DF detectors at the segment minimum, fitted on the development clips
-/// and their call-quality copies, alert at a score that at most 1 % of real segments
-/// reached there.
+/// and their call-quality copies; held two segments, 2 % of their real segments stand
+/// at `suspicious`, none at `alert`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyntheticConfig {
@@ -304,9 +307,9 @@ pub struct SyntheticConfig {
     pub bias: f32,
     /// Usable frames a segment needs before the rule judges it.
     pub min_frames: u32,
-    /// Confidence at or above which a segment is `suspicious`.
+    /// Confidence at or above which a segment is `suspicious` (in video once held).
     pub suspicious_at: f32,
-    /// Confidence at or above which a segment is `alert`.
+    /// Confidence at or above which a segment is `alert` (in video once held).
     pub alert_at: f32,
     /// Where the parameters came from, for people reading results.
     pub provenance: String,

@@ -1,9 +1,12 @@
-//! Alerts that hold. On an honest webcam a face-forgery reading or a live score can
-//! cross its alert line for one segment (blur read as a blend boundary, a dim room or
-//! a single usable frame read as a screen); an attack keeps crossing it. So in video
+//! Findings that hold. On an honest webcam a face-forgery reading or a live score can
+//! cross its line for one segment (blur read as a blend boundary, a dim room or a
+//! single usable frame read as a screen); an attack keeps crossing it. So in video
 //! such an alert stands once its reason has reached `alert` in several segments in a
 //! row, each read on enough frames; until then the segment is `suspicious` and says
-//! why. A still is one picture: nothing to wait for; nor is a live-score alert whose
+//! why. A face-forgery finding waits the same before it is `suspicious` at all: its
+//! detectors are weak, and single segments above their line are as common on real
+//! webcams as on forged faces, while runs of them are not (the fit sets the lines on
+//! runs). A still is one picture: nothing to wait for; nor is a live-score alert whose
 //! picture behaves like a photo or a recording (frozen, looped, rigid), which is
 //! evidence of its own. An identity alert holds once two checks in a row have seen
 //! another person (in one segment or across segments): one check of a blurred or
@@ -18,7 +21,7 @@ use crate::rules::picture_like;
 use crate::segment::Segment;
 use crate::signal::names;
 
-/// What a reason's alert must hold for.
+/// What a reason's finding must hold for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hold {
     /// `segments` segments in a row, each read on `min_frames` frames or more.
@@ -28,18 +31,30 @@ enum Hold {
     Readings,
 }
 
-/// The reasons whose alerts must hold.
-const CONFIRMED: [(&str, Hold); 3] = [
-    (codes::SYNTHETIC_FACE, Hold::Segments),
-    (codes::LIVENESS_LOW, Hold::Segments),
-    (codes::IDENTITY_CHANGED, Hold::Readings),
+/// The reasons that must hold, how, and from which state on: a face-forgery reading
+/// waits before it is even `suspicious` (an honest webcam's reading crosses that line
+/// for a segment now and then, a forged face's keeps crossing it), the others only
+/// before `alert`.
+const CONFIRMED: [(&str, Hold, RiskState); 3] = [
+    (codes::SYNTHETIC_FACE, Hold::Segments, RiskState::Suspicious),
+    (codes::LIVENESS_LOW, Hold::Segments, RiskState::Alert),
+    (codes::IDENTITY_CHANGED, Hold::Readings, RiskState::Alert),
 ];
+
+/// How long a reason has held so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    /// Segments (or readings) in a row at `alert`.
+    alert: u32,
+    /// Segments in a row at `suspicious` or worse.
+    flagged: u32,
+}
 
 #[derive(Debug, Clone)]
 pub struct Confirmation {
     cfg: ConfirmConfig,
     presence: PresenceThresholds,
-    runs: [u32; CONFIRMED.len()],
+    runs: [Run; CONFIRMED.len()],
 }
 
 impl Confirmation {
@@ -47,44 +62,55 @@ impl Confirmation {
         Self {
             cfg: cfg.clone(),
             presence: presence.clone(),
-            runs: [0; CONFIRMED.len()],
+            runs: [Run::default(); CONFIRMED.len()],
         }
     }
 
     pub fn apply(&mut self, segment: &Segment, a: &mut Assessment) {
         let video = segment.signal(names::FRAME_CHANGE).is_some();
         let picture = picture_like(&self.presence, segment);
+        let waits = video && self.cfg.segments > 1;
         let mut changed = false;
-        for ((code, hold), run) in CONFIRMED.iter().zip(&mut self.runs) {
-            let Some(reason) = a
+        for ((code, hold, from), run) in CONFIRMED.iter().zip(&mut self.runs) {
+            // Reasons are sorted most severe first.
+            let Some(at) = a
                 .reasons
-                .iter_mut()
-                .find(|r| r.code == *code && r.state == RiskState::Alert)
+                .iter()
+                .position(|r| r.code == *code && r.state >= RiskState::Suspicious)
             else {
-                *run = 0;
+                *run = Run::default();
                 continue;
             };
+            let reason = &mut a.reasons[at];
             let frames = reason
                 .signal
                 .as_deref()
                 .and_then(|name| segment.signal(name))
                 .map_or(0, |s| s.frames);
-            let holds = match hold {
+            let alert = reason.state == RiskState::Alert;
+            let counts = frames >= self.cfg.min_frames;
+            run.flagged = if counts { run.flagged + 1 } else { 0 };
+            let alert_holds = match hold {
                 Hold::Segments => {
-                    *run = if frames >= self.cfg.min_frames {
-                        *run + 1
-                    } else {
-                        0
-                    };
-                    *run >= self.cfg.segments
+                    run.alert = if alert && counts { run.alert + 1 } else { 0 };
+                    run.alert >= self.cfg.segments
                 }
                 Hold::Readings => {
-                    *run += frames;
-                    *run >= self.cfg.min_frames
+                    run.alert = if alert { run.alert + frames } else { 0 };
+                    run.alert >= self.cfg.min_frames
                 }
             };
             let backed = *code == codes::LIVENESS_LOW && picture;
-            if !video || backed || holds || self.cfg.segments <= 1 {
+            if !waits || backed {
+                continue;
+            }
+            if *from == RiskState::Suspicious && run.flagged < self.cfg.segments {
+                // Not yet a finding: the segment's confidence still carries the reading.
+                a.reasons.remove(at);
+                changed = true;
+                continue;
+            }
+            if !alert || alert_holds {
                 continue;
             }
             reason.state = RiskState::Suspicious;
@@ -92,11 +118,11 @@ impl Confirmation {
                 Hold::Segments => format!(
                     "; alert once it holds {} segments in a row on {} frames or more each \
                      ({} so far)",
-                    self.cfg.segments, self.cfg.min_frames, run
+                    self.cfg.segments, self.cfg.min_frames, run.alert
                 ),
                 Hold::Readings => format!(
                     "; alert once {} checks in a row agree ({} so far)",
-                    self.cfg.min_frames, run
+                    self.cfg.min_frames, run.alert
                 ),
             });
             changed = true;

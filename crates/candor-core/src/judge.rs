@@ -152,6 +152,64 @@ mod tests {
         );
     }
 
+    /// Judges segments whose one forgery signal reads `p` (on `frames` frames), under a
+    /// synthetic-face rule that reads it straight: suspicious from 0.6, alert from 0.8.
+    fn synthetic_states(readings: &[(f32, u32)], in_video: bool) -> Vec<RiskState> {
+        use crate::config::{FeatureTransform, Statistic, SyntheticConfig, SyntheticTerm};
+        let cfg = AnalysisConfig {
+            synthetic: SyntheticConfig {
+                terms: vec![SyntheticTerm {
+                    signal: "x_fake".into(),
+                    transform: FeatureTransform::Logit,
+                    weight: 1.0,
+                }],
+                statistic: Statistic::Median,
+                bias: 0.0,
+                min_frames: 1,
+                suspicious_at: 0.6,
+                alert_at: 0.8,
+                provenance: String::new(),
+            },
+            ..AnalysisConfig::default()
+        };
+        let mut judge = Judge::new(&cfg);
+        readings
+            .iter()
+            .map(|&(p, frames)| {
+                let mut s = if in_video {
+                    video(0.95, 4)
+                } else {
+                    testing::segment(1, 1, 0, Some(0.95))
+                };
+                let mut x = testing::stats("x_fake", p, p);
+                x.frames = frames;
+                s.signals.push(x);
+                judge.judge(&s).state
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_synthetic_face_finding_stands_once_it_holds_two_segments() {
+        use RiskState::*;
+        let run =
+            |ps: &[f32]| synthetic_states(&ps.iter().map(|&p| (p, 4)).collect::<Vec<_>>(), true);
+        // Single segments above the line, as an honest webcam reads now and then: none.
+        assert_eq!(run(&[0.7, 0.5, 0.7, 0.2, 0.9]), [Clear; 5]);
+        // A forged face keeps reading high: suspicious from the second segment.
+        assert_eq!(run(&[0.7, 0.7, 0.7]), [Clear, Suspicious, Suspicious]);
+        assert_eq!(run(&[0.9, 0.9, 0.9]), [Clear, Alert, Alert]);
+        // Suspicious held, alert not yet: suspicious, then alert once that holds too.
+        assert_eq!(run(&[0.7, 0.9, 0.9]), [Clear, Suspicious, Alert]);
+        // A segment read on one frame breaks the run.
+        assert_eq!(
+            synthetic_states(&[(0.7, 4), (0.7, 1), (0.7, 4), (0.7, 4)], true),
+            [Clear, Clear, Clear, Suspicious]
+        );
+        // A still is one picture: nothing to wait for.
+        assert_eq!(synthetic_states(&[(0.9, 1)], false), [Alert]);
+    }
+
     #[test]
     fn one_segment_turns_it_off() {
         let mut cfg = AnalysisConfig::default();

@@ -17,7 +17,7 @@ use candor_core::signal::names;
 use serde::Serialize;
 
 use crate::calibrate::{ClassWeights, Platt, fit_platt};
-use crate::fit::{FitSample, fit_logistic};
+use crate::fit::{FitFile, FitSample, fit_logistic};
 use crate::folds::leave_one_group_out;
 use crate::manifest::Label;
 use crate::metrics::auc;
@@ -25,14 +25,6 @@ use crate::metrics::auc;
 /// Below this many spoof groups the live score is not calibrated on them: it keeps the
 /// liveness model's own probability (its training made 0.5 its decision point).
 pub const MIN_SPOOF_GROUPS: usize = 3;
-
-/// One labelled file of the fit: its label, its group, its judged segments.
-#[derive(Debug, Clone)]
-pub struct FitFile<'a> {
-    pub label: Label,
-    pub group: usize,
-    pub segments: &'a [Segment],
-}
 
 /// What `candor eval --fit-out` asks of the attack score.
 #[derive(Debug, Clone)]

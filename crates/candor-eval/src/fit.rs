@@ -1,20 +1,28 @@
-//! Fitting the synthetic-face fusion: an L2-regularised logistic regression on segment
-//! features (real = 0, fake = 1, each class weighted to the same total so the clip
-//! counts do not set the prior), thresholds from the real segments' scores for a
-//! target false-alert rate, and a leave-one-file-out estimate of how well it
-//! generalises to clips it was not fitted on.
+//! What the fits share: an L2-regularised logistic regression on segment features
+//! (real = 0, fake = 1, each class weighted to the same total so the clip counts do
+//! not set the prior), and thresholds from real segments' scores for a target
+//! false-alert rate.
 
+use candor_core::Segment;
 use serde::Serialize;
 
-use crate::folds::{groups, leave_one_group_out};
-use crate::metrics::auc;
+use crate::manifest::Label;
+
+/// One labelled file of a fit: its label, its cross-validation group (files of one
+/// group stay on one side of a split) and its judged segments in order.
+#[derive(Debug, Clone, Copy)]
+pub struct FitFile<'a> {
+    pub label: Label,
+    pub group: usize,
+    pub segments: &'a [Segment],
+}
 
 /// One segment: its features (already transformed) and where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitSample {
     pub features: Vec<f64>,
     pub fake: bool,
-    /// Index of the file, for leave-one-file-out.
+    /// Index of the file its segment came from.
     pub file: usize,
 }
 
@@ -132,34 +140,6 @@ pub fn threshold_for_false_alert(real_scores: &[f64], rate: f64) -> f64 {
     }
 }
 
-/// Leave-one-file-out: each file's segments scored by a model fitted without it.
-/// Returns per-file median out-of-fold scores as (file, fake, score).
-pub fn leave_one_file_out(samples: &[FitSample], l2: f64) -> Vec<(usize, bool, f64)> {
-    let scores = leave_one_group_out(
-        samples,
-        |s| s.file,
-        |train| fit_logistic(train, l2),
-        |model, s| model.score(&s.features),
-    );
-    groups(samples, |s| s.file)
-        .into_iter()
-        .filter_map(|f| {
-            let held = || samples.iter().zip(&scores).filter(|(s, _)| s.file == f);
-            let mut of_file: Vec<f64> = held().map(|(_, v)| *v).collect::<Option<_>>()?;
-            of_file.sort_by(f64::total_cmp);
-            let median = of_file[of_file.len() / 2];
-            Some((f, held().next()?.0.fake, median))
-        })
-        .collect()
-}
-
-/// File-level AUC (fake vs real) of leave-one-file-out scores.
-pub fn out_of_fold_auc(scores: &[(usize, bool, f64)]) -> Option<f64> {
-    let fake: Vec<f64> = scores.iter().filter(|s| s.1).map(|s| s.2).collect();
-    let real: Vec<f64> = scores.iter().filter(|s| !s.1).map(|s| s.2).collect();
-    auc(&fake, &real)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,148 +202,4 @@ mod tests {
         assert!(t > 0.99 && real.iter().all(|&v| v < t));
         assert_eq!(threshold_for_false_alert(&[], 0.01), 0.0);
     }
-
-    #[test]
-    fn leave_one_file_out_scores_each_file_once() {
-        let s = vec![
-            sample(-2.0, false, 0),
-            sample(-1.5, false, 0),
-            sample(-1.0, false, 1),
-            sample(1.0, true, 2),
-            sample(2.0, true, 3),
-            sample(1.5, true, 3),
-        ];
-        let out = leave_one_file_out(&s, 1.0);
-        assert_eq!(
-            out.iter().map(|o| o.0).collect::<Vec<_>>(),
-            vec![0, 1, 2, 3]
-        );
-        assert_eq!(out_of_fold_auc(&out), Some(1.0));
-    }
-}
-
-/// What `candor eval --fit-out` asks for.
-#[derive(Debug, Clone)]
-pub struct SyntheticFitOptions {
-    /// Face-forgery signals to combine (logit-transformed).
-    pub signals: Vec<String>,
-    /// Which statistic of each signal in a segment the model reads.
-    pub statistic: candor_core::config::Statistic,
-    pub l2: f64,
-    /// Share of real segments allowed to reach `alert`.
-    pub alert_rate: f64,
-    /// Share of real segments allowed to reach `suspicious` or worse.
-    pub suspicious_rate: f64,
-    /// Usable frames a segment needs to be judged (and to be used in the fit).
-    pub min_frames: u32,
-}
-
-/// The fitted rule and how it did.
-#[derive(Debug, Clone, Serialize)]
-pub struct SyntheticFit {
-    pub config: candor_core::config::SyntheticConfig,
-    pub real_segments: usize,
-    pub fake_segments: usize,
-    pub real_files: usize,
-    pub fake_files: usize,
-    /// In-sample share of real / fake segments at `alert` and at `suspicious` or worse.
-    pub real_alert_share: f64,
-    pub fake_alert_share: f64,
-    pub real_suspicious_share: f64,
-    pub fake_suspicious_share: f64,
-    /// File-level fake-vs-real AUC of leave-one-file-out scores: what to expect on
-    /// clips the fit never saw (still optimistic: same sources).
-    pub out_of_fold_auc: Option<f64>,
-}
-
-/// Fits the synthetic-face rule on `files` (label fake or real; spoofs are left to the
-/// liveness rule). Segments missing a signal, or with fewer than `min_frames` frames of
-/// it, are skipped.
-pub fn fit_synthetic(
-    files: &[(crate::Label, &[candor_core::Segment])],
-    opts: &SyntheticFitOptions,
-) -> Result<SyntheticFit, String> {
-    use candor_core::config::{FeatureTransform, SyntheticConfig, SyntheticTerm};
-    if opts.signals.is_empty() {
-        return Err("no face-forgery signals to fit (none ends in `_fake`)".into());
-    }
-    let transform = FeatureTransform::Logit;
-    let mut samples = Vec::new();
-    for (i, (label, segments)) in files.iter().enumerate() {
-        let fake = match label {
-            crate::Label::Fake => true,
-            crate::Label::Real => false,
-            crate::Label::Spoof => continue,
-        };
-        for seg in segments.iter() {
-            let features: Option<Vec<f64>> = opts
-                .signals
-                .iter()
-                .map(|name| {
-                    let s = seg.signal(name).filter(|s| s.frames >= opts.min_frames)?;
-                    Some(f64::from(transform.apply(s.get(opts.statistic))))
-                })
-                .collect();
-            if let Some(features) = features {
-                samples.push(FitSample {
-                    features,
-                    fake,
-                    file: i,
-                });
-            }
-        }
-    }
-    let model = fit_logistic(&samples, opts.l2)
-        .ok_or("cannot fit: need segments of both real and fake files carrying every signal")?;
-    let scores: Vec<(bool, f64)> = samples
-        .iter()
-        .map(|s| (s.fake, model.score(&s.features)))
-        .collect();
-    let real: Vec<f64> = scores.iter().filter(|s| !s.0).map(|s| s.1).collect();
-    let alert_at = threshold_for_false_alert(&real, opts.alert_rate);
-    let suspicious_at = threshold_for_false_alert(&real, opts.suspicious_rate).min(alert_at);
-    let share = |fake: bool, t: f64| {
-        let of: Vec<f64> = scores.iter().filter(|s| s.0 == fake).map(|s| s.1).collect();
-        of.iter().filter(|&&v| v >= t).count() as f64 / of.len().max(1) as f64
-    };
-    let count_files = |fake: bool| {
-        let mut f: Vec<usize> = samples
-            .iter()
-            .filter(|s| s.fake == fake)
-            .map(|s| s.file)
-            .collect();
-        f.dedup();
-        f.len()
-    };
-    let out_of_fold = out_of_fold_auc(&leave_one_file_out(&samples, opts.l2));
-    let config = SyntheticConfig {
-        terms: opts
-            .signals
-            .iter()
-            .zip(&model.weights)
-            .map(|(signal, w)| SyntheticTerm {
-                signal: signal.clone(),
-                transform,
-                weight: *w as f32,
-            })
-            .collect(),
-        statistic: opts.statistic,
-        bias: model.bias as f32,
-        min_frames: opts.min_frames,
-        suspicious_at: suspicious_at as f32,
-        alert_at: alert_at as f32,
-        provenance: String::new(),
-    };
-    Ok(SyntheticFit {
-        config,
-        real_segments: real.len(),
-        fake_segments: scores.len() - real.len(),
-        real_files: count_files(false),
-        fake_files: count_files(true),
-        real_alert_share: share(false, alert_at),
-        fake_alert_share: share(true, alert_at),
-        real_suspicious_share: share(false, suspicious_at),
-        fake_suspicious_share: share(true, suspicious_at),
-        out_of_fold_auc: out_of_fold,
-    })
 }

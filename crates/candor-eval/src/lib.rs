@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod report;
 pub mod svg;
+pub mod synthetic_fit;
 
 pub use aggregate::{FileAggregate, Orientation, ScoreSpec, SignalAggregate};
 pub use manifest::{Entry, Label, Manifest, ManifestError};

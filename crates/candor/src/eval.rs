@@ -13,8 +13,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use candor_core::{Judge, Segment, SegmentReport};
-use candor_eval::attack_fit::{AttackFit, AttackFitOptions, FitFile as AttackFitFile, fit_attack};
-use candor_eval::fit::{SyntheticFitOptions, fit_synthetic};
+use candor_eval::attack_fit::{AttackFit, AttackFitOptions, fit_attack};
+use candor_eval::fit::FitFile;
+use candor_eval::synthetic_fit::{SyntheticFitOptions, fit_synthetic};
 use candor_eval::{EvalOptions, EvalReport, FileEval, FileStatus, Manifest};
 use candor_pipeline::{Engine, ForgerySelection, analyse_file};
 use clap::Args;
@@ -70,12 +71,15 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 1.0)]
     pub fit_l2: f64,
 
-    /// Share of real segments the fitted rule may put at `alert`.
-    #[arg(long, default_value_t = 0.01)]
+    /// Share of real segments the fitted rule may put at `alert`, counting findings
+    /// as they stand once held (`[confirm] segments` in a row). 0: the line sits above
+    /// every real run of the fit's data.
+    #[arg(long, default_value_t = 0.0)]
     pub fit_alert_rate: f64,
 
-    /// Share of real segments the fitted rule may put at `suspicious` or worse.
-    #[arg(long, default_value_t = 0.05)]
+    /// Share of real segments the fitted rule may put at `suspicious` or worse,
+    /// counting findings as they stand once held.
+    #[arg(long, default_value_t = 0.02)]
     pub fit_suspicious_rate: f64,
 
     /// Write every file's segments, as the models measured them, to this file (JSON
@@ -389,12 +393,9 @@ fn fit_and_write(
         alert_rate: args.fit_alert_rate,
         suspicious_rate: args.fit_suspicious_rate,
         min_frames,
+        hold: cfg.confirm.segments,
     };
-    let labelled: Vec<(candor_eval::Label, &[candor_core::Segment])> = files
-        .iter()
-        .map(|(label, _, segs)| (*label, segs.as_slice()))
-        .collect();
-    let mut fit = fit_synthetic(&labelled, &opts).map_err(anyhow::Error::msg)?;
+    let mut fit = fit_synthetic(&fit_files(files).0, &opts).map_err(anyhow::Error::msg)?;
     let attack = fit_attack_score(
         args,
         args.fit_prior,
@@ -405,32 +406,48 @@ fn fit_and_write(
     )?;
     fit.config.provenance = format!(
         "candor eval --fit-out on {manifest_name}: {} real / {} fake files, l2 {}, \
-         alert for <= {:.1} % of real segments",
+         standing at alert for <= {:.1} % and at suspicious for <= {:.1} % of real segments, \
+         held {} segments in a row",
         fit.real_files,
         fit.fake_files,
         opts.l2,
-        opts.alert_rate * 100.0
+        opts.alert_rate * 100.0,
+        opts.suspicious_rate * 100.0,
+        opts.hold,
     );
     let pct = |v: f64| format!("{:.1} %", v * 100.0);
+    let h = &fit.held_out;
+    let of = |n: usize, total: usize| {
+        format!("{n} of {total} ({})", pct(n as f64 / total.max(1) as f64))
+    };
     let header = format!(
         "# Synthetic-face fusion fitted by `candor eval --fit-out` (see README).\n\
          # Manifest: {manifest_name}\n\
          # Segments: {} real ({} files), {} fake ({} files); signals: {} (segment {})\n\
+         # A finding stands once it holds {} segments in a row; the lines are set on findings \
+         that stand.\n\
+         # Leave-one-group-out (weights and lines fitted without the file's group): \
+         fake-vs-real file AUC {}; real segments suspicious or worse {}, alert {}; fake files \
+         reaching suspicious {}, alert {}.\n\
          # In sample: alert on {} of real and {} of fake segments; suspicious or worse \
-         on {} of real and {} of fake.\n\
-         # Leave-one-file-out fake-vs-real file AUC: {}\n",
+         on {} of real and {} of fake.\n",
         fit.real_segments,
         fit.real_files,
         fit.fake_segments,
         fit.fake_files,
         opts.signals.join(", "),
         opts.statistic.as_str(),
+        opts.hold,
+        fit.out_of_fold_auc
+            .map_or("n/a".to_string(), |a| format!("{a:.3}")),
+        of(h.real_suspicious, h.real_segments),
+        of(h.real_alert, h.real_segments),
+        of(h.fake_files_suspicious, h.fake_files),
+        of(h.fake_files_alert, h.fake_files),
         pct(fit.real_alert_share),
         pct(fit.fake_alert_share),
         pct(fit.real_suspicious_share),
         pct(fit.fake_suspicious_share),
-        fit.out_of_fold_auc
-            .map_or("n/a".to_string(), |a| format!("{a:.3}")),
     );
     let header = format!("{header}{}", attack_header(&attack, "# "));
     #[derive(serde::Serialize)]
@@ -462,17 +479,7 @@ fn fit_attack_score(
     forgery_signals: &[String],
     cfg: &candor_core::AnalysisConfig,
 ) -> Result<AttackFit> {
-    let mut group_ids: Vec<&str> = files.iter().map(|(_, g, _)| g.as_str()).collect();
-    group_ids.sort_unstable();
-    group_ids.dedup();
-    let fit_files: Vec<AttackFitFile> = files
-        .iter()
-        .map(|(label, group, segments)| AttackFitFile {
-            label: *label,
-            group: group_ids.binary_search(&group.as_str()).unwrap_or(0),
-            segments,
-        })
-        .collect();
+    let (fit_files, groups) = fit_files(files);
     let opts = AttackFitOptions {
         forgery_signals: forgery_signals.to_vec(),
         statistic: args.statistic_for_fit(cfg),
@@ -485,10 +492,28 @@ fn fit_attack_score(
     fit.config.provenance = format!(
         "candor eval --fit-out on {manifest_name}: {} files in {} groups, prior {}",
         files.len(),
-        group_ids.len(),
+        groups,
         prior
     );
     Ok(fit)
+}
+
+/// The files of a fit, each with its group's index, and how many groups there are.
+fn fit_files(
+    files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
+) -> (Vec<FitFile<'_>>, usize) {
+    let mut group_ids: Vec<&str> = files.iter().map(|(_, g, _)| g.as_str()).collect();
+    group_ids.sort_unstable();
+    group_ids.dedup();
+    let fit_files = files
+        .iter()
+        .map(|(label, group, segments)| FitFile {
+            label: *label,
+            group: group_ids.binary_search(&group.as_str()).unwrap_or(0),
+            segments,
+        })
+        .collect();
+    (fit_files, group_ids.len())
 }
 
 /// The calibration's figures, as comment lines of the fit file.
