@@ -345,30 +345,15 @@ fn distinct(ids: impl Iterator<Item = usize>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_core::SignalStats;
-    use candor_core::signal::Source;
+    use candor_core::RiskState;
 
     fn seg(live: f32, fake: f32) -> Segment {
-        let stat = |name: &str, v: f32| SignalStats {
-            name: name.into(),
-            source: Source::new("m", "1"),
-            frames: 4,
-            mean: v,
-            median: v,
-            min: v,
-            max: v,
-        };
-        Segment {
-            index: 0,
-            start_us: 0,
-            end_us: 2_000_000,
-            counts: Default::default(),
-            main_track: Some(1),
-            other_tracks: 0,
-            signals: vec![stat(names::LIVENESS, live), stat("x_fake", fake)],
-            quality: Vec::new(),
-            unusable: Default::default(),
-        }
+        crate::aggregate::tests::seg(
+            0,
+            RiskState::Clear,
+            &[(names::LIVENESS, live), ("x_fake", fake)],
+        )
+        .segment
     }
 
     fn opts() -> AttackFitOptions {

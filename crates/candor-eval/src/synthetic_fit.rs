@@ -271,35 +271,15 @@ fn leave_one_group_out(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::tests::seg as judged;
+    use candor_core::RiskState;
     use candor_core::Segment;
-    use candor_core::segment::SignalStats;
-    use candor_core::signal::Source;
 
     /// Segment `index`, whose one forgery signal reads `p` (every statistic) on 4
     /// frames; `None`: the signal is missing.
     fn seg(index: u32, p: Option<f32>) -> Segment {
-        Segment {
-            index,
-            start_us: i64::from(index) * 2_000_000,
-            end_us: i64::from(index + 1) * 2_000_000,
-            counts: Default::default(),
-            main_track: Some(1),
-            other_tracks: 0,
-            signals: p
-                .map(|p| SignalStats {
-                    name: "x_fake".into(),
-                    source: Source::new("m", "1"),
-                    frames: 4,
-                    mean: p,
-                    median: p,
-                    min: p,
-                    max: p,
-                })
-                .into_iter()
-                .collect(),
-            quality: Vec::new(),
-            unusable: Default::default(),
-        }
+        let signals: Vec<(&str, f32)> = p.map(|p| ("x_fake", p)).into_iter().collect();
+        judged(index, RiskState::Clear, &signals).segment
     }
 
     fn file(ps: &[Option<f32>]) -> Vec<Segment> {
