@@ -538,6 +538,69 @@ async fn concurrent_sessions_all_complete_and_a_watcher_sees_the_same_segments()
     server.shutdown().await.unwrap();
 }
 
+/// A reader that asks for a session just as it opens finds it open, never ended: the
+/// session enters memory just before its row is written, so a lookup that misses memory
+/// can find the row of a session running here, which reads as interrupted unless the
+/// lookup looks at memory again. A recruiter who opens the badge as the interview starts
+/// must not see it as over. A stress check: the window is narrow (the store read must
+/// outlast the row's commit), so it catches the race only under load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_read_as_it_opens_is_never_read_as_interrupted() {
+    let server = start(settings(limits())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = annexb(
+        &data("talking-heads/grid_bbaf2n.mp4"),
+        dir.path(),
+        "clip.h264",
+    );
+    let addr = server.grpc_addr;
+    for round in 0..8 {
+        let id = format!("opening-{round}");
+        // Readers poll as fast as they can while the session opens.
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..3 {
+            let (id, done) = (id.clone(), done.clone());
+            readers.push(tokio::spawn(async move {
+                let mut c = client(addr).await;
+                let mut seen = Vec::new();
+                while !done.load(std::sync::atomic::Ordering::Acquire) {
+                    let r = c
+                        .get_session(authed(
+                            proto::GetSessionRequest {
+                                session_id: id.clone(),
+                            },
+                            KEY_A,
+                        ))
+                        .await;
+                    if let Ok(r) = r {
+                        let r = r.into_inner();
+                        seen.push(r.summary.map(|s| s.ended_by));
+                    }
+                }
+                seen
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut c = client(addr).await;
+        let mut msgs = vec![start_msg(&id, MediaFormat::H264Annexb)];
+        msgs.extend(chunks(&bytes, 8192));
+        msgs.push(finish());
+        let out = analyze(&mut c, KEY_A, msgs, Duration::ZERO).await;
+        assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+        done.store(true, std::sync::atomic::Ordering::Release);
+        for r in readers {
+            for ended_by in r.await.unwrap() {
+                assert!(
+                    ended_by.as_deref().is_none_or(|e| e == "finished"),
+                    "{id}: a reader saw the session as {ended_by:?}"
+                );
+            }
+        }
+    }
+    server.shutdown().await.unwrap();
+}
+
 async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for t in tasks {

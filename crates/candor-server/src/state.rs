@@ -245,6 +245,13 @@ impl ServerState {
                     p.shared_as.clone(),
                 )
                 .await?;
+                // A session enters memory just before its row is written: one that opened
+                // here while the store was read is in memory now, and its row reads as
+                // open with no node running it, which would answer as interrupted. (Its
+                // results may have left for the store since: the reader then looks again.)
+                if let Ok(entry) = self.registry.get(&tenant, id) {
+                    return Ok(Found::Live(entry));
+                }
                 Ok(match stored.running_on {
                     Some(node) => Found::Elsewhere(Box::new(Elsewhere {
                         changes: p
