@@ -126,6 +126,15 @@ fn spoof_stills_are_separated_by_liveness() {
             && stdout.contains("attack_score (fused, calibrated)"),
         "{stdout}"
     );
+    // And the synthetic-face rule's held-out states, which need fakes to fit on.
+    let synthetic = r["meta"]["synthetic_face_leave_one_group_out"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(synthetic.starts_with("n/a: cannot fit"), "{synthetic}");
+    assert!(
+        stdout.contains("Synthetic-face rule, leave-one-group-out: n/a (cannot fit"),
+        "{stdout}"
+    );
 }
 
 /// Real studio clips next to a file that cannot be decoded: the bad file is reported as

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use candor_core::{Judge, Segment, SegmentReport};
 use candor_eval::attack_fit::{AttackFit, AttackFitOptions, fit_attack};
 use candor_eval::fit::FitFile;
-use candor_eval::synthetic_fit::{SyntheticFitOptions, fit_synthetic};
+use candor_eval::synthetic_fit::{SyntheticFit, SyntheticFitOptions, fit_synthetic};
 use candor_eval::{EvalOptions, EvalReport, FileEval, FileStatus, Manifest};
 use candor_pipeline::{Engine, ForgerySelection, analyse_file};
 use clap::Args;
@@ -250,6 +250,15 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
                 .insert(HELD_OUT_KEY.into(), json!(format!("n/a: {e}")));
         }
     }
+    // And the synthetic-face rule's states on groups its fit did not see.
+    let synthetic = synthetic_held_out(&args, &cfg, &segments_by_file);
+    report.meta.insert(
+        SYNTHETIC_HELD_OUT_KEY.into(),
+        match &synthetic {
+            Ok(fit) => serde_json::to_value(fit.held_out)?,
+            Err(e) => json!(format!("n/a: {e}")),
+        },
+    );
     write_outputs(&args.out, &report, &files)?;
     if let Some(path) = &args.fit_out {
         fit_and_write(&args, path, &manifest_name, &segments_by_file, &cfg)?;
@@ -265,11 +274,16 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         let mut shown = report.clone();
         shown.meta.remove("analysis_config");
         shown.meta.remove(HELD_OUT_KEY);
+        shown.meta.remove(SYNTHETIC_HELD_OUT_KEY);
         write!(out, "{}", shown.render_table())?;
         writeln!(out)?;
         match &held_out {
             Ok(fit) => write!(out, "{}", attack_header(fit, ""))?,
             Err(e) => writeln!(out, "Attack score, leave-one-group-out: n/a ({e})")?,
+        }
+        match &synthetic {
+            Ok(fit) => write!(out, "{}", synthetic_held_out_line(fit, ""))?,
+            Err(e) => writeln!(out, "Synthetic-face rule, leave-one-group-out: n/a ({e})")?,
         }
         writeln!(out, "\nwritten to {}", args.out.display())?;
     }
@@ -287,6 +301,8 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
 
 /// Where eval.json keeps the leave-one-group-out figures of the attack score.
 const HELD_OUT_KEY: &str = "attack_score_leave_one_group_out";
+/// Where eval.json keeps the synthetic-face rule's states on held-out groups.
+const SYNTHETIC_HELD_OUT_KEY: &str = "synthetic_face_leave_one_group_out";
 
 /// The face-forgery signals of the held-out figures: `--fit-signals`, else those the
 /// configured attack score reads; none when the manifest holds no analysed fake (the
@@ -372,7 +388,6 @@ fn fit_and_write(
     files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
     cfg: &candor_core::AnalysisConfig,
 ) -> Result<()> {
-    let min_frames = cfg.synthetic.min_frames;
     let signals = if args.fit_signals.is_empty() {
         let mut seen: Vec<String> = files
             .iter()
@@ -386,15 +401,7 @@ fn fit_and_write(
     } else {
         args.fit_signals.clone()
     };
-    let opts = SyntheticFitOptions {
-        signals,
-        statistic: args.statistic_for_fit(cfg),
-        l2: args.fit_l2,
-        alert_rate: args.fit_alert_rate,
-        suspicious_rate: args.fit_suspicious_rate,
-        min_frames,
-        hold: cfg.confirm.segments,
-    };
+    let opts = synthetic_fit_options(args, cfg, signals);
     let mut fit = fit_synthetic(&fit_files(files).0, &opts).map_err(anyhow::Error::msg)?;
     let attack = fit_attack_score(
         args,
@@ -416,19 +423,13 @@ fn fit_and_write(
         opts.hold,
     );
     let pct = |v: f64| format!("{:.1} %", v * 100.0);
-    let h = &fit.held_out;
-    let of = |n: usize, total: usize| {
-        format!("{n} of {total} ({})", pct(n as f64 / total.max(1) as f64))
-    };
     let header = format!(
         "# Synthetic-face fusion fitted by `candor eval --fit-out` (see README).\n\
          # Manifest: {manifest_name}\n\
          # Segments: {} real ({} files), {} fake ({} files); signals: {} (segment {})\n\
          # A finding stands once it holds {} segments in a row; the lines are set on findings \
          that stand.\n\
-         # Leave-one-group-out (weights and lines fitted without the file's group): \
-         fake-vs-real file AUC {}; real segments suspicious or worse {}, alert {}; fake files \
-         reaching suspicious {}, alert {}.\n\
+         {}\
          # In sample: alert on {} of real and {} of fake segments; suspicious or worse \
          on {} of real and {} of fake.\n",
         fit.real_segments,
@@ -438,12 +439,7 @@ fn fit_and_write(
         opts.signals.join(", "),
         opts.statistic.as_str(),
         opts.hold,
-        fit.out_of_fold_auc
-            .map_or("n/a".to_string(), |a| format!("{a:.3}")),
-        of(h.real_suspicious, h.real_segments),
-        of(h.real_alert, h.real_segments),
-        of(h.fake_files_suspicious, h.fake_files),
-        of(h.fake_files_alert, h.fake_files),
+        synthetic_held_out_line(&fit, "# "),
         pct(fit.real_alert_share),
         pct(fit.fake_alert_share),
         pct(fit.real_suspicious_share),
@@ -514,6 +510,68 @@ fn fit_files(
         })
         .collect();
     (fit_files, group_ids.len())
+}
+
+/// What a synthetic-face fit reads and where its lines go, from the command line and
+/// the config (the judge's `[confirm] segments` is how long a finding must hold).
+fn synthetic_fit_options(
+    args: &EvalArgs,
+    cfg: &candor_core::AnalysisConfig,
+    signals: Vec<String>,
+) -> SyntheticFitOptions {
+    SyntheticFitOptions {
+        signals,
+        statistic: args.statistic_for_fit(cfg),
+        l2: args.fit_l2,
+        alert_rate: args.fit_alert_rate,
+        suspicious_rate: args.fit_suspicious_rate,
+        min_frames: cfg.synthetic.min_frames,
+        hold: cfg.confirm.segments,
+    }
+}
+
+/// The synthetic-face rule refitted without each group (the configured rule's
+/// signals, or `--fit-signals`), its states counted on the group held out.
+fn synthetic_held_out(
+    args: &EvalArgs,
+    cfg: &candor_core::AnalysisConfig,
+    files: &[(candor_eval::Label, String, Vec<candor_core::Segment>)],
+) -> Result<SyntheticFit, String> {
+    let signals = if args.fit_signals.is_empty() {
+        cfg.synthetic
+            .terms
+            .iter()
+            .map(|t| t.signal.clone())
+            .collect()
+    } else {
+        args.fit_signals.clone()
+    };
+    fit_synthetic(
+        &fit_files(files).0,
+        &synthetic_fit_options(args, cfg, signals),
+    )
+}
+
+/// The held-out line of a synthetic-face fit; `prefix` starts it (`# ` in a fit file).
+fn synthetic_held_out_line(fit: &SyntheticFit, prefix: &str) -> String {
+    let h = &fit.held_out;
+    let of = |n: usize, total: usize| {
+        format!(
+            "{n} of {total} ({:.1} %)",
+            100.0 * n as f64 / total.max(1) as f64
+        )
+    };
+    format!(
+        "{prefix}Synthetic-face rule, leave-one-group-out (weights and lines fitted without the \
+         file's group): fake-vs-real file AUC {}; real segments suspicious or worse {}, alert \
+         {}; fake files reaching suspicious {}, alert {}.\n",
+        fit.out_of_fold_auc
+            .map_or("n/a".to_string(), |a| format!("{a:.3}")),
+        of(h.real_suspicious, h.real_segments),
+        of(h.real_alert, h.real_segments),
+        of(h.fake_files_suspicious, h.fake_files),
+        of(h.fake_files_alert, h.fake_files),
+    )
 }
 
 /// The calibration's figures, as comment lines of the fit file.
