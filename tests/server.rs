@@ -601,6 +601,94 @@ async fn a_session_read_as_it_opens_is_never_read_as_interrupted() {
     server.shutdown().await.unwrap();
 }
 
+/// A node that keeps no finished session in memory (as under load, when the budget of
+/// finished results is spent) lets a session go the moment it ends, possibly before its
+/// writer stored the end. Here the store's write lock is held from outside while the
+/// session ends, so its end waits to be written: read then, the session must still read
+/// as finished and whole, never interrupted (the lookup that finds it open in the store,
+/// run by no other node, waits for this node's writes and reads again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_evicted_before_its_end_is_stored_reads_as_finished() {
+    let s = settings(Limits {
+        keep_finished: 0,
+        ..limits()
+    });
+    let db = s.data_dir.clone().unwrap().join("candor.db");
+    let server = start(s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = annexb(
+        &data("talking-heads/grid_bbaf2n.mp4"),
+        dir.path(),
+        "clip.h264",
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let mut c = client(server.grpc_addr).await;
+    let session = tokio::spawn(async move {
+        collect(
+            c.analyze(authed(
+                tokio_stream::wrappers::ReceiverStream::new(rx),
+                KEY_A,
+            ))
+            .await,
+        )
+        .await
+    });
+    tx.send(start_msg("evicted", MediaFormat::H264Annexb))
+        .await
+        .unwrap();
+    for m in chunks(&bytes, 8192) {
+        tx.send(m).await.unwrap();
+    }
+    // Once the session's row is stored, hold the write lock: its end will wait.
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (locked_tx, locked) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let stored = || -> bool {
+            conn.query_row(
+                "SELECT count(*) FROM sessions WHERE session_id = 'evicted'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap_or(0)
+                > 0
+        };
+        while !stored() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        released.recv().unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    tokio::task::spawn_blocking(move || locked.recv().unwrap())
+        .await
+        .unwrap();
+    tx.send(finish()).await.unwrap();
+    let out = session.await.unwrap();
+    assert_eq!(out.code(), Code::Ok, "{:?}", out.status);
+    // The end is still waiting for the lock; let it go shortly after the read starts.
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = release.send(());
+    });
+    let got = client(server.grpc_addr)
+        .await
+        .get_session(authed(
+            proto::GetSessionRequest {
+                session_id: "evicted".into(),
+            },
+            KEY_A,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    holder.join().unwrap();
+    assert_eq!(got.summary.unwrap().ended_by, "finished");
+    assert_eq!(got.segments.len(), out.segments().len());
+    server.shutdown().await.unwrap();
+}
+
 async fn futures_join(tasks: Vec<tokio::task::JoinHandle<Outcome>>) -> Vec<Outcome> {
     let mut out = Vec::new();
     for t in tasks {

@@ -588,6 +588,8 @@ fn summary_of(segments: &[candor_store::SegmentRecord]) -> Summary {
 pub struct StoredSession {
     pub response: proto::GetSessionResponse,
     pub running_on: Option<String>,
+    /// No end recorded: open somewhere, interrupted, or its end not yet written.
+    pub open: bool,
 }
 
 /// A stored session as GetSession returns it, read off the async runtime.
@@ -632,6 +634,7 @@ pub fn load_session(
     Ok(StoredSession {
         response: stored_response(session_id, &record, &reports, running_on.is_some()),
         running_on,
+        open: record.ended_at.is_none(),
     })
 }
 

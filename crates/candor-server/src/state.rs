@@ -238,19 +238,29 @@ impl ServerState {
             }
             (Ok(entry), _) => Ok(Found::Live(entry)),
             (Err(ServiceError::NotFound(_)), Some(p)) => {
-                let stored = persist::get_session(
-                    p.store.clone(),
-                    tenant.clone(),
-                    id.to_owned(),
-                    p.shared_as.clone(),
-                )
-                .await?;
+                let read = || {
+                    persist::get_session(
+                        p.store.clone(),
+                        tenant.clone(),
+                        id.to_owned(),
+                        p.shared_as.clone(),
+                    )
+                };
+                let mut stored = read().await?;
                 // A session enters memory just before its row is written: one that opened
                 // here while the store was read is in memory now, and its row reads as
                 // open with no node running it, which would answer as interrupted. (Its
                 // results may have left for the store since: the reader then looks again.)
                 if let Ok(entry) = self.registry.get(&tenant, id) {
                     return Ok(Found::Live(entry));
+                }
+                // Open, and no other node runs it: it may have ended here and left memory
+                // (evicted under load) before this node's writer stored its end. Read again
+                // once the writes sent so far are committed; a session that was really
+                // interrupted reads the same.
+                if stored.open && stored.running_on.is_none() && p.writer.writable() {
+                    p.writer.committed().await;
+                    stored = read().await?;
                 }
                 Ok(match stored.running_on {
                     Some(node) => Found::Elsewhere(Box::new(Elsewhere {
