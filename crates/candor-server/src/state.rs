@@ -84,6 +84,23 @@ pub struct Persistence {
     pub changes: Option<StoreChanges>,
 }
 
+impl Persistence {
+    /// A session of `tenant` as the store holds it, read off the async runtime.
+    async fn session(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<persist::StoredSession, ServiceError> {
+        persist::get_session(
+            self.store.clone(),
+            tenant.to_owned(),
+            id.to_owned(),
+            self.shared_as.clone(),
+        )
+        .await
+    }
+}
+
 pub struct ServerState {
     engine: OnceLock<Arc<Engine>>,
     pub registry: Registry,
@@ -231,22 +248,13 @@ impl ServerState {
     pub async fn find_session(&self, tenant: String, id: &str) -> Result<Found, ServiceError> {
         match (self.registry.get(&tenant, id), &self.persistence) {
             // A finished session whose results left memory: the store has them all.
-            (Ok(entry), Some(p)) if entry.in_store() => {
-                persist::get_session(p.store.clone(), tenant, id.to_owned(), p.shared_as.clone())
-                    .await
-                    .map(|s| Found::Stored(Box::new(s.response)))
-            }
+            (Ok(entry), Some(p)) if entry.in_store() => p
+                .session(&tenant, id)
+                .await
+                .map(|s| Found::Stored(Box::new(s.response))),
             (Ok(entry), _) => Ok(Found::Live(entry)),
             (Err(ServiceError::NotFound(_)), Some(p)) => {
-                let read = || {
-                    persist::get_session(
-                        p.store.clone(),
-                        tenant.clone(),
-                        id.to_owned(),
-                        p.shared_as.clone(),
-                    )
-                };
-                let mut stored = read().await?;
+                let mut stored = p.session(&tenant, id).await?;
                 // A session enters memory just before its row is written: one that opened
                 // here while the store was read is in memory now, and its row reads as
                 // open with no node running it, which would answer as interrupted. (Its
@@ -260,7 +268,7 @@ impl ServerState {
                 // interrupted reads the same.
                 if stored.open && stored.running_on.is_none() && p.writer.writable() {
                     p.writer.committed().await;
-                    stored = read().await?;
+                    stored = p.session(&tenant, id).await?;
                 }
                 Ok(match stored.running_on {
                     Some(node) => Found::Elsewhere(Box::new(Elsewhere {
