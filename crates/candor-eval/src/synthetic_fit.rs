@@ -93,7 +93,7 @@ pub fn fit_synthetic(
     let fit_samples: Vec<FitSample> = samples.iter().map(|s| s.fit.clone()).collect();
     let model = fit_logistic(&fit_samples, opts.l2)
         .ok_or("cannot fit: need segments of both real and fake files carrying every signal")?;
-    let held = held_scores(&samples, &model, opts.hold);
+    let held = held_scores(&samples, &scores(&samples, &model), opts.hold);
     let (suspicious_at, alert_at) = lines(&samples, &held, opts);
     let share = |fake: bool, t: f64| {
         let of: Vec<f64> = samples
@@ -132,7 +132,7 @@ pub fn fit_synthetic(
         alert_at: alert_at as f32,
         provenance: String::new(),
     };
-    let (out_of_fold_auc, held_out) = leave_one_group_out(&samples, opts);
+    let (out_of_fold_auc, held_out) = held_out_figures(&samples, opts);
     Ok(SyntheticFit {
         config,
         real_segments,
@@ -183,14 +183,19 @@ fn samples(files: &[FitFile<'_>], opts: &SyntheticFitOptions) -> Vec<Sample> {
     out
 }
 
-/// Each sample's score as the judge lets a finding stand: the lowest score over it and
-/// the `hold - 1` segments before it in its file, 0 when one of those was not scored
-/// (the run is broken). `samples` are in file and segment order.
-fn held_scores(samples: &[Sample], model: &Logistic, hold: u32) -> Vec<f64> {
-    let scores: Vec<f64> = samples
+/// Each sample's score under `model`.
+fn scores(samples: &[Sample], model: &Logistic) -> Vec<f64> {
+    samples
         .iter()
         .map(|s| model.score(&s.fit.features))
-        .collect();
+        .collect()
+}
+
+/// Each sample's score (`scores`, in `samples`' order) as the judge lets a finding
+/// stand: the lowest score over it and the `hold - 1` segments before it in its file, 0
+/// when one of those was not scored (the run is broken). `samples` are in file and
+/// segment order.
+fn held_scores(samples: &[Sample], scores: &[f64], hold: u32) -> Vec<f64> {
     let back = hold.max(1) as usize - 1;
     (0..samples.len())
         .map(|i| {
@@ -226,7 +231,7 @@ fn lines(samples: &[Sample], held: &[f64], opts: &SyntheticFitOptions) -> (f64, 
 
 /// Fits weights and lines without each group in turn and judges that group: the
 /// file-level AUC of the out-of-fold scores (each file's median) and the states.
-fn leave_one_group_out(
+fn held_out_figures(
     samples: &[Sample],
     opts: &SyntheticFitOptions,
 ) -> (Option<f64>, HeldOutStates) {
@@ -239,19 +244,22 @@ fn leave_one_group_out(
         let Some(model) = fit_logistic(&train_fit, opts.l2) else {
             continue;
         };
-        let (suspicious_at, alert_at) =
-            lines(&train, &held_scores(&train, &model, opts.hold), opts);
-        let held = held_scores(&test, &model, opts.hold);
+        let train_held = held_scores(&train, &scores(&train, &model), opts.hold);
+        let (suspicious_at, alert_at) = lines(&train, &train_held, opts);
+        let test_scores = scores(&test, &model);
+        let held = held_scores(&test, &test_scores, opts.hold);
         for file in groups(&test, |s| s.fit.file) {
-            let of_file = || test.iter().zip(&held).filter(|(s, _)| s.fit.file == file);
+            let of_file = || {
+                test.iter()
+                    .zip(test_scores.iter().zip(&held))
+                    .filter(|(s, _)| s.fit.file == file)
+            };
             let fake = of_file().next().is_some_and(|(s, _)| s.fit.fake);
-            let mut scores: Vec<f64> = of_file()
-                .map(|(s, _)| model.score(&s.fit.features))
-                .collect();
-            scores.sort_by(f64::total_cmp);
-            let median = scores[scores.len() / 2];
-            let suspicious = of_file().filter(|(_, v)| **v >= suspicious_at).count();
-            let alert = of_file().filter(|(_, v)| **v >= alert_at).count();
+            let mut file_scores: Vec<f64> = of_file().map(|(_, (score, _))| *score).collect();
+            file_scores.sort_by(f64::total_cmp);
+            let median = file_scores[file_scores.len() / 2];
+            let suspicious = of_file().filter(|(_, (_, h))| **h >= suspicious_at).count();
+            let alert = of_file().filter(|(_, (_, h))| **h >= alert_at).count();
             if fake {
                 fake_medians.push(median);
                 states.fake_files += 1;
@@ -259,7 +267,7 @@ fn leave_one_group_out(
                 states.fake_files_alert += usize::from(alert > 0);
             } else {
                 real_medians.push(median);
-                states.real_segments += scores.len();
+                states.real_segments += file_scores.len();
                 states.real_suspicious += suspicious;
                 states.real_alert += alert;
             }
@@ -315,7 +323,8 @@ mod tests {
             bias: 0.0,
         };
         let held = |hold| -> Vec<f64> {
-            held_scores(&samples(&files, &opts(hold)), &model, hold)
+            let samples = samples(&files, &opts(hold));
+            held_scores(&samples, &scores(&samples, &model), hold)
                 .into_iter()
                 .map(|v| (v * 1e6).round() / 1e6)
                 .collect()

@@ -238,18 +238,13 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         &held_out_signals(&args, &cfg, &segments_by_file),
         &cfg,
     );
-    match &held_out {
-        Ok(fit) => {
-            report
-                .meta
-                .insert(HELD_OUT_KEY.into(), serde_json::to_value(fit)?);
-        }
-        Err(e) => {
-            report
-                .meta
-                .insert(HELD_OUT_KEY.into(), json!(format!("n/a: {e}")));
-        }
-    }
+    report.meta.insert(
+        HELD_OUT_KEY.into(),
+        match &held_out {
+            Ok(fit) => serde_json::to_value(fit)?,
+            Err(e) => json!(format!("n/a: {e}")),
+        },
+    );
     // And the synthetic-face rule's states on groups its fit did not see.
     let synthetic = synthetic_held_out(&args, &cfg, &segments_by_file);
     report.meta.insert(
