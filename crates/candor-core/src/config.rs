@@ -181,8 +181,10 @@ pub struct PresenceThresholds {
     pub looped_share: f32,
     /// Median `rigid_residual` below which the face moves as a rigid picture (a photo
     /// or screen moved in front of the camera). Default 0.32: segments of the real and
-    /// fake development clips read 0.34 and up (real only 0.42), panned, zoomed and
-    /// turned stills of 11 people 0.04-0.31.
+    /// fake clips of `deepfake-samples` and `talking-heads` read 0.34 and up (real only
+    /// 0.42), panned, zoomed and turned stills of 11 people 0.04-0.31. The stills
+    /// overlap a real webcam streamer who barely moves (0.17-0.22, `realtime-swaps`):
+    /// no line separates a face at rest from a photo moved (`scripts/eval-presence`).
     pub rigid_residual_below: f32,
     /// Frames with a `rigid_residual` (the face moved) a segment needs before it is
     /// judged rigid. Default 2.

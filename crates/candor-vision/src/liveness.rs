@@ -139,6 +139,8 @@ impl LivenessModel {
         let side = INPUT_SIDE as usize;
         let mut fused = [0.0f32; CLASSES];
         for branch in [&mut self.v2, &mut self.v1se] {
+            // As decoded: brightening dim crops made dim copies of real clips read
+            // further from their clean clips (README), not nearer.
             crop_scaled_into(image, &face.bbox, branch.scale, &mut self.crop)?;
             write_bgr_planes(&self.crop, &mut self.input, side, side);
             let probs = branch.probabilities(&self.name, &self.input)?;
