@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -27,22 +26,6 @@ fn gauge(metrics: &str, name: &str) -> Option<f64> {
         };
         rest.trim().parse().ok()
     })
-}
-
-async fn get_session(
-    addr: SocketAddr,
-    id: &str,
-) -> Result<proto::GetSessionResponse, tonic::Status> {
-    client(addr)
-        .await
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: id.into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .map(tonic::Response::into_inner)
 }
 
 /// Every frame of `clip` as JPEG frame messages, 40 ms apart, after a start message.
@@ -162,15 +145,13 @@ async fn a_killed_server_leaves_interrupted_sessions_with_their_segments() {
     let down = Channel::from_shared(format!("http://{}", server.grpc))
         .unwrap()
         .connect_lazy();
-    let refused = proto::candor_client::CandorClient::new(down)
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: ids[0].into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .unwrap_err();
+    let refused = get_session(
+        &mut proto::candor_client::CandorClient::new(down),
+        ids[0],
+        KEY_A,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
 
     // The dead process left the sessions open; a restart closes them.
@@ -189,7 +170,7 @@ async fn a_killed_server_leaves_interrupted_sessions_with_their_segments() {
     let log = server.log_text();
     assert_eq!(log.matches("closed as interrupted").count(), 2, "{log}");
     for (id, seen) in ids.into_iter().zip(&seen) {
-        let stored = get_session(server.grpc, id)
+        let stored = get_session(&mut client(server.grpc).await, id, KEY_A)
             .await
             .expect("the session survives the kill");
         // Every segment the client saw is stored, whole and equal to what was sent;
@@ -379,7 +360,9 @@ async fn a_full_disk_stops_storing_but_not_analysing() {
         server.log_text()
     );
     // Nothing stored before the disk filled is lost.
-    let stored = get_session(server.grpc, "before-full").await.unwrap();
+    let stored = get_session(&mut client(server.grpc).await, "before-full", KEY_A)
+        .await
+        .unwrap();
     assert_eq!(stored.segments.len(), before.segments().len());
     assert_eq!(stored.summary.as_ref(), before.summary());
 
@@ -403,7 +386,9 @@ async fn a_full_disk_stops_storing_but_not_analysing() {
         }
     })
     .await;
-    let stored = get_session(server.grpc, "after-full").await.unwrap();
+    let stored = get_session(&mut client(server.grpc).await, "after-full", KEY_A)
+        .await
+        .unwrap();
     assert_eq!(stored.segments.len(), 2);
     assert_eq!(stored.summary.unwrap().ended_by, "finished");
 }
@@ -479,7 +464,9 @@ async fn a_read_only_data_directory_is_served_without_storing() {
     assert_eq!(live.code(), Code::Ok, "{:?}", live.status);
     assert_eq!(live.segments().len(), 2);
     assert_eq!(live.summary().unwrap().ended_by, "finished");
-    let stored = get_session(server.grpc, "stored").await.unwrap();
+    let stored = get_session(&mut client(server.grpc).await, "stored", KEY_A)
+        .await
+        .unwrap();
     assert_eq!(stored.segments.len(), before.segments().len());
     assert_eq!(stored.summary.as_ref(), before.summary());
 }
@@ -534,7 +521,7 @@ async fn a_storm_of_vanishing_clients_leaves_no_session_open() {
     .await;
     // Each one ended, with a summary saying how, not left open.
     for id in &accepted {
-        let ended = get_session(server.grpc, id)
+        let ended = get_session(&mut client(server.grpc).await, id, KEY_A)
             .await
             .ok()
             .and_then(|s| s.summary)

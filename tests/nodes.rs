@@ -181,23 +181,6 @@ where
     }
 }
 
-async fn get(
-    node: SocketAddr,
-    id: &str,
-    key: &str,
-) -> Result<proto::GetSessionResponse, tonic::Status> {
-    client(node)
-        .await
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: id.into(),
-            },
-            key,
-        ))
-        .await
-        .map(tonic::Response::into_inner)
-}
-
 async fn watch(
     node: SocketAddr,
     id: &str,
@@ -370,14 +353,18 @@ async fn any_node_answers_for_any_session() {
         on_b.clone(),
     ));
     until_a_segment(&on_a, Duration::from_secs(30)).await;
-    let so_far = get(b.grpc, id, KEY_A)
+    let so_far = get_session(&mut client(b.grpc).await, id, KEY_A)
         .await
         .expect("read on B while it runs");
     assert!(!so_far.segments.is_empty(), "B sees A's committed segments");
     assert!(so_far.summary.is_none(), "{:?}", so_far.summary);
     // Another tenant's key finds nothing on B, as on A.
     for code in [
-        get(b.grpc, id, KEY_B).await.map(drop).unwrap_err().code(),
+        get_session(&mut client(b.grpc).await, id, KEY_B)
+            .await
+            .map(drop)
+            .unwrap_err()
+            .code(),
         watch(b.grpc, id, KEY_B).await.map(drop).unwrap_err().code(),
         challenge(b.grpc, id, KEY_B)
             .await
@@ -433,7 +420,7 @@ async fn any_node_answers_for_any_session() {
         b_events.last().and_then(|(_, e)| e.event.as_ref()),
         Some(Event::Summary(_))
     ));
-    let stored = get(b.grpc, id, KEY_A)
+    let stored = get_session(&mut client(b.grpc).await, id, KEY_A)
         .await
         .expect("read on B after the end");
     let a_plain: Vec<_> = strip(&a_segs);
@@ -505,7 +492,7 @@ async fn any_node_answers_for_any_session() {
          (lease {LEASE_S} s)",
         closed_at.duration_since(killed_at).as_secs_f64()
     );
-    let closed = get(b.grpc, id, KEY_A)
+    let closed = get_session(&mut client(b.grpc).await, id, KEY_A)
         .await
         .expect("read on B after the kill");
     assert_eq!(closed.summary.unwrap().ended_by, "interrupted");

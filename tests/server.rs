@@ -522,17 +522,9 @@ async fn concurrent_sessions_all_complete_and_a_watcher_sees_the_same_segments()
     );
     assert!(watched.summary().unwrap().complete);
     // GetSession after the end returns the same.
-    let got = client(server.grpc_addr)
+    let got = get_session(&mut client(server.grpc_addr).await, "s1", KEY_A)
         .await
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "s1".into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert_eq!(got.segments.len(), 2);
     assert_eq!(got.candidate_ref.as_deref(), Some("cand-1"));
     server.shutdown().await.unwrap();
@@ -565,16 +557,8 @@ async fn a_session_read_as_it_opens_is_never_read_as_interrupted() {
                 let mut c = client(addr).await;
                 let mut seen = Vec::new();
                 while !done.load(std::sync::atomic::Ordering::Acquire) {
-                    let r = c
-                        .get_session(authed(
-                            proto::GetSessionRequest {
-                                session_id: id.clone(),
-                            },
-                            KEY_A,
-                        ))
-                        .await;
+                    let r = get_session(&mut c, &id, KEY_A).await;
                     if let Ok(r) = r {
-                        let r = r.into_inner();
                         seen.push(r.summary.map(|s| s.ended_by));
                     }
                 }
@@ -672,17 +656,9 @@ async fn a_session_evicted_before_its_end_is_stored_reads_as_finished() {
         std::thread::sleep(Duration::from_millis(300));
         let _ = release.send(());
     });
-    let got = client(server.grpc_addr)
+    let got = get_session(&mut client(server.grpc_addr).await, "evicted", KEY_A)
         .await
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "evicted".into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     holder.join().unwrap();
     assert_eq!(got.summary.unwrap().ended_by, "finished");
     assert_eq!(got.segments.len(), out.segments().len());
@@ -839,16 +815,7 @@ async fn a_stalled_client_times_out_and_a_disconnect_frees_the_session() {
     }
     let ok = ok.expect("the slot was freed");
     assert_eq!(ok.code(), Code::Ok, "{:?}", ok.status);
-    let gone = c
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "gone".into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let gone = get_session(&mut c, "gone", KEY_A).await.unwrap();
     assert_eq!(gone.summary.unwrap().ended_by, "client_gone");
     server.shutdown().await.unwrap();
 }
@@ -1011,15 +978,7 @@ async fn keys_and_tenants_are_enforced() {
     let (tx, call) = open_session(&c, "mine", MediaFormat::Jpeg).await;
     let mut stream = call.unwrap().into_inner();
     stream.message().await.unwrap();
-    let get = c
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "mine".into(),
-            },
-            KEY_B,
-        ))
-        .await
-        .unwrap_err();
+    let get = get_session(&mut c, "mine", KEY_B).await.unwrap_err();
     assert_eq!(get.code(), Code::NotFound);
     let watch = c
         .watch_session(authed(
@@ -1031,16 +990,7 @@ async fn keys_and_tenants_are_enforced() {
         .await
         .unwrap_err();
     assert_eq!(watch.code(), Code::NotFound);
-    assert!(
-        c.get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "mine".into()
-            },
-            KEY_A
-        ))
-        .await
-        .is_ok()
-    );
+    assert!(get_session(&mut c, "mine", KEY_A).await.is_ok());
     // The only session slot is taken: a second session is refused, for any tenant.
     let out = analyze(
         &mut c,
@@ -1221,17 +1171,9 @@ async fn sessions_are_readable_after_a_restart() {
     let mut c = client(server.grpc_addr).await;
     let get = |key| {
         let mut c = c.clone();
-        async move {
-            c.get_session(authed(
-                proto::GetSessionRequest {
-                    session_id: id.into(),
-                },
-                key,
-            ))
-            .await
-        }
+        async move { get_session(&mut c, id, key).await }
     };
-    let stored = get(KEY_A).await.expect("stored session").into_inner();
+    let stored = get(KEY_A).await.expect("stored session");
     assert_eq!(stored.participant_id, "p1");
     // Only in the store now: still refused, and the stored run is the one kept.
     let reused = analyze(&mut c.clone(), KEY_A, again, NO_GAP).await;
@@ -1276,15 +1218,7 @@ async fn sessions_are_readable_after_a_restart() {
         matches!(watched.last(), Some(Event::Summary(s)) if Some(s) == stored.summary.as_ref())
     );
     assert_eq!(watch(KEY_B).await.unwrap_err().code(), Code::NotFound);
-    let other = c
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "never-seen".into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .unwrap_err();
+    let other = get_session(&mut c, "never-seen", KEY_A).await.unwrap_err();
     assert_eq!(other.code(), Code::NotFound);
     server.shutdown().await.unwrap();
 
@@ -1993,16 +1927,7 @@ async fn an_oversized_message_is_refused_and_what_came_before_is_kept() {
     );
     let summary = out.summary().expect("the summary is sent");
     assert_eq!(summary.ended_by, "message_too_large");
-    let stored = c
-        .get_session(authed(
-            proto::GetSessionRequest {
-                session_id: "huge".into(),
-            },
-            KEY_A,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let stored = get_session(&mut c, "huge", KEY_A).await.unwrap();
     assert_eq!(stored.segments.len(), 2);
     assert_eq!(stored.summary.unwrap().ended_by, "message_too_large");
     server.shutdown().await.unwrap();

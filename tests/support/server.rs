@@ -109,6 +109,22 @@ pub fn authed<T>(msg: T, key: &str) -> Request<T> {
     r
 }
 
+/// GetSession of `id`, asked as the tenant of `key`.
+pub async fn get_session(
+    c: &mut CandorClient<Channel>,
+    id: &str,
+    key: &str,
+) -> Result<proto::GetSessionResponse, Status> {
+    c.get_session(authed(
+        proto::GetSessionRequest {
+            session_id: id.into(),
+        },
+        key,
+    ))
+    .await
+    .map(tonic::Response::into_inner)
+}
+
 pub fn start_msg(id: &str, format: MediaFormat) -> AnalyzeRequest {
     AnalyzeRequest {
         message: Some(Message::Start(proto::SessionStart {
