@@ -68,7 +68,6 @@ impl Confirmation {
 
     pub fn apply(&mut self, segment: &Segment, a: &mut Assessment) {
         let video = segment.signal(names::FRAME_CHANGE).is_some();
-        let picture = picture_like(&self.presence, segment);
         let waits = video && self.cfg.segments > 1;
         let mut changed = false;
         for ((code, hold, from), run) in CONFIRMED.iter().zip(&mut self.runs) {
@@ -100,7 +99,9 @@ impl Confirmation {
                     run.alert >= self.cfg.min_frames
                 }
             };
-            let backed = *code == codes::LIVENESS_LOW && picture;
+            // A live score whose picture behaves like a photo or a recording is backed:
+            // nothing to wait for (asked only of that reason).
+            let backed = *code == codes::LIVENESS_LOW && picture_like(&self.presence, segment);
             if !waits || backed {
                 continue;
             }
