@@ -133,10 +133,11 @@ impl Default for LivenessThresholds {
 /// Findings that must hold (see `confirm.rs`): in video, a face-forgery alert or a
 /// live-score alert stands once its reason has reached `alert` in several segments in a
 /// row, a face-forgery finding is `suspicious` at all only once it has held as long,
-/// and an identity alert stands once `min_frames` checks in a row saw another person. Measured on the real clips and their call-quality copies (`with-dev.tsv`, 619
-/// real segments): single-segment crossings of the synthetic-face line on blurred
-/// copies, and of the live-score line on dim copies and on segments with one usable
-/// frame, were 10 of the 24 real alerts; fake files reaching `alert` fell from 6 to 3
+/// and an identity alert stands once `min_frames` checks in a row saw another person.
+/// Measured on the real clips and their call-quality copies (`with-dev.tsv`, 619 real
+/// segments): single-segment crossings of the synthetic-face line on blurred copies,
+/// and of the live-score line on dim copies and on segments with one usable frame,
+/// were 10 of the 24 real alerts; fake files reaching `alert` fell from 6 to 3
 /// of 108 with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
